@@ -1,0 +1,268 @@
+"""The plain typed data that travels between stages.
+
+Every stage (fetch, extract, facts, findings, store, report, notify) takes and returns these
+dataclasses, never another stage's internals. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Source = Literal["live", "wayback"]
+Severity = Literal["high", "medium", "low", "info"]
+CheckStatus = Literal["new", "unchanged", "changed", "error", "suspicious"]
+ChangeClass = Literal["none", "cosmetic", "minor", "substantive"]
+
+SEVERITY_RANK: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3}
+
+
+@dataclass(frozen=True)
+class Watch:
+    """One `[[watch]]` entry of the config."""
+
+    name: str
+    url: str
+    select: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    every: float | None = None  # seconds; None = the [schedule] default
+    backfill_since: str | None = None  # "2015", "2015-06" or "2015-06-01"
+    email_to: tuple[str, ...] = ()
+    verify_tls: bool = True  # an explicit, logged opt-out
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """The `[fetch]` table."""
+
+    user_agent: str
+    timeout: float = 30.0
+    max_bytes: int = 10_000_000
+    concurrency: int = 8
+    per_host_delay: float = 1.0
+    retries: int = 2  # extra attempts after a timeout / 5xx
+    max_decompressed_bytes: int = 50_000_000
+
+
+@dataclass
+class Capture:
+    """What one fetch returned: bytes plus the metadata needed to store and re-derive it."""
+
+    url: str  # final URL after redirects
+    requested_url: str
+    fetched_at: datetime  # timezone-aware UTC; for wayback, the Memento-Datetime
+    source: Source
+    status: int  # HTTP status (304 for a conditional-GET "not modified")
+    content_type: str  # media type only, lower-case, e.g. "text/html"
+    body: bytes
+    charset: str | None = None  # from the Content-Type header, if any
+    etag: str | None = None
+    last_modified: str | None = None
+    elapsed: float = 0.0  # seconds
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass
+class Document:
+    """Clean structured text of one capture.
+
+    `text` is Markdown-like, one block per line: `# heading`, paragraphs, `- item`,
+    `| a | b |` table rows. Deterministic for the same input.
+    """
+
+    text: str
+    title: str | None = None
+    language: str | None = None  # e.g. "en", "fr", from <html lang> or a guess
+    encoding: str | None = None  # the charset actually used to decode
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass
+class Fact:
+    """One thing a policy states, with the sentence it came from.
+
+    `kind` is the family (date, party, contact, location, transfer_mechanism, retention,
+    data_category, right, legal_basis, cookie, section, identifier, fee). `key` is the
+    normalized identity used to match the same fact across versions (e.g. "sendgrid");
+    `value` is what a reader sees (the ISO date, the name as written...).
+    """
+
+    kind: str
+    key: str
+    value: str
+    evidence: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Fact:
+        return cls(
+            kind=d["kind"],
+            key=d["key"],
+            value=d["value"],
+            evidence=d.get("evidence", ""),
+            detail=dict(d.get("detail") or {}),
+        )
+
+
+@dataclass
+class Finding:
+    """One reportable difference (or, for kind "lint", one issue of a single version)."""
+
+    kind: str
+    field: str
+    old: Any
+    new: Any
+    severity: Severity
+    summary: str
+    evidence_old: str | None = None
+    evidence_new: str | None = None
+    detail: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "kind": self.kind,
+            "field": self.field,
+            "old": self.old,
+            "new": self.new,
+            "severity": self.severity,
+            "summary": self.summary,
+            "evidence": {"old": self.evidence_old, "new": self.evidence_new},
+        }
+        if self.detail is not None:
+            d["detail"] = self.detail
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Finding:
+        ev = d.get("evidence") or {}
+        return cls(
+            kind=d["kind"],
+            field=d.get("field", ""),
+            old=d.get("old"),
+            new=d.get("new"),
+            severity=d.get("severity", "info"),
+            summary=d.get("summary", ""),
+            evidence_old=ev.get("old"),
+            evidence_new=ev.get("new"),
+            detail=d.get("detail"),
+        )
+
+
+@dataclass
+class Hunk:
+    """One region of a line diff, with word-level detail for display.
+
+    `tag` is "replace", "delete" or "insert". Line numbers are 1-based. `words` holds
+    (op, text) pairs where op is "=", "-" or "+" for a word-level rendering of the region.
+    """
+
+    tag: str
+    old_start: int
+    old_lines: list[str]
+    new_start: int
+    new_lines: list[str]
+    words: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tag": self.tag,
+            "old_start": self.old_start,
+            "old_lines": self.old_lines,
+            "new_start": self.new_start,
+            "new_lines": self.new_lines,
+            "words": [list(w) for w in self.words],
+        }
+
+
+@dataclass
+class Analysis:
+    """The comparison of two versions: findings first, then the text hunks."""
+
+    changed: bool
+    classification: ChangeClass
+    summary: str
+    findings: list[Finding]
+    hunks: list[Hunk]
+    words_added: int = 0
+    words_removed: int = 0
+
+    @property
+    def max_severity(self) -> str | None:
+        if not self.findings:
+            return None
+        return max(self.findings, key=lambda f: SEVERITY_RANK.get(f.severity, 0)).severity
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changed": self.changed,
+            "classification": self.classification,
+            "summary": self.summary,
+            "words_added": self.words_added,
+            "words_removed": self.words_removed,
+            "findings": [f.to_dict() for f in self.findings],
+            "hunks": [h.to_dict() for h in self.hunks],
+        }
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check of one watch (the `watcher check --json` record)."""
+
+    name: str
+    status: CheckStatus
+    version: int | None = None
+    error: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    summary: str | None = None
+    duration: float = 0.0
+    change_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "version": self.version,
+            "error": self.error,
+            "findings": [f.to_dict() for f in self.findings],
+            "summary": self.summary,
+            "duration": round(self.duration, 3),
+        }
+
+
+class WatcherError(Exception):
+    """Base for errors that carry a message meant for the user."""
+
+
+class FetchError(WatcherError):
+    """A fetch failed; `kind` is a short machine tag, str(self) a one-line cause.
+
+    kinds: timeout, connect, dns, tls, http (4xx/5xx), too_large, redirect, scheme, rate_limited,
+    decode, protocol.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.retry_after = retry_after
+
+
+class ExtractError(WatcherError):
+    """The capture could not be turned into text (unsupported type, broken/encrypted PDF...)."""
