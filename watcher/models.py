@@ -266,3 +266,30 @@ class FetchError(WatcherError):
 
 class ExtractError(WatcherError):
     """The capture could not be turned into text (unsupported type, broken/encrypted PDF...)."""
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """The `[email]` table. The password is never here: `password_env` names the variable."""
+
+    smtp_host: str
+    smtp_port: int = 587
+    security: Literal["none", "starttls", "ssl"] = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    sender: str = "policy-watcher <policy-watcher@localhost>"  # the `from` key
+    to: tuple[str, ...] = ()
+    min_severity: Severity = "low"
+    digest: bool = False
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """What reports need to know about a stored version (no text)."""
+
+    id: int
+    captured_at: datetime
+    source: Source
+    sha256: str
+    words: int
