@@ -1,0 +1,527 @@
+"""config.toml -> typed Config. Every error names the key (and line where we can find it)."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from watcher import DEFAULT_USER_AGENT
+from watcher.models import EmailSettings, FetchSettings, Watch, WatcherError
+
+DEFAULT_CONFIG = "config.toml"
+NAME_RE = re.compile(r"^[a-z0-9_-]+$")
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+SEVERITIES = ("info", "low", "medium", "high")
+
+
+class ConfigError(WatcherError):
+    """A config problem; str() is one line naming the file, key and line."""
+
+
+@dataclass(frozen=True)
+class WaybackConfig:
+    base_url: str = "https://web.archive.org"
+    cdx_rate: float = 0.4  # requests per second
+    playback_rate: float = 8.0
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    database: Path
+    snapshots: Path
+    fetch: FetchSettings
+    every: float  # seconds
+    jitter: float
+    watches: tuple[Watch, ...]
+    email: EmailSettings | None = None
+    wayback: WaybackConfig = field(default_factory=WaybackConfig)
+    failure_threshold: int = 3  # consecutive errors before a watch is reported failing
+
+    def watch(self, name: str) -> Watch:
+        for w in self.watches:
+            if w.name == name:
+                return w
+        known = ", ".join(w.name for w in self.watches) or "none"
+        raise ConfigError(f"no watch named {name!r} in {self.path} (watches: {known})")
+
+    def interval(self, watch: Watch) -> float:
+        return watch.every if watch.every is not None else self.every
+
+
+def parse_duration(value: Any, key: str = "duration") -> float:
+    """'30s', '15m', '12h', '1d', '1w' -> seconds. Numbers are taken as seconds."""
+    if isinstance(value, bool):
+        raise ValueError(f"{key}: expected a duration like '12h', got {value!r}")
+    if isinstance(value, int | float):
+        if value <= 0:
+            raise ValueError(f"{key}: must be positive, got {value!r}")
+        return float(value)
+    if isinstance(value, str):
+        m = _DURATION_RE.match(value)
+        if m:
+            seconds = float(m.group(1)) * _UNITS[m.group(2)]
+            if seconds > 0:
+                return seconds
+    raise ValueError(
+        f"{key}: {value!r} is not a duration; use a number and a unit: 30s, 15m, 12h, 1d, 1w"
+    )
+
+
+def resolve_path(explicit: str | os.PathLike[str] | None) -> Path:
+    """--config, else $WATCHER_CONFIG, else ./config.toml."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("WATCHER_CONFIG")
+    return Path(env) if env else Path(DEFAULT_CONFIG)
+
+
+def load(path: str | os.PathLike[str]) -> Config:
+    p = Path(path)
+    try:
+        source = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {p} not found; create one with `watcher init {p}` or pass --config PATH"
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read config file {p}: {e}") from None
+    try:
+        raw = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{p}: invalid TOML: {e}") from None
+    return _Parser(p, source).parse(raw)
+
+
+class _Parser:
+    def __init__(self, path: Path, source: str) -> None:
+        self.path = path
+        self.lines = source.splitlines()
+
+    # -- error helpers ---------------------------------------------------------------------
+    def _line(self, key: str, table: str | None = None, index: int | None = None) -> int | None:
+        """Best-effort line number of `key` inside [table] or the index-th [[table]]."""
+        start = 0
+        if table is not None:
+            header = re.compile(
+                rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]"
+                if index is not None
+                else rf"^\s*\[\s*{re.escape(table)}\s*\]"
+            )
+            seen = -1
+            for i, line in enumerate(self.lines):
+                if header.match(line):
+                    seen += 1
+                    if index is None or seen == index:
+                        start = i
+                        break
+            else:
+                return None
+        key_re = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for i in range(start, len(self.lines)):
+            if i > start and table is not None and self.lines[i].lstrip().startswith("["):
+                break
+            if key_re.match(self.lines[i]):
+                return i + 1
+        return start + 1 if table is not None else None
+
+    def fail(self, dotted: str, message: str, line: int | None) -> ConfigError:
+        where = f"{self.path}:{line}" if line else str(self.path)
+        return ConfigError(f"{where}: {dotted}: {message}")
+
+    def _table(self, raw: dict[str, Any], name: str) -> dict[str, Any]:
+        value = raw.get(name, {})
+        if not isinstance(value, dict):
+            raise self.fail(name, "must be a table like [" + name + "]", self._line(name))
+        return value
+
+    def _unknown(self, table: dict[str, Any], allowed: set[str], prefix: str, **loc: Any) -> None:
+        for key in table:
+            if key not in allowed:
+                hint = ", ".join(sorted(allowed))
+                raise self.fail(
+                    f"{prefix}.{key}" if prefix else key,
+                    f"unknown key (known keys: {hint})",
+                    self._line(key, **loc),
+                )
+
+    def _get(
+        self,
+        table: dict[str, Any],
+        key: str,
+        typ: type | tuple[type, ...],
+        default: Any,
+        prefix: str,
+        **loc: Any,
+    ) -> Any:
+        if key not in table:
+            return default
+        value = table[key]
+        types = typ if isinstance(typ, tuple) else (typ,)
+        ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+        if not ok:
+            names = " or ".join(
+                t.__name__.replace("str", "string").replace("float", "number") for t in types
+            )
+            raise self.fail(
+                f"{prefix}.{key}", f"expected {names}, got {value!r}", self._line(key, **loc)
+            )
+        return value
+
+    def _duration(
+        self, table: dict[str, Any], key: str, default: float, prefix: str, **loc: Any
+    ) -> float:
+        if key not in table:
+            return default
+        try:
+            return parse_duration(table[key], key)
+        except ValueError as e:
+            msg = str(e).split(": ", 1)[-1]
+            raise self.fail(f"{prefix}.{key}", msg, self._line(key, **loc)) from None
+
+    def _str_list(
+        self, table: dict[str, Any], key: str, prefix: str, **loc: Any
+    ) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"{prefix}.{key}", "expected a list of strings", self._line(key, **loc))
+        return tuple(value)
+
+    # -- the tables ------------------------------------------------------------------------
+    def parse(self, raw: dict[str, Any]) -> Config:
+        self._unknown(
+            raw, {"storage", "fetch", "schedule", "watch", "email", "wayback", "daemon"}, ""
+        )
+        base = self.path.parent
+
+        storage = self._table(raw, "storage")
+        loc = {"table": "storage"}
+        self._unknown(storage, {"database", "snapshots"}, "storage", **loc)
+        database = base / self._get(storage, "database", str, "watcher.db", "storage", **loc)
+        snapshots = base / self._get(storage, "snapshots", str, "snapshots", "storage", **loc)
+
+        f = self._table(raw, "fetch")
+        loc = {"table": "fetch"}
+        self._unknown(
+            f,
+            {"user_agent", "timeout", "max_bytes", "concurrency", "per_host_delay", "retries"},
+            "fetch",
+            **loc,
+        )
+        fetch = FetchSettings(
+            user_agent=self._get(f, "user_agent", str, DEFAULT_USER_AGENT, "fetch", **loc),
+            timeout=float(self._positive(f, "timeout", 30.0, "fetch", **loc)),
+            max_bytes=int(self._positive(f, "max_bytes", 10_000_000, "fetch", int, **loc)),
+            concurrency=int(self._positive(f, "concurrency", 8, "fetch", int, **loc)),
+            per_host_delay=float(self._get(f, "per_host_delay", (int, float), 1.0, "fetch", **loc)),
+            retries=int(self._get(f, "retries", int, 2, "fetch", **loc)),
+        )
+        if fetch.per_host_delay < 0:
+            raise self.fail(
+                "fetch.per_host_delay", "must be >= 0", self._line("per_host_delay", **loc)
+            )
+
+        s = self._table(raw, "schedule")
+        loc = {"table": "schedule"}
+        self._unknown(s, {"every", "jitter"}, "schedule", **loc)
+        every = self._duration(s, "every", 12 * 3600.0, "schedule", **loc)
+        jitter = (
+            0.0
+            if s.get("jitter") in (0, "0", "0s")
+            else self._duration(s, "jitter", 600.0, "schedule", **loc)
+        )
+
+        d = self._table(raw, "daemon")
+        loc = {"table": "daemon"}
+        self._unknown(d, {"failure_threshold"}, "daemon", **loc)
+        threshold = int(self._positive(d, "failure_threshold", 3, "daemon", int, **loc))
+
+        wb = self._table(raw, "wayback")
+        loc = {"table": "wayback"}
+        self._unknown(wb, {"base_url", "cdx_rate", "playback_rate", "timeout"}, "wayback", **loc)
+        wayback = WaybackConfig(
+            base_url=self._url(wb, "base_url", "https://web.archive.org", "wayback", **loc),
+            cdx_rate=float(self._positive(wb, "cdx_rate", 0.4, "wayback", **loc)),
+            playback_rate=float(self._positive(wb, "playback_rate", 8.0, "wayback", **loc)),
+            timeout=float(self._positive(wb, "timeout", fetch.timeout, "wayback", **loc)),
+        )
+
+        email = self._email(raw) if "email" in raw else None
+        watches = self._watches(raw)
+        return Config(
+            self.path, database, snapshots, fetch, every, jitter, watches, email, wayback, threshold
+        )
+
+    def _positive(
+        self,
+        table: dict[str, Any],
+        key: str,
+        default: float,
+        prefix: str,
+        typ: type | tuple[type, ...] = (int, float),
+        **loc: Any,
+    ) -> float:
+        value = self._get(table, key, typ, default, prefix, **loc)
+        if value <= 0:
+            raise self.fail(
+                f"{prefix}.{key}", f"must be positive, got {value!r}", self._line(key, **loc)
+            )
+        return value
+
+    def _url(self, table: dict[str, Any], key: str, default: str, prefix: str, **loc: Any) -> str:
+        value = self._get(table, key, str, default, prefix, **loc)
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise self.fail(
+                f"{prefix}.{key}", f"{value!r} is not an http(s) URL", self._line(key, **loc)
+            )
+        return value.rstrip("/") if key == "base_url" else value
+
+    def _email(self, raw: dict[str, Any]) -> EmailSettings:
+        e = self._table(raw, "email")
+        loc = {"table": "email"}
+        self._unknown(
+            e,
+            {
+                "smtp_host",
+                "smtp_port",
+                "security",
+                "username",
+                "password_env",
+                "password",
+                "from",
+                "to",
+                "min_severity",
+                "digest",
+                "timeout",
+            },
+            "email",
+            **loc,
+        )
+        if "password" in e:
+            raise self.fail(
+                "email.password",
+                "secrets never go in the config file; put the "
+                "password in an environment variable and name it with password_env",
+                self._line("password", **loc),
+            )
+        if "smtp_host" not in e:
+            raise self.fail(
+                "email.smtp_host",
+                "missing (the SMTP server to send through)",
+                self._line("email") or None,
+            )
+        security = self._get(e, "security", str, "starttls", "email", **loc)
+        if security not in ("none", "starttls", "ssl"):
+            raise self.fail(
+                "email.security",
+                f"{security!r} is not one of none, starttls, ssl",
+                self._line("security", **loc),
+            )
+        severity = self._get(e, "min_severity", str, "low", "email", **loc)
+        if severity not in SEVERITIES:
+            raise self.fail(
+                "email.min_severity",
+                f"{severity!r} is not one of " + ", ".join(SEVERITIES),
+                self._line("min_severity", **loc),
+            )
+        to = self._str_list(e, "to", "email", **loc)
+        if not to:
+            raise self.fail("email.to", "at least one recipient is needed", self._line("to", **loc))
+        password_env = self._get(e, "password_env", str, None, "email", **loc)
+        if password_env is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", password_env):
+            raise self.fail(
+                "email.password_env",
+                f"{password_env!r} is not an environment variable name",
+                self._line("password_env", **loc),
+            )
+        return EmailSettings(
+            smtp_host=self._get(e, "smtp_host", str, "", "email", **loc),
+            smtp_port=int(self._positive(e, "smtp_port", 587, "email", int, **loc)),
+            security=security,
+            username=self._get(e, "username", str, None, "email", **loc),
+            password_env=password_env,
+            sender=self._get(
+                e, "from", str, "policy-watcher <policy-watcher@localhost>", "email", **loc
+            ),
+            to=to,
+            min_severity=severity,
+            digest=self._get(e, "digest", bool, False, "email", **loc),
+            timeout=float(self._positive(e, "timeout", 30.0, "email", **loc)),
+        )
+
+    def _watches(self, raw: dict[str, Any]) -> tuple[Watch, ...]:
+        entries = raw.get("watch", [])
+        if not isinstance(entries, list):
+            raise self.fail(
+                "watch", "use [[watch]] (an array of tables), not [watch]", self._line("watch")
+            )
+        out: list[Watch] = []
+        seen: set[str] = set()
+        allowed = {
+            "name",
+            "url",
+            "select",
+            "remove",
+            "every",
+            "backfill_since",
+            "email_to",
+            "verify_tls",
+        }
+        for i, w in enumerate(entries):
+            loc = {"table": "watch", "index": i}
+            label = f"watch[{i}]"
+            if not isinstance(w, dict):
+                raise self.fail(label, "must be a table", None)
+            self._unknown(w, allowed, label, **loc)
+            name = w.get("name")
+            if not isinstance(name, str) or not NAME_RE.match(name):
+                raise self.fail(
+                    f"{label}.name",
+                    f"{name!r} must be a unique name of lower-case letters, digits, '-' or '_'",
+                    self._line("name", **loc),
+                )
+            label = f"watch[{name}]"
+            if name in seen:
+                raise self.fail(
+                    f"{label}.name", f"duplicate watch name {name!r}", self._line("name", **loc)
+                )
+            seen.add(name)
+            if "url" not in w:
+                raise self.fail(f"{label}.url", "missing", self._line("name", **loc))
+            url = self._url(w, "url", "", label, **loc)
+            select = self._str_list(w, "select", label, **loc)
+            remove = self._str_list(w, "remove", label, **loc)
+            for key, sels in (("select", select), ("remove", remove)):
+                for css in sels:
+                    problem = _selector_problem(css)
+                    if problem:
+                        raise self.fail(
+                            f"{label}.{key}",
+                            f"invalid CSS selector {css!r}: {problem}",
+                            self._line(key, **loc),
+                        )
+            every = self._duration(w, "every", 0.0, label, **loc) if "every" in w else None
+            since = self._get(w, "backfill_since", (str, int), None, label, **loc)
+            if since is not None:
+                since = str(since)
+                if not re.match(r"^\d{4}(-\d{2}(-\d{2})?)?$", since):
+                    raise self.fail(
+                        f"{label}.backfill_since",
+                        f"{since!r} is not a date like 2015, 2015-06 or 2015-06-01",
+                        self._line("backfill_since", **loc),
+                    )
+            out.append(
+                Watch(
+                    name=name,
+                    url=url,
+                    select=select,
+                    remove=remove,
+                    every=every,
+                    backfill_since=since,
+                    email_to=self._str_list(w, "email_to", label, **loc),
+                    verify_tls=self._get(w, "verify_tls", bool, True, label, **loc),
+                )
+            )
+        return tuple(out)
+
+
+def _selector_problem(css: str) -> str | None:
+    try:
+        import soupsieve
+
+        soupsieve.compile(css)
+    except Exception as e:  # soupsieve raises SelectorSyntaxError and friends
+        return str(e).splitlines()[0]
+    return None
+
+
+STARTER = """\
+# policy-watcher configuration. Paths are relative to this file.
+# Reference: README.md ("Config reference").
+
+[storage]
+database = "watcher.db"      # SQLite file: watches, versions, checks, changes, outbox
+snapshots = "snapshots"      # raw captures, content-addressed and compressed
+
+[fetch]
+user_agent = "{ua}"
+timeout = 30                 # seconds
+max_bytes = 10000000         # larger responses are refused
+concurrency = 8              # checks running at once
+per_host_delay = 1.0         # seconds between requests to one host
+
+[schedule]
+every = "12h"                # durations: "30s", "15m", "12h", "1d", "1w"
+jitter = "10m"
+
+# [email]
+# smtp_host = "smtp.example.com"
+# smtp_port = 587
+# security = "starttls"            # "none" | "starttls" | "ssl"
+# username = "alerts@example.com"
+# password_env = "WATCHER_SMTP_PASSWORD"   # the password itself lives in this variable
+# from = "policy-watcher <alerts@example.com>"
+# to = ["privacy-team@example.com"]
+# min_severity = "low"             # info | low | medium | high
+# digest = false
+
+# [wayback]
+# base_url = "https://web.archive.org"
+
+# Add pages with `watcher add URL --name NAME`, or by hand:
+# [[watch]]
+# name = "example"
+# url = "https://example.com/privacy"
+# select = ["main"]            # optional CSS selectors for the policy body
+# remove = [".cookie-banner"]  # optional CSS selectors to drop
+# every = "1d"                 # optional override
+"""
+
+
+def starter_text() -> str:
+    return STARTER.format(ua=DEFAULT_USER_AGENT)
+
+
+def add_watch(path: Path, watch: Watch) -> None:
+    """Append a [[watch]] to the config file, keeping its comments and layout."""
+    import tomlkit
+
+    config = load(path)  # validates the existing file first
+    if any(w.name == watch.name for w in config.watches):
+        raise ConfigError(f"{path}: a watch named {watch.name!r} already exists")
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    table = tomlkit.table()
+    table["name"] = watch.name
+    table["url"] = watch.url
+    if watch.select:
+        table["select"] = list(watch.select)
+    if watch.remove:
+        table["remove"] = list(watch.remove)
+    if watch.every is not None:
+        table["every"] = _format_duration(watch.every)
+    if "watch" in doc:
+        doc["watch"].append(table)  # type: ignore[union-attr]
+    else:
+        aot = tomlkit.aot()
+        aot.append(table)
+        doc["watch"] = aot
+    text = tomlkit.dumps(doc)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    load(tmp)  # never leave a broken config behind
+    os.replace(tmp, path)
+
+
+def _format_duration(seconds: float) -> str:
+    for unit in ("w", "d", "h", "m"):
+        if seconds % _UNITS[unit] == 0:
+            return f"{int(seconds // _UNITS[unit])}{unit}"
+    return f"{int(seconds)}s"

@@ -1,0 +1,335 @@
+"""One check of one watch: fetch -> guard -> extract -> store -> analyze -> enqueue.
+
+Errors are values here: whatever goes wrong becomes a recorded check with a readable cause;
+an exception escaping `check_watch` is a bug. The same `ingest` path serves live fetches and
+Wayback captures, so both get the same extraction, guard and storage, and versions interleave
+in time order with findings computed between neighbours.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from watcher import extract as extractor
+from watcher import facts as fact_extractors
+from watcher import findings as analyzer
+from watcher import guard
+from watcher.fetch import Fetcher
+from watcher.models import (
+    SEVERITY_RANK,
+    Analysis,
+    Capture,
+    CheckResult,
+    EmailSettings,
+    ExtractError,
+    FetchError,
+    Watch,
+    WatcherError,
+)
+from watcher.store import Store, StoredVersion, sha256_hex
+
+log = logging.getLogger("watcher.monitor")
+
+HOLD_CHECKS = 3  # a big shrink is accepted only after this many identical sightings
+ACCEPTED = ("new", "changed", "unchanged")
+
+
+@dataclass
+class Context:
+    """What a check needs from the outside world."""
+
+    store: Store
+    fetcher: Fetcher
+    email: EmailSettings | None = None
+    failure_threshold: int = 3
+    clock: object = field(default=None)  # callable returning an aware datetime, for tests
+
+    def now(self) -> datetime:
+        return self.clock() if callable(self.clock) else datetime.now(UTC)
+
+
+@dataclass
+class Ingested:
+    """What `ingest` did with one capture."""
+
+    status: str  # new | changed | unchanged | suspicious | error
+    version: int | None = None
+    error: str | None = None
+    analysis: Analysis | None = None
+    change_id: int | None = None
+    capture_id: int | None = None
+
+
+def check_watch(ctx: Context, watch: Watch) -> CheckResult:
+    """Fetch a watch now and record the outcome. Never raises for bad input."""
+    started = ctx.now()
+    t0 = time.perf_counter()
+    try:
+        result = _check(ctx, watch, started)
+    except WatcherError as e:
+        result = Ingested("error", error=str(e))
+    except Exception as e:  # a bug, but one page must not take the daemon down
+        log.exception("unexpected error checking %s", watch.name)
+        result = Ingested("error", error=f"internal error: {type(e).__name__}: {e}")
+    duration = time.perf_counter() - t0
+    try:
+        ctx.store.add_check(
+            watch.name,
+            started_at=started,
+            duration=duration,
+            outcome=result.status,
+            error=result.error,
+            version_id=result.version,
+            capture_id=result.capture_id,
+        )
+        flip = ctx.store.note_outcome(
+            watch.name, result.status in ACCEPTED, started, ctx.failure_threshold
+        )
+        if flip:
+            _enqueue_alert(ctx, watch, flip, result.error, started)
+    except WatcherError as e:
+        result = Ingested("error", error=str(e))
+    except Exception as e:  # e.g. sqlite3.OperationalError: disk full
+        result = Ingested("error", error=f"cannot record the check: {e}")
+    findings = result.analysis.findings if result.analysis else []
+    return CheckResult(
+        name=watch.name,
+        status=result.status,
+        version=result.version,  # type: ignore[arg-type]
+        error=result.error,
+        findings=findings,
+        summary=result.analysis.summary if result.analysis else None,
+        duration=duration,
+        change_id=result.change_id,
+    )
+
+
+def _check(ctx: Context, watch: Watch, now: datetime) -> Ingested:
+    store = ctx.store
+    store.ensure_watch(watch.name, watch.url, now)
+    last_capture = store.latest_capture(watch.name, source="live")
+    last_ok = _last_check_accepted(store, watch.name)
+    latest = store.latest_version(watch.name)
+    etag = last_capture.etag if (last_capture and last_ok and latest) else None
+    modified = last_capture.last_modified if (last_capture and last_ok and latest) else None
+    try:
+        capture = ctx.fetcher.fetch(
+            watch.url, etag=etag, last_modified=modified, verify=watch.verify_tls
+        )
+    except FetchError as e:
+        return Ingested("error", error=str(e))
+    if capture.not_modified:
+        if latest is None:
+            return Ingested(
+                "error", error="server answered 304 Not Modified without a prior version"
+            )
+        store.touch_version(latest.id, now)
+        return Ingested("unchanged", version=latest.id)
+    raw_sha = sha256_hex(capture.body)
+    if last_capture and last_ok and latest and raw_sha == last_capture.raw_sha256:
+        # Identical bytes: nothing to parse, nothing to store but the check row.
+        store.touch_version(latest.id, now)
+        return Ingested("unchanged", version=latest.id)
+    return ingest(ctx, watch, capture, now=now, notify=True)
+
+
+def _last_check_accepted(store: Store, name: str) -> bool:
+    rows = store.recent_checks(name, limit=1)
+    return bool(rows) and rows[0]["outcome"] in ACCEPTED
+
+
+def ingest(
+    ctx: Context, watch: Watch, capture: Capture, *, now: datetime, notify: bool
+) -> Ingested:
+    """Store one capture and, if its text is new, a version and the change it makes."""
+    store = ctx.store
+    raw_sha = store.put_snapshot(capture.body)  # the file exists before any row names it
+    capture_id = store.add_capture(
+        watch.name,
+        fetched_at=capture.fetched_at,
+        source=capture.source,
+        url=capture.url,
+        status=capture.status,
+        content_type=capture.content_type,
+        charset=capture.charset,
+        raw_sha256=raw_sha,
+        size=len(capture.body),
+        etag=capture.etag,
+        last_modified=capture.last_modified,
+    )
+    try:
+        doc = extractor.extract(
+            capture.body,
+            content_type=capture.content_type,
+            charset=capture.charset,
+            url=capture.url,
+            select=watch.select,
+            remove=watch.remove,
+        )
+    except ExtractError as e:
+        return Ingested("error", error=f"cannot extract text: {e}", capture_id=capture_id)
+    reason = guard.suspicious_reason(doc, capture.status)
+    if reason:
+        return Ingested("suspicious", error=reason, capture_id=capture_id)
+
+    at = capture.fetched_at
+    prev, nxt = store.neighbours(watch.name, at)
+    text_sha = sha256_hex(doc.text)
+    if prev is not None and prev.sha256 == text_sha:
+        store.touch_version(prev.id, at)
+        store.release(watch.name)
+        return Ingested("unchanged", version=prev.id, capture_id=capture_id)
+    if nxt is not None and nxt.sha256 == text_sha:
+        # An archived capture older than the first sighting of the same text: move it back.
+        store.move_version_start(nxt.id, at)
+        return Ingested("unchanged", version=nxt.id, capture_id=capture_id)
+
+    if prev is not None and notify and guard.shrank_too_much(prev.text, doc.text):
+        count = store.hold(watch.name, text_sha, at, "shrank")
+        lost = 1 - len(doc.text.split()) / max(1, prev.words)
+        if count < HOLD_CHECKS:
+            return Ingested(
+                "suspicious",
+                error=f"text shrank by {lost:.0%} against the last version; held until it "
+                f"persists for {HOLD_CHECKS} checks ({count}/{HOLD_CHECKS})",
+                capture_id=capture_id,
+            )
+
+    facts = fact_extractors.extract_facts(doc.text, doc.language)
+    analysis_prev = (
+        analyzer.analyze(prev.text, doc.text, prev.facts, facts, title=doc.title)
+        if prev is not None
+        else None
+    )
+    if analysis_prev is not None and not analysis_prev.changed:
+        # Only noise (whitespace, quotes, markup) differs: same policy, no version.
+        store.touch_version(prev.id, at)  # type: ignore[union-attr]
+        store.release(watch.name)
+        return Ingested("unchanged", version=prev.id, capture_id=capture_id)  # type: ignore[union-attr]
+
+    with store.transaction():
+        vid = store.add_version(
+            watch.name,
+            captured_at=at,
+            source=capture.source,
+            text=doc.text,
+            title=doc.title,
+            language=doc.language,
+            facts=facts,
+            capture_id=capture_id,
+        )
+        store.release(watch.name)
+        change_id = None
+        if prev is not None and analysis_prev is not None:
+            if nxt is not None:
+                store.delete_change_between(prev.id, nxt.id)
+            change_id = _record_change(store, watch, prev.id, vid, analysis_prev, now)
+            if notify:
+                new = store.get_version(watch.name, vid)
+                _enqueue_change(ctx, watch, change_id, analysis_prev, prev, new, now)  # type: ignore[arg-type]
+        if nxt is not None:
+            after = analyzer.analyze(doc.text, nxt.text, facts, nxt.facts, title=nxt.title)
+            _record_change(store, watch, vid, nxt.id, after, now)
+    status = "new" if prev is None else "changed"
+    return Ingested(
+        status, version=vid, analysis=analysis_prev, change_id=change_id, capture_id=capture_id
+    )
+
+
+def _record_change(
+    store: Store,
+    watch: Watch,
+    old_id: int,
+    new_id: int,
+    analysis: Analysis,
+    now: datetime,
+    technical: bool = False,
+) -> int:
+    return store.add_change(
+        watch.name,
+        old_version=old_id,
+        new_version=new_id,
+        detected_at=now,
+        classification=analysis.classification,
+        summary=analysis.summary,
+        severity=analysis.max_severity,
+        findings=analysis.findings,
+        words_added=analysis.words_added,
+        words_removed=analysis.words_removed,
+        technical=technical,
+    )
+
+
+def wants_email(settings: EmailSettings | None, analysis: Analysis) -> bool:
+    if settings is None or not analysis.changed:
+        return False
+    worst = analysis.max_severity or "info"
+    return SEVERITY_RANK[worst] >= SEVERITY_RANK[settings.min_severity]
+
+
+def _enqueue_change(
+    ctx: Context,
+    watch: Watch,
+    change_id: int,
+    analysis: Analysis,
+    old: StoredVersion,
+    new: StoredVersion,
+    now: datetime,
+) -> None:
+    """Queue the change's report in the caller's transaction (nothing lost on a crash)."""
+    settings = ctx.email
+    if settings is None or not wants_email(settings, analysis):
+        return
+    from watcher import report
+
+    recipients = list(watch.email_to or settings.to)
+    message_id = report.make_message_id(f"change-{watch.name}-{change_id}-{new.sha256}")
+    msg = report.build_change_email(
+        settings,
+        recipients,
+        watch.name,
+        watch.url,
+        analysis,
+        old.info,
+        new.info,
+        now=now,
+        message_id=message_id,
+    )
+    ctx.store.enqueue(
+        watch=watch.name,
+        change_id=change_id,
+        kind="change",
+        message_id=message_id,
+        recipients=recipients,
+        subject=str(msg["Subject"]),
+        message=msg.as_bytes(),
+        now=now,
+        status="held" if settings.digest else "queued",
+    )
+
+
+def _enqueue_alert(ctx: Context, watch: Watch, flip: str, error: str | None, now: datetime) -> None:
+    """A watch started failing, or recovered: one message each time it flips."""
+    settings = ctx.email
+    if settings is None:
+        return
+    from watcher import report
+
+    recipients = list(watch.email_to or settings.to)
+    message_id = report.make_message_id(f"alert-{watch.name}-{flip}-{now.isoformat()}")
+    msg = report.build_alert_email(
+        settings, recipients, watch.name, watch.url, flip, error, now=now, message_id=message_id
+    )
+    ctx.store.enqueue(
+        watch=watch.name,
+        change_id=None,
+        kind="alert",
+        message_id=message_id,
+        recipients=recipients,
+        subject=str(msg["Subject"]),
+        message=msg.as_bytes(),
+        now=now,
+    )

@@ -1,0 +1,969 @@
+"""The only module that speaks SQL: schema, migrations, queries, and the snapshot files.
+
+The database is a plain SQLite file (WAL mode) whose tables a person can browse, e.g. with
+Datasette: watches, captures, versions, checks, changes, outbox, wayback_imports. Raw capture
+bytes live under `snapshots/` content-addressed by sha256 and zstd-compressed; a snapshot file
+is written (atomically) before any row refers to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+import zstandard
+
+from watcher.models import Fact, Finding, VersionInfo, WatcherError
+
+SCHEMA_VERSION = 2
+_ZSTD_LEVEL = 9
+
+
+class StoreError(WatcherError):
+    """A storage problem (disk full, unreadable snapshot, corrupt database)."""
+
+
+def iso(dt: datetime) -> str:
+    """Aware datetime -> ISO 8601 UTC with a Z, second precision."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(s: str) -> datetime:
+    return datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+def sha256_hex(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class StoredVersion:
+    id: int
+    watch: str
+    captured_at: datetime
+    last_seen: datetime
+    source: str
+    sha256: str
+    words: int
+    title: str | None
+    language: str | None
+    text: str
+    facts: list[Fact]
+    capture_id: int | None
+    technical: bool
+    summary: str | None = None
+
+    @property
+    def info(self) -> VersionInfo:
+        return VersionInfo(self.id, self.captured_at, self.source, self.sha256, self.words)  # type: ignore[arg-type]
+
+
+@dataclass
+class StoredCapture:
+    id: int
+    watch: str
+    fetched_at: datetime
+    source: str
+    url: str
+    status: int
+    content_type: str
+    charset: str | None
+    raw_sha256: str
+    size: int
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass
+class StoredChange:
+    id: int
+    watch: str
+    old_version: int
+    new_version: int
+    detected_at: datetime
+    classification: str
+    summary: str
+    severity: str | None
+    findings: list[Finding]
+    words_added: int
+    words_removed: int
+    technical: bool
+
+
+@dataclass
+class OutboxMessage:
+    id: int
+    watch: str | None
+    change_id: int | None
+    kind: str
+    message_id: str
+    recipients: list[str]
+    subject: str
+    message: bytes
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+
+@dataclass
+class WatchStatus:
+    name: str
+    last_check: datetime | None
+    last_outcome: str | None
+    last_error: str | None
+    versions: int
+    last_change: datetime | None
+    consecutive_errors: int
+    failing: bool
+
+
+@dataclass
+class SearchHit:
+    watch: str
+    version_id: int
+    captured_at: datetime
+    snippet: str
+
+
+# -- schema ---------------------------------------------------------------------------------
+_SCHEMA_V1 = """
+CREATE TABLE IF NOT EXISTS watches (
+    name TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    consecutive_errors INTEGER NOT NULL DEFAULT 0,
+    failing INTEGER NOT NULL DEFAULT 0,
+    failing_since TEXT
+);
+CREATE TABLE IF NOT EXISTS captures (
+    id INTEGER PRIMARY KEY,
+    watch TEXT NOT NULL REFERENCES watches(name),
+    fetched_at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    content_type TEXT,
+    charset TEXT,
+    raw_sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT,
+    last_modified TEXT
+);
+CREATE INDEX IF NOT EXISTS captures_watch ON captures(watch, fetched_at);
+CREATE TABLE IF NOT EXISTS versions (
+    id INTEGER PRIMARY KEY,
+    watch TEXT NOT NULL REFERENCES watches(name),
+    captured_at TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    source TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    words INTEGER NOT NULL,
+    title TEXT,
+    language TEXT,
+    text TEXT NOT NULL,
+    facts TEXT NOT NULL DEFAULT '[]',
+    capture_id INTEGER REFERENCES captures(id),
+    technical INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS versions_watch ON versions(watch, captured_at);
+CREATE TABLE IF NOT EXISTS checks (
+    id INTEGER PRIMARY KEY,
+    watch TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    duration REAL NOT NULL,
+    outcome TEXT NOT NULL,
+    error TEXT,
+    version_id INTEGER,
+    capture_id INTEGER
+);
+CREATE INDEX IF NOT EXISTS checks_watch ON checks(watch, started_at);
+CREATE TABLE IF NOT EXISTS changes (
+    id INTEGER PRIMARY KEY,
+    watch TEXT NOT NULL,
+    old_version INTEGER NOT NULL REFERENCES versions(id),
+    new_version INTEGER NOT NULL REFERENCES versions(id),
+    detected_at TEXT NOT NULL,
+    classification TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    severity TEXT,
+    findings TEXT NOT NULL DEFAULT '[]',
+    words_added INTEGER NOT NULL DEFAULT 0,
+    words_removed INTEGER NOT NULL DEFAULT 0,
+    technical INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS changes_watch ON changes(watch, new_version);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    watch TEXT,
+    change_id INTEGER,
+    kind TEXT NOT NULL,
+    message_id TEXT NOT NULL UNIQUE,
+    recipients TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    message BLOB NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    next_attempt_at TEXT,
+    sent_at TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_status ON outbox(status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS held (
+    watch TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    first_seen TEXT NOT NULL,
+    reason TEXT
+);
+"""
+
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS wayback_imports (
+    watch TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    status TEXT NOT NULL,
+    version_id INTEGER,
+    error TEXT,
+    imported_at TEXT NOT NULL,
+    PRIMARY KEY (watch, digest)
+);
+"""
+
+
+class Store:
+    """One SQLite database plus its snapshot folder. Thread-safe (one lock for the connection)."""
+
+    def __init__(self, db_path: str | os.PathLike[str], snapshots: str | os.PathLike[str]) -> None:
+        self.path = Path(db_path)
+        self.snapshots = Path(snapshots)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            # Created private: policy text is not secret, but e-mail addresses and the outbox are.
+            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        self._lock = threading.RLock()
+        try:
+            conn = sqlite3.connect(
+                str(self.path), timeout=30, check_same_thread=False, isolation_level=None
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"cannot open database {self.path}: {e}") from None
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self._migrate()
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT under the store lock; nested calls join the outer one."""
+        with self._lock:
+            if self.conn.in_transaction:
+                yield
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+
+    def _q(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            cur = self.conn.execute(sql, params)
+            cols = [d[0] for d in cur.description] if cur.description else []
+            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]  # type: ignore[misc]
+
+    def _one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dict[str, Any] | None:
+        rows = self._q(sql, params)
+        return rows[0] if rows else None  # type: ignore[return-value]
+
+    def _exec(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        with self._lock:
+            cur = self.conn.execute(sql, params)
+            return int(cur.lastrowid or 0)
+
+    # -- schema ----------------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        """Forward-only migrations keyed on PRAGMA user_version."""
+        with self.transaction():
+            version = self.schema_version
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} has schema version {version}, newer than this policy-watcher "
+                    f"understands ({SCHEMA_VERSION}); upgrade policy-watcher"
+                )
+            if version < 1:
+                for stmt in _split(_SCHEMA_V1):
+                    self.conn.execute(stmt)
+            if version < 2:
+                for stmt in _split(_SCHEMA_V2):
+                    self.conn.execute(stmt)
+            if version < SCHEMA_VERSION:
+                self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if "versions_fts" not in self.db.table_names():
+            with self._lock:
+                self.db["versions"].enable_fts(["text"], create_triggers=True, tokenize="porter")
+
+    # -- snapshots -------------------------------------------------------------------------
+    def snapshot_path(self, sha256: str) -> Path:
+        return self.snapshots / sha256[:2] / f"{sha256}.zst"
+
+    def put_snapshot(self, body: bytes) -> str:
+        """Write raw bytes content-addressed (atomically); return their sha256."""
+        digest = sha256_hex(body)
+        path = self.snapshot_path(digest)
+        if path.exists():
+            return digest
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(self.snapshots, 0o700)
+            data = zstandard.ZstdCompressor(level=_ZSTD_LEVEL).compress(body)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+        except OSError as e:
+            raise StoreError(
+                f"cannot write snapshot under {self.snapshots}: {e.strerror or e}"
+            ) from None
+        return digest
+
+    def get_snapshot(self, sha256: str) -> bytes:
+        path = self.snapshot_path(sha256)
+        try:
+            return zstandard.ZstdDecompressor().decompress(path.read_bytes())
+        except FileNotFoundError:
+            raise StoreError(f"snapshot {sha256} is missing from {self.snapshots}") from None
+        except zstandard.ZstdError as e:
+            raise StoreError(f"snapshot {path} is corrupt: {e}") from None
+
+    # -- watches ---------------------------------------------------------------------------
+    def ensure_watch(self, name: str, url: str, now: datetime) -> None:
+        with self.transaction():
+            self._exec(
+                "INSERT INTO watches(name, url, added_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET url = excluded.url",
+                (name, url, iso(now)),
+            )
+
+    def watch_statuses(self, names: Sequence[str]) -> list[WatchStatus]:
+        out = []
+        for name in names:
+            last = self._one(
+                "SELECT started_at, outcome, error FROM checks WHERE watch = ? "
+                "ORDER BY id DESC LIMIT 1",
+                (name,),
+            )
+            w = self._one("SELECT consecutive_errors, failing FROM watches WHERE name = ?", (name,))
+            n = self._one("SELECT count(*) AS n FROM versions WHERE watch = ?", (name,))
+            ch = self._one(
+                "SELECT max(v.captured_at) AS at FROM changes c JOIN versions v "
+                "ON v.id = c.new_version WHERE c.watch = ? AND c.technical = 0",
+                (name,),
+            )
+            out.append(
+                WatchStatus(
+                    name=name,
+                    last_check=parse_iso(last["started_at"]) if last else None,
+                    last_outcome=last["outcome"] if last else None,
+                    last_error=last["error"] if last else None,
+                    versions=int(n["n"]) if n else 0,
+                    last_change=parse_iso(ch["at"]) if ch and ch["at"] else None,
+                    consecutive_errors=int(w["consecutive_errors"]) if w else 0,
+                    failing=bool(w["failing"]) if w else False,
+                )
+            )
+        return out
+
+    def last_check_times(self) -> dict[str, datetime]:
+        rows = self._q("SELECT watch, max(started_at) AS at FROM checks GROUP BY watch")
+        return {r["watch"]: parse_iso(r["at"]) for r in rows}
+
+    def note_outcome(self, name: str, ok: bool, now: datetime, threshold: int) -> str | None:
+        """Update the failure streak; return "failing" or "recovered" when that flips."""
+        with self.transaction():
+            row = self._one(
+                "SELECT consecutive_errors, failing FROM watches WHERE name = ?", (name,)
+            )
+            if row is None:
+                return None
+            if ok:
+                self._exec(
+                    "UPDATE watches SET consecutive_errors = 0, failing = 0, failing_since = NULL "
+                    "WHERE name = ?",
+                    (name,),
+                )
+                return "recovered" if row["failing"] else None
+            errors = row["consecutive_errors"] + 1
+            becomes = not row["failing"] and errors >= threshold
+            self._exec(
+                "UPDATE watches SET consecutive_errors = ?, failing = ?, "
+                "failing_since = CASE WHEN ? THEN ? ELSE failing_since END WHERE name = ?",
+                (errors, 1 if (row["failing"] or becomes) else 0, becomes, iso(now), name),
+            )
+            return "failing" if becomes else None
+
+    # -- captures --------------------------------------------------------------------------
+    def add_capture(
+        self,
+        watch: str,
+        *,
+        fetched_at: datetime,
+        source: str,
+        url: str,
+        status: int,
+        content_type: str,
+        charset: str | None,
+        raw_sha256: str,
+        size: int,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> int:
+        if not self.snapshot_path(raw_sha256).exists():
+            raise StoreError(f"refusing to record capture {raw_sha256}: its snapshot is missing")
+        with self.transaction():
+            return self._exec(
+                "INSERT INTO captures(watch, fetched_at, source, url, status, content_type, "
+                "charset, raw_sha256, size, etag, last_modified) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    watch,
+                    iso(fetched_at),
+                    source,
+                    url,
+                    status,
+                    content_type,
+                    charset,
+                    raw_sha256,
+                    size,
+                    etag,
+                    last_modified,
+                ),
+            )
+
+    def latest_capture(self, watch: str, source: str | None = "live") -> StoredCapture | None:
+        sql = "SELECT * FROM captures WHERE watch = ?"
+        params: list[Any] = [watch]
+        if source:
+            sql += " AND source = ?"
+            params.append(source)
+        row = self._one(sql + " ORDER BY id DESC LIMIT 1", params)
+        return _capture(row) if row else None
+
+    def get_capture(self, capture_id: int) -> StoredCapture | None:
+        row = self._one("SELECT * FROM captures WHERE id = ?", (capture_id,))
+        return _capture(row) if row else None
+
+    # -- versions --------------------------------------------------------------------------
+    def add_version(
+        self,
+        watch: str,
+        *,
+        captured_at: datetime,
+        source: str,
+        text: str,
+        title: str | None,
+        language: str | None,
+        facts: Sequence[Fact],
+        capture_id: int | None,
+        technical: bool = False,
+    ) -> int:
+        with self.transaction():
+            return self._exec(
+                "INSERT INTO versions(watch, captured_at, last_seen, source, sha256, words, title,"
+                " language, text, facts, capture_id, technical) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    watch,
+                    iso(captured_at),
+                    iso(captured_at),
+                    source,
+                    sha256_hex(text),
+                    len(text.split()),
+                    title,
+                    language,
+                    text,
+                    json.dumps([f.to_dict() for f in facts], ensure_ascii=False),
+                    capture_id,
+                    int(technical),
+                ),
+            )
+
+    def touch_version(self, version_id: int, seen: datetime) -> None:
+        with self.transaction():
+            self._exec(
+                "UPDATE versions SET last_seen = max(last_seen, ?) WHERE id = ?",
+                (iso(seen), version_id),
+            )
+
+    def move_version_start(self, version_id: int, at: datetime) -> None:
+        """An older sighting of the same text (e.g. from the Wayback Machine) was found."""
+        with self.transaction():
+            self._exec(
+                "UPDATE versions SET captured_at = min(captured_at, ?) WHERE id = ?",
+                (iso(at), version_id),
+            )
+
+    def update_version_text(
+        self,
+        version_id: int,
+        text: str,
+        title: str | None,
+        language: str | None,
+        facts: Sequence[Fact],
+    ) -> None:
+        with self.transaction():
+            self._exec(
+                "UPDATE versions SET text = ?, sha256 = ?, words = ?, title = ?, language = ?, "
+                "facts = ? WHERE id = ?",
+                (
+                    text,
+                    sha256_hex(text),
+                    len(text.split()),
+                    title,
+                    language,
+                    json.dumps([f.to_dict() for f in facts], ensure_ascii=False),
+                    version_id,
+                ),
+            )
+
+    def set_facts(self, version_id: int, facts: Sequence[Fact]) -> None:
+        with self.transaction():
+            self._exec(
+                "UPDATE versions SET facts = ? WHERE id = ?",
+                (json.dumps([f.to_dict() for f in facts], ensure_ascii=False), version_id),
+            )
+
+    _VERSION_COLS = (
+        "v.id, v.watch, v.captured_at, v.last_seen, v.source, v.sha256, v.words, v.title, "
+        "v.language, v.text, v.facts, v.capture_id, v.technical, "
+        "(SELECT summary FROM changes c WHERE c.new_version = v.id ORDER BY c.id DESC LIMIT 1)"
+        " AS summary"
+    )
+
+    def versions(self, watch: str) -> list[StoredVersion]:
+        """All versions of a watch, oldest first (by capture time, then id)."""
+        rows = self._q(
+            f"SELECT {self._VERSION_COLS} FROM versions v WHERE v.watch = ? "
+            "ORDER BY v.captured_at, v.id",
+            (watch,),
+        )
+        return [_version(r) for r in rows]
+
+    def get_version(self, watch: str, version_id: int) -> StoredVersion | None:
+        row = self._one(
+            f"SELECT {self._VERSION_COLS} FROM versions v WHERE v.watch = ? AND v.id = ?",
+            (watch, version_id),
+        )
+        return _version(row) if row else None
+
+    def latest_version(self, watch: str) -> StoredVersion | None:
+        row = self._one(
+            f"SELECT {self._VERSION_COLS} FROM versions v WHERE v.watch = ? "
+            "ORDER BY v.captured_at DESC, v.id DESC LIMIT 1",
+            (watch,),
+        )
+        return _version(row) if row else None
+
+    def neighbours(
+        self, watch: str, at: datetime
+    ) -> tuple[StoredVersion | None, StoredVersion | None]:
+        """The versions just before and just after time `at`."""
+        before = self._one(
+            f"SELECT {self._VERSION_COLS} FROM versions v WHERE v.watch = ? AND v.captured_at <= ?"
+            " ORDER BY v.captured_at DESC, v.id DESC LIMIT 1",
+            (watch, iso(at)),
+        )
+        after = self._one(
+            f"SELECT {self._VERSION_COLS} FROM versions v WHERE v.watch = ? AND v.captured_at > ?"
+            " ORDER BY v.captured_at, v.id LIMIT 1",
+            (watch, iso(at)),
+        )
+        return (_version(before) if before else None, _version(after) if after else None)
+
+    def version_count(self) -> int:
+        return int(self._q("SELECT count(*) AS n FROM versions")[0]["n"])
+
+    # -- checks ----------------------------------------------------------------------------
+    def add_check(
+        self,
+        watch: str,
+        *,
+        started_at: datetime,
+        duration: float,
+        outcome: str,
+        error: str | None = None,
+        version_id: int | None = None,
+        capture_id: int | None = None,
+    ) -> int:
+        with self.transaction():
+            return self._exec(
+                "INSERT INTO checks(watch, started_at, duration, outcome, error, version_id, "
+                "capture_id) VALUES (?,?,?,?,?,?,?)",
+                (
+                    watch,
+                    iso(started_at),
+                    round(duration, 4),
+                    outcome,
+                    error,
+                    version_id,
+                    capture_id,
+                ),
+            )
+
+    def recent_checks(self, watch: str, limit: int = 20) -> list[dict[str, Any]]:
+        return self._q(
+            "SELECT * FROM checks WHERE watch = ? ORDER BY id DESC LIMIT ?", (watch, limit)
+        )
+
+    # -- the shrink guard ------------------------------------------------------------------
+    def hold(self, watch: str, sha256: str, now: datetime, reason: str) -> int:
+        """Count consecutive sightings of a held (suspicious) text; return the count."""
+        with self.transaction():
+            row = self._one("SELECT sha256, count FROM held WHERE watch = ?", (watch,))
+            if row and row["sha256"] == sha256:
+                count = row["count"] + 1
+                self._exec("UPDATE held SET count = ? WHERE watch = ?", (count, watch))
+            else:
+                count = 1
+                self._exec(
+                    "INSERT OR REPLACE INTO held(watch, sha256, count, first_seen, reason) "
+                    "VALUES (?,?,?,?,?)",
+                    (watch, sha256, 1, iso(now), reason),
+                )
+            return count
+
+    def release(self, watch: str) -> None:
+        with self.transaction():
+            self._exec("DELETE FROM held WHERE watch = ?", (watch,))
+
+    # -- changes ---------------------------------------------------------------------------
+    def add_change(
+        self,
+        watch: str,
+        *,
+        old_version: int,
+        new_version: int,
+        detected_at: datetime,
+        classification: str,
+        summary: str,
+        severity: str | None,
+        findings: Sequence[Finding],
+        words_added: int = 0,
+        words_removed: int = 0,
+        technical: bool = False,
+    ) -> int:
+        with self.transaction():
+            return self._exec(
+                "INSERT INTO changes(watch, old_version, new_version, detected_at, classification,"
+                " summary, severity, findings, words_added, words_removed, technical) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    watch,
+                    old_version,
+                    new_version,
+                    iso(detected_at),
+                    classification,
+                    summary,
+                    severity,
+                    json.dumps([f.to_dict() for f in findings], ensure_ascii=False),
+                    words_added,
+                    words_removed,
+                    int(technical),
+                ),
+            )
+
+    def delete_change_between(self, old_version: int, new_version: int) -> None:
+        with self.transaction():
+            self._exec(
+                "DELETE FROM changes WHERE old_version = ? AND new_version = ?",
+                (old_version, new_version),
+            )
+
+    def get_change(self, change_id: int) -> StoredChange | None:
+        row = self._one("SELECT * FROM changes WHERE id = ?", (change_id,))
+        return _change(row) if row else None
+
+    def change_between(self, old_version: int, new_version: int) -> StoredChange | None:
+        row = self._one(
+            "SELECT * FROM changes WHERE old_version = ? AND new_version = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (old_version, new_version),
+        )
+        return _change(row) if row else None
+
+    def changes_since(
+        self, since: datetime, watch: str | None = None, include_technical: bool = False
+    ) -> list[StoredChange]:
+        sql = "SELECT * FROM changes WHERE detected_at >= ?"
+        params: list[Any] = [iso(since)]
+        if watch:
+            sql += " AND watch = ?"
+            params.append(watch)
+        if not include_technical:
+            sql += " AND technical = 0"
+        return [_change(r) for r in self._q(sql + " ORDER BY detected_at, id", params)]
+
+    def recent_changes(self, limit: int = 50) -> list[StoredChange]:
+        rows = self._q(
+            "SELECT * FROM changes WHERE technical = 0 ORDER BY detected_at DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+        return [_change(r) for r in rows]
+
+    # -- outbox ----------------------------------------------------------------------------
+    def enqueue(
+        self,
+        *,
+        watch: str | None,
+        change_id: int | None,
+        kind: str,
+        message_id: str,
+        recipients: Sequence[str],
+        subject: str,
+        message: bytes,
+        now: datetime,
+        status: str = "queued",
+    ) -> int:
+        """Queue a message (call inside the transaction that stores the change)."""
+        with self.transaction():
+            return self._exec(
+                "INSERT INTO outbox(watch, change_id, kind, message_id, recipients, subject, "
+                "message, status, created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(message_id) DO NOTHING",
+                (
+                    watch,
+                    change_id,
+                    kind,
+                    message_id,
+                    json.dumps(list(recipients)),
+                    subject,
+                    message,
+                    status,
+                    iso(now),
+                    iso(now),
+                ),
+            )
+
+    def outbox(self, statuses: Sequence[str] = ("queued", "failed", "held")) -> list[OutboxMessage]:
+        marks = ",".join("?" for _ in statuses)
+        rows = self._q(
+            f"SELECT * FROM outbox WHERE status IN ({marks}) ORDER BY id", tuple(statuses)
+        )
+        return [_outbox(r) for r in rows]
+
+    def due_messages(self, now: datetime, force: bool = False) -> list[OutboxMessage]:
+        sql = "SELECT * FROM outbox WHERE status IN ('queued', 'failed')"
+        params: tuple[Any, ...] = ()
+        if not force:
+            sql += " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+            params = (iso(now),)
+        return [_outbox(r) for r in self._q(sql + " ORDER BY id", params)]
+
+    def mark_sent(self, message_id: int, now: datetime) -> None:
+        with self.transaction():
+            self._exec(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
+                "last_error = NULL WHERE id = ?",
+                (iso(now), message_id),
+            )
+
+    def mark_failed(self, message_id: int, error: str, next_attempt: datetime) -> None:
+        with self.transaction():
+            self._exec(
+                "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, "
+                "next_attempt_at = ? WHERE id = ?",
+                (error, iso(next_attempt), message_id),
+            )
+
+    def merge_held(self, ids: Sequence[int]) -> None:
+        with self.transaction():
+            for i in ids:
+                self._exec("UPDATE outbox SET status = 'merged' WHERE id = ?", (i,))
+
+    def outbox_counts(self) -> dict[str, int]:
+        return {
+            r["status"]: r["n"]
+            for r in self._q("SELECT status, count(*) AS n FROM outbox GROUP BY status")
+        }
+
+    # -- wayback progress ------------------------------------------------------------------
+    def wayback_done(self, watch: str) -> dict[str, str]:
+        """digest -> status for every capture of this watch already handled."""
+        rows = self._q("SELECT digest, status FROM wayback_imports WHERE watch = ?", (watch,))
+        return {r["digest"]: r["status"] for r in rows}
+
+    def wayback_record(
+        self,
+        watch: str,
+        digest: str,
+        timestamp: str,
+        status: str,
+        now: datetime,
+        version_id: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self.transaction():
+            self._exec(
+                "INSERT OR REPLACE INTO wayback_imports(watch, digest, timestamp, status, "
+                "version_id, error, imported_at) VALUES (?,?,?,?,?,?,?)",
+                (watch, digest, timestamp, status, version_id, error, iso(now)),
+            )
+
+    # -- search ----------------------------------------------------------------------------
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        fts_query = _fts_query(query)
+        if not fts_query:
+            return []
+        rows = self._q(
+            "SELECT v.watch, v.id, v.captured_at, "
+            "snippet(versions_fts, 0, '[', ']', '…', 12) AS snip "
+            "FROM versions_fts JOIN versions v ON v.rowid = versions_fts.rowid "
+            "WHERE versions_fts MATCH ? ORDER BY v.watch, v.captured_at LIMIT ?",
+            (fts_query, limit),
+        )
+        return [
+            SearchHit(r["watch"], r["id"], parse_iso(r["captured_at"]), r["snip"]) for r in rows
+        ]
+
+    # -- integrity -------------------------------------------------------------------------
+    def integrity_problems(self) -> list[str]:
+        """PRAGMA integrity_check plus: every capture's snapshot file exists."""
+        problems = [
+            r[0] for r in self.conn.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"
+        ]
+        for r in self._q("SELECT DISTINCT raw_sha256 FROM captures"):
+            if not self.snapshot_path(r["raw_sha256"]).exists():
+                problems.append(f"snapshot missing: {r['raw_sha256']}")
+        return problems
+
+
+def _split(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _fts_query(query: str) -> str:
+    """Quote every term so user input can't break FTS5 syntax; keep "phrases" together."""
+    import shlex
+
+    try:
+        terms = shlex.split(query)
+    except ValueError:
+        terms = query.split()
+    return " ".join('"' + t.replace('"', '""') + '"' for t in terms if t.strip())
+
+
+def _capture(r: dict[str, Any]) -> StoredCapture:
+    return StoredCapture(
+        id=r["id"],
+        watch=r["watch"],
+        fetched_at=parse_iso(r["fetched_at"]),
+        source=r["source"],
+        url=r["url"],
+        status=r["status"],
+        content_type=r["content_type"] or "",
+        charset=r["charset"],
+        raw_sha256=r["raw_sha256"],
+        size=r["size"],
+        etag=r["etag"],
+        last_modified=r["last_modified"],
+    )
+
+
+def _version(r: dict[str, Any]) -> StoredVersion:
+    return StoredVersion(
+        id=r["id"],
+        watch=r["watch"],
+        captured_at=parse_iso(r["captured_at"]),
+        last_seen=parse_iso(r["last_seen"]),
+        source=r["source"],
+        sha256=r["sha256"],
+        words=r["words"],
+        title=r["title"],
+        language=r["language"],
+        text=r["text"],
+        facts=[Fact.from_dict(d) for d in json.loads(r["facts"] or "[]")],
+        capture_id=r["capture_id"],
+        technical=bool(r["technical"]),
+        summary=r.get("summary"),
+    )
+
+
+def _change(r: dict[str, Any]) -> StoredChange:
+    return StoredChange(
+        id=r["id"],
+        watch=r["watch"],
+        old_version=r["old_version"],
+        new_version=r["new_version"],
+        detected_at=parse_iso(r["detected_at"]),
+        classification=r["classification"],
+        summary=r["summary"],
+        severity=r["severity"],
+        findings=[Finding.from_dict(d) for d in json.loads(r["findings"] or "[]")],
+        words_added=r["words_added"],
+        words_removed=r["words_removed"],
+        technical=bool(r["technical"]),
+    )
+
+
+def _outbox(r: dict[str, Any]) -> OutboxMessage:
+    return OutboxMessage(
+        id=r["id"],
+        watch=r["watch"],
+        change_id=r["change_id"],
+        kind=r["kind"],
+        message_id=r["message_id"],
+        recipients=json.loads(r["recipients"]),
+        subject=r["subject"],
+        message=bytes(r["message"]),
+        status=r["status"],
+        attempts=r["attempts"],
+        last_error=r["last_error"],
+        created_at=parse_iso(r["created_at"]),
+        next_attempt_at=parse_iso(r["next_attempt_at"]) if r["next_attempt_at"] else None,
+        sent_at=parse_iso(r["sent_at"]) if r["sent_at"] else None,
+    )
