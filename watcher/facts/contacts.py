@@ -1,0 +1,135 @@
+"""Contact facts (kind "contact"): e-mail addresses, DPO / representatives, postal addresses,
+phone numbers.
+
+Keys: the lower-case e-mail address; "dpo", "eu_representative", "uk_representative",
+"swiss_representative"; "address:<normalized words>"; "phone:<digits>".
+"""
+
+from __future__ import annotations
+
+import re
+
+from watcher.facts import slug, units
+from watcher.models import Fact
+
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
+_DPO = re.compile(r"\b(data protection officer|DPO)\b", re.I)
+_REP = re.compile(
+    r"\b(?:(EU|EEA|European Union|UK|United Kingdom|Swiss|Switzerland)\s+(?:GDPR\s+)?"
+    r"(?:data protection\s+)?representative"
+    r"|representative\s+(?:in|for)\s+the\s+(EU|EEA|European Union|UK|United Kingdom)"
+    r"|representative in (Switzerland))",
+    re.I,
+)
+_REP_ART27 = re.compile(r"\bArt(?:icle|\.)?\s*27\b", re.I)
+_PHONE = re.compile(
+    r"(?<![\w/+-])(?:\+\d{1,3}[\s.-]?(?:\(0\))?[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,4}){2,4}"
+    r"|\(?0\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}"
+    r"|\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}"
+    r"|1[\s.-]?8\d\d[\s.-]?\d{3}[\s.-]?\d{4})(?![\w/-])"
+)
+_PHONE_CUE = re.compile(r"\b(phone|telephone|tel|call|mobile|fax|hotline|toll[- ]free)\b", re.I)
+_NOT_PHONE = re.compile(
+    r"\b(company|registration|registered|reg\.?|vat|siren|siret|rcs|ein|ico|no\.?|number)\s*[:#*]?\s*$",
+    re.I,
+)
+_DATEISH = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
+
+_UK_POST = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
+_US_ZIP = r"(?:[A-Z]{2}|[A-Z][a-z]+)\s+\d{5}(?:-\d{4})?"
+_EU_POST = r"(?:[A-Z]{1,2}-)?\d{4,5}\s+[A-Z][a-zé\u00e0-\u00ff]+"
+_STREET = (
+    r"(?:street|st\.?|road|rd\.?|avenue|ave\.?|boulevard|blvd\.?|lane|drive|way|place|square|"
+    r"court|suite|floor|building|house|rue|quai|strasse|straße|str\.|weg|platz|calle|via|"
+    r"parkway|plaza|row|terrace|wharf|quay|gate|hill|park|centre|center)"
+)
+_POSTCODE = re.compile(r"\b(?:" + _UK_POST + "|" + _US_ZIP + "|" + _EU_POST + r")\b")
+
+
+def _ev(s: str) -> str:
+    return s[:500]
+
+
+def _addresses(sentence: str) -> list[str]:
+    out: list[str] = []
+    if not re.search(r"\b" + _STREET + r"\b", sentence, re.I) and not re.search(
+        r"\b(address|office|located at|headquarter|write to|mail to|post)\b", sentence, re.I
+    ):
+        return out
+    for m in _POSTCODE.finditer(sentence):
+        window_start = max(0, m.start() - 90)
+        window = sentence[window_start : m.start()]
+        # the street number: the first "12 Something" / "12, rue" in the window
+        num = None
+        for n in re.finditer(r"\b\d{1,5}[A-Za-z]?,?\s+(?=[A-Z]|rue|via|calle|avenue)", window):
+            if not re.match(r"(19|20)\d\d\b", n.group(0)):
+                num = n
+                break
+        if num is not None:
+            a = window[num.start() :] + m.group(0)
+        else:
+            parts = [p for p in window.split(",")]
+            a = ",".join(parts[-3:]) + m.group(0)
+            a = re.sub(r"^.*\b(?:at|is|to|in|of)\s+(?=[A-Z0-9])", "", a.strip())
+        tail = re.match(r",?\s*(?:[A-Z][A-Za-z]+\s?){1,3}", sentence[m.end() :])
+        if tail and re.match(
+            r",?\s*(United|France|Germany|Ireland|USA|UK|England|Netherlands|Spain|Italy|Belgium|Luxembourg|Sweden|Switzerland|Canada|Australia)",
+            tail.group(0),
+        ):
+            a += tail.group(0)
+        a = a.strip(" ,.;()")
+        if len(a.split()) < 3 or "," not in a and not re.search(_STREET, a, re.I):
+            continue
+        out.append(a)
+    return out
+
+
+def extract(text: str, language: str | None = None) -> list[Fact]:
+    facts: list[Fact] = []
+    seen: set[str] = set()
+
+    def add(key: str, value: str, ev: str, **detail: object) -> None:
+        if key in seen:
+            return
+        seen.add(key)
+        facts.append(Fact("contact", key, value, _ev(ev), dict(detail)))
+
+    for u in units(text):
+        s = u.text
+        for m in _EMAIL.finditer(s):
+            addr = m.group(0).rstrip(".")
+            add(addr.lower(), addr, s, type="email")
+        if _DPO.search(s) and not re.search(
+            r"\b(no|not|without)\b[^.]{0,30}\b(DPO|data protection officer)", s, re.I
+        ):
+            add("dpo", "Data Protection Officer", s, type="dpo")
+        for m in _REP.finditer(s):
+            region = (m.group(1) or m.group(2) or m.group(3) or "").lower()
+            if region in ("eu", "eea", "european union"):
+                add("eu_representative", "EU representative", s, type="representative")
+            elif region in ("uk", "united kingdom"):
+                add("uk_representative", "UK representative", s, type="representative")
+            else:
+                add("swiss_representative", "Swiss representative", s, type="representative")
+        if _REP_ART27.search(s) and re.search(r"representative", s, re.I):
+            add("eu_representative", "EU representative", s, type="representative")
+        for a in _addresses(s):
+            key = "address:" + " ".join(sorted(set(slug(a).split())))
+            add(key, a, s, type="postal_address")
+        if re.search(r"\d{3}", s):
+            for m in _PHONE.finditer(s):
+                num = m.group(0).strip()
+                digits = re.sub(r"\D", "", num)
+                if not 9 <= len(digits) <= 15:
+                    continue
+                if _DATEISH.match(num) or re.fullmatch(r"(19|20)\d{2}\D+\d+", num):
+                    continue
+                before = s[max(0, m.start() - 30) : m.start()]
+                if _NOT_PHONE.search(before):
+                    continue
+                if not num.startswith("+") and not _PHONE_CUE.search(s):
+                    continue
+                add("phone:" + digits, num, s, type="phone")
+    return facts
