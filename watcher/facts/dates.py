@@ -1,0 +1,369 @@
+"""Policy dates: "last updated", "effective", "last reviewed"... normalized to ISO.
+
+One fact per label family (the first one in document order wins, as a policy states its own
+date at the top or the bottom and a bundle of documents lists the main one first):
+
+    Fact(kind="date", key="last_updated", value="2021-08-10",
+         detail={"label": "last reviewed", "as_written": "10th August 2021", "precision": "day"})
+
+Keys: last_updated, last_modified, last_revised, last_reviewed, effective (also "applies from",
+"in force from", "gilt ab", "en vigueur"...), posted, version_date.
+
+A date only counts when a label governs it: the label is followed by the date after a short
+gap without digits or sentence ends (tight for weak labels such as "Updated" or "Version").
+Dates in sentences about a law ("the GDPR became effective on 25 May 2018") are ignored, and
+so are bare years, durations, phone numbers and copyright lines (none of them has a label).
+
+Numeric dates such as 01/02/2023 whose parts are both <= 12 are ambiguous: detail["ambiguous"]
+is True and the order is chosen by, in turn, (1) the document's other numeric dates that are
+unambiguous (13/05/2024 -> day first), (2) the way it writes dates with month names
+("May 25, 2018" -> month first, "25 May 2018" -> day first; dates of laws are not counted), (3) a regional language tag
+("en-US" -> month first, any other tag -> day first... only if it names a region), (4) US
+jurisdiction cues (California, CCPA, "U.S.") outweighing EU ones (GDPR, EU, Ltd, GmbH...), and
+(5) day first by default. Dotted dates (1.2.2023) are always day first.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from watcher.facts.text import blocks, cells, is_table_line, plain
+from watcher.models import Fact
+
+__all__ = ["extract", "parse_date", "MONTHS"]
+
+MONTHS: dict[str, int] = {}
+_MONTH_NAMES = {
+    1: "january jan janv janvier januar jänner jan. enero ene gennaio gen januari",
+    2: "february feb febr février fevrier févr fevr februar febrero febbraio februari",
+    3: "march mar mars märz maerz marzo mrt maart",
+    4: "april apr avril avr abril aprile",
+    5: "may mai mayo maggio mei",
+    6: "june jun juin juni junio giugno",
+    7: "july jul juillet juil juli julio luglio",
+    8: "august aug août aout agosto augustus",
+    9: "september sep sept septembre septiembre setiembre settembre set",
+    10: "october oct octobre oktober octubre ottobre okt",
+    11: "november nov novembre noviembre",
+    12: "december dec décembre decembre dezember dez diciembre dicembre",
+}
+for _n, _names in _MONTH_NAMES.items():
+    for _w in _names.split():
+        MONTHS[_w.rstrip(".")] = _n
+
+_MONTH_RE = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
+_ORD = r"(?:\s?(?:st|nd|rd|th)|er|º|°|\.)?"
+
+_DATE = re.compile(
+    rf"""
+    (?P<iso>(?P<iy>(?:19|20)\d\d)[-/.](?P<im>\d{{1,2}})[-/.](?P<id>\d{{1,2}}))(?!\d)
+  | (?P<dmy>(?P<d1>\d{{1,2}}){_ORD}\s*(?:of\s+|de\s+)?(?P<m1>{_MONTH_RE})\.?,?\s+(?:de\s+)?(?P<y1>(?:19|20)\d\d))(?!\d)
+  | (?P<mdy>(?P<m2>{_MONTH_RE})\.?\s+(?P<d2>\d{{1,2}}){_ORD},?\s+(?P<y2>(?:19|20)\d\d))(?!\d)
+  | (?P<num>(?P<a>\d{{1,2}})(?P<sep>[./-])(?P<b>\d{{1,2}})(?P=sep)(?P<y4>(?:19|20)\d\d|\d\d))(?![\d.]\d)
+  | (?P<my>(?P<m5>{_MONTH_RE})\.?,?\s+(?P<y5>(?:19|20)\d\d))(?!\d)
+    """,
+    re.I | re.X,
+)
+_DATE_AT_START = re.compile(r"^\W{0,3}(?:" + _DATE.pattern + ")", re.I | re.X)
+
+# Labels: (key, strong?) -> alternatives. Strong labels allow a short free gap before the
+# date ("Last updated on this page: ..."), weak ones only ":", "on", "as of"...
+_LABELS: list[tuple[str, bool, str]] = [
+    # English
+    (
+        "last_revised",
+        True,
+        r"date\s+of\s+(?:the\s+)?last\s+revision|revision\s+date|last\s+revised",
+    ),
+    ("last_modified", True, r"date\s+of\s+(?:the\s+)?last\s+modification|last\s+modified"),
+    ("last_updated", True, r"date\s+of\s+(?:the\s+)?last\s+update|last\s+updated?|latest\s+update"),
+    ("last_reviewed", True, r"last\s+reviewed|date\s+of\s+(?:the\s+)?last\s+review|review\s+date"),
+    ("last_updated", True, r"last\s+(?:amended|changed)"),
+    (
+        "effective",
+        True,
+        r"effective\s+date|date\s+effective|effective\s+(?:as\s+(?:of|from)|from|on|since)"
+        r"|(?:is|was|be|become|becomes|became)\s+effective|(?:takes?|took|take)\s+effect"
+        r"|(?:comes?|came)\s+into\s+(?:effect|force)|in\s+effect\s+(?:as\s+of|from|since)"
+        r"|in\s+force\s+(?:as\s+of|from|since)|entry\s+into\s+force"
+        r"|(?:applies|apply|applicable|valid)\s+(?:from|as\s+of|since)",
+    ),
+    ("version_date", True, r"version\s+date|date\s+of\s+(?:this\s+)?version"),
+    # French
+    ("last_updated", True, r"derni[èe]re\s+mise\s+[àa]\s+jour|mise?s?\s+[àa]\s+jour\s+(?:le|du)"),
+    ("last_modified", True, r"derni[èe]re\s+modification|modifi[ée]e?s?\s+le"),
+    (
+        "effective",
+        True,
+        r"(?:date\s+d.)?entr[ée]e\s+en\s+vigueur|en\s+vigueur\s+(?:le|depuis|du|à\s+compter)"
+        r"|s.applique(?:nt)?\s+(?:[àa]\s+(?:partir|compter)\s+d[ue]|d[èe]s\s+le)"
+        r"|applicable\s+[àa]\s+(?:partir|compter)\s+d[ue]|date\s+d.effet",
+    ),
+    # German
+    (
+        "last_updated",
+        True,
+        r"zuletzt\s+aktualisiert|letzte\s+aktualisierung|aktualisiert\s+am|stand\s+vom",
+    ),
+    ("last_modified", True, r"letzte\s+[äa]nderung|zuletzt\s+ge[äa]ndert|ge[äa]ndert\s+am"),
+    (
+        "effective",
+        True,
+        r"g[üu]ltig\s+(?:ab|seit)|gilt\s+(?:ab|seit)|gelten\s+(?:ab|seit)|in\s+kraft\s+(?:seit|ab)"
+        r"|wirksam\s+(?:ab|seit)|inkrafttreten",
+    ),
+    # Spanish
+    ("last_updated", True, r"[úu]ltima\s+actualizaci[óo]n|actualizad[oa]\s+(?:el|a)"),
+    ("last_modified", True, r"[úu]ltima\s+modificaci[óo]n"),
+    ("last_revised", True, r"[úu]ltima\s+revisi[óo]n"),
+    (
+        "effective",
+        True,
+        r"fecha\s+de\s+(?:entrada\s+en\s+vigor|vigencia)|en\s+vigor\s+(?:desde|a\s+partir)"
+        r"|vigente\s+(?:desde|a\s+partir)",
+    ),
+    # Italian
+    ("last_updated", True, r"ultimo\s+aggiornamento|aggiornat[oa]\s+(?:al|il)"),
+    ("last_modified", True, r"ultima\s+modifica"),
+    ("last_revised", True, r"ultima\s+revisione"),
+    ("effective", True, r"(?:data\s+di\s+)?entrata\s+in\s+vigore|in\s+vigore\s+dal|efficace\s+dal"),
+    # Dutch
+    ("last_updated", True, r"laatst\s+bijgewerkt|laatste\s+(?:update|wijziging)|bijgewerkt\s+op"),
+    ("last_modified", True, r"laatst\s+gewijzigd|gewijzigd\s+op"),
+    ("effective", True, r"ingangsdatum|van\s+kracht\s+(?:vanaf|per|sinds)|geldig\s+(?:vanaf|per)"),
+    # Weak, single-word labels: the date must follow right away.
+    (
+        "last_updated",
+        False,
+        r"updated|update|mis\s+[àa]\s+jour|actualizado|aggiornato|bijgewerkt|aktualisiert|stand",
+    ),
+    ("last_revised", False, r"revised|revision"),
+    ("last_modified", False, r"modified"),
+    ("last_reviewed", False, r"reviewed"),
+    ("effective", False, r"effective|en\s+vigueur|in\s+effect|g[üu]ltig"),
+    ("posted", False, r"posted|published|publi[ée]e?"),
+    ("version_date", False, r"version|versie|versione|versi[óo]n|fassung"),
+]
+
+_LABEL = re.compile(
+    "|".join(
+        f"(?P<L{i}>(?<![\\w-])(?:{alt})(?![\\w-]))" for i, (_k, _s, alt) in enumerate(_LABELS)
+    ),
+    re.I,
+)
+_STRONG_GAP = re.compile(r"^[^\d.!?;]{0,45}$")
+_WEAK_GAP = re.compile(
+    r"^\s*(?:[:\-–—]\s*)?(?:(?:date|on|in|as\s+of|as\s+at|at|from|le|du|am|vom|el|il|al|op"
+    r"|per|of|the|de)\s*[:\-–—]?\s+)*$",
+    re.I,
+)
+_LAWISH = re.compile(
+    r"\b(?:GDPR|DSGVO|RGPD|CCPA|CPRA|LGPD|PIPEDA|regulation|directive|act|law|loi|gesetz|ley"
+    r"|legge|shield|framework|treaty|règlement|reglamento|verordnung)\b",
+    re.I,
+)
+_POLICYISH = re.compile(
+    r"\b(?:policy|notice|statement|terms|this|these|document|politique|déclaration|datenschutz"
+    r"\w*|erklärung|bestimmungen|política|aviso|informativa|privacyverklaring|beleid|version)\b",
+    re.I,
+)
+_US_CUES = re.compile(
+    r"\b(?:California|CCPA|CPRA|U\.S\.|United States|Delaware|Nevada|Virginia|Colorado)\b"
+)
+_EU_CUES = re.compile(
+    r"\b(?:GDPR|EEA|European Union|European Economic Area|Ltd|Limited|GmbH|SAS|S\.A\.|B\.V\."
+    r"|Pty|DSGVO|RGPD|United Kingdom|France|Germany|Australia|India)\b"
+)
+_TEXT_MDY = re.compile(rf"\b(?:{_MONTH_RE})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d", re.I)
+_TEXT_DMY = re.compile(
+    rf"\b\d{{1,2}}(?:st|nd|rd|th|er|\.)?\s+(?:{_MONTH_RE})\.?,?\s+(?:19|20)\d\d", re.I
+)
+_NUM_ANY = re.compile(r"(?<![\d/.])(\d{1,2})([/-])(\d{1,2})\2(?:19|20)?\d\d(?![\d/])")
+
+
+def _valid(y: int, m: int, d: int | None) -> bool:
+    if not 1990 <= y <= 2100:
+        return False
+    try:
+        date(y, m, d or 1)
+    except ValueError:
+        return False
+    return True
+
+
+def _year(s: str) -> int:
+    y = int(s)
+    if len(s) == 2:
+        y += 2000 if y < 70 else 1900
+    return y
+
+
+def _month(s: str) -> int | None:
+    return MONTHS.get(s.lower().rstrip("."))
+
+
+class _PageStyle:
+    """Lazily decides day-first vs month-first for ambiguous numeric dates of one page."""
+
+    def __init__(self, text: str, language: str | None) -> None:
+        self.text = text
+        self.language = (language or "").lower().replace("_", "-")
+        self._order: str | None = None
+        self.reason = ""
+
+    @property
+    def order(self) -> str:
+        if self._order is None:
+            self._order, self.reason = self._decide()
+        return self._order
+
+    def _count(self, rx: re.Pattern[str]) -> int:
+        """Dates written with month names, except dates of laws ("Act of 21 June 2004")."""
+        n = 0
+        for m in rx.finditer(self.text):
+            if not _LAWISH.search(self.text[max(0, m.start() - 60) : m.start()]):
+                n += 1
+        return n
+
+    def _decide(self) -> tuple[str, str]:
+        dmy = mdy = 0
+        for m in _NUM_ANY.finditer(self.text):
+            a, b = int(m.group(1)), int(m.group(3))
+            if a > 12 >= b:
+                dmy += 1
+            elif b > 12 >= a:
+                mdy += 1
+        if dmy != mdy:
+            return ("dmy" if dmy > mdy else "mdy"), "other numeric dates on the page"
+        tm, td = self._count(_TEXT_MDY), self._count(_TEXT_DMY)
+        if tm != td:
+            return ("mdy" if tm > td else "dmy"), "how the page writes month names"
+        if "-" in self.language:
+            return ("mdy" if self.language.endswith("-us") else "dmy"), "language region"
+        if self.language and not self.language.startswith("en"):
+            return "dmy", "language"
+        us, eu = len(_US_CUES.findall(self.text)), len(_EU_CUES.findall(self.text))
+        if us > eu:
+            return "mdy", "US jurisdiction cues"
+        if eu > us:
+            return "dmy", "non-US jurisdiction cues"
+        return "dmy", "default (day first)"
+
+
+def parse_date(m: re.Match[str], style: _PageStyle | None = None) -> tuple[str, dict] | None:
+    """ISO value and detail for one `_DATE` match, or None when it is not a valid date."""
+    detail: dict = {"precision": "day"}
+    if m.group("iso"):
+        y, mo, d = int(m.group("iy")), int(m.group("im")), int(m.group("id"))
+    elif m.group("dmy"):
+        y, mo, d = int(m.group("y1")), _month(m.group("m1")) or 0, int(m.group("d1"))
+    elif m.group("mdy"):
+        y, mo, d = int(m.group("y2")), _month(m.group("m2")) or 0, int(m.group("d2"))
+    elif m.group("num"):
+        a, b, y = int(m.group("a")), int(m.group("b")), _year(m.group("y4"))
+        if m.group("sep") == "." or a > 12 >= b:
+            d, mo = a, b
+        elif b > 12 >= a:
+            d, mo = b, a
+        elif a == b:
+            d = mo = a
+        else:
+            order = style.order if style else "dmy"
+            d, mo = (a, b) if order == "dmy" else (b, a)
+            detail["ambiguous"] = True
+            detail["order"] = order
+            if style is not None:
+                detail["order_reason"] = style.reason
+    else:
+        y, mo = int(m.group("y5")), _month(m.group("m5")) or 0
+        if not _valid(y, mo, None):
+            return None
+        return f"{y:04d}-{mo:02d}", {"precision": "month"}
+    if not mo or not _valid(y, mo, d):
+        return None
+    return f"{y:04d}-{mo:02d}-{d:02d}", detail
+
+
+def _scan_line(line: str) -> str:
+    if is_table_line(line):
+        return " : ".join(c for c in cells(line) if c)
+    return plain(line)
+
+
+def _label_only(s: str) -> str | None:
+    """The key when the whole block is just a label ("Effective Date", "Last updated:")."""
+    if len(s) > 40:
+        return None
+    m = _LABEL.search(s)
+    if m and not re.search(r"\w", s[m.end() :].replace("date", "")):
+        return _LABELS[int(m.lastgroup[1:])][0]
+    return None
+
+
+def _law_context(s: str, start: int) -> bool:
+    head = s[max(0, start - 80) : start]
+    cut = max(head.rfind(". "), head.rfind("; "))
+    if cut >= 0:
+        head = head[cut + 2 :]
+    return bool(_LAWISH.search(head)) and not _POLICYISH.search(head)
+
+
+def extract(text: str, language: str | None = None) -> list[Fact]:
+    """Labelled policy dates of `text` (one fact per key, first occurrence wins)."""
+    style = _PageStyle(text, language)
+    out: list[Fact] = []
+    seen: set[str] = set()
+    lines = blocks(text)
+    pending: tuple[str, str] | None = None  # (key, label) of a label-only block
+    for line in lines:
+        if not any(c.isdigit() for c in line):
+            s = _scan_line(line)
+            k = _label_only(s)
+            pending = (k, s.rstrip(": ")) if k else None
+            continue
+        s = _scan_line(line)
+        if pending is not None:
+            key, label = pending
+            pending = None
+            m = _DATE_AT_START.match(s)
+            if m and key not in seen and len(s) <= 60:
+                dm = _DATE.search(s)
+                parsed = parse_date(dm, style) if dm else None
+                if parsed:
+                    _add(out, seen, key, label, dm.group(0), parsed, s)
+                    continue
+        for lm in _LABEL.finditer(s):
+            idx = int(lm.lastgroup[1:])
+            key, strong, _ = _LABELS[idx]
+            if key in seen:
+                continue
+            dm = _DATE.search(s, lm.end(), lm.end() + 80)
+            if not dm:
+                continue
+            gap = s[lm.end() : dm.start()]
+            if not (_STRONG_GAP if strong else _WEAK_GAP).match(gap):
+                continue
+            if _law_context(s, lm.start()):
+                continue
+            parsed = parse_date(dm, style)
+            if parsed is None:
+                continue
+            _add(out, seen, key, lm.group(0), dm.group(0), parsed, s)
+    return out
+
+
+def _add(
+    out: list[Fact],
+    seen: set[str],
+    key: str,
+    label: str,
+    as_written: str,
+    parsed: tuple[str, dict],
+    evidence: str,
+) -> None:
+    value, extra = parsed
+    detail = {"label": " ".join(label.split()), "as_written": " ".join(as_written.split())}
+    detail.update(extra)
+    seen.add(key)
+    out.append(Fact(kind="date", key=key, value=value, evidence=evidence[:300], detail=detail))
