@@ -1,0 +1,84 @@
+"""Re-derive versions from stored raw captures after selectors or the extractor changed.
+
+A re-derived text that differs from the latest version becomes a new version marked
+*technical*, with a technical change: the history stays honest (nothing is rewritten) and no
+report ever calls an extractor upgrade a policy change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from watcher import extract as extractor
+from watcher import facts as fact_extractors
+from watcher import findings as analyzer
+from watcher.models import ExtractError, Watch, WatcherError
+from watcher.store import Store, sha256_hex
+
+
+@dataclass
+class RederiveResult:
+    name: str
+    outcome: str  # "unchanged" | "technical" | "new" | "no capture" | "error"
+    version: int | None = None
+    detail: str | None = None
+
+
+def reextract_watch(store: Store, watch: Watch, *, now: datetime) -> RederiveResult:
+    capture = store.latest_capture(watch.name, source=None)
+    if capture is None:
+        return RederiveResult(watch.name, "no capture", detail="never fetched")
+    try:
+        body = store.get_snapshot(capture.raw_sha256)
+        doc = extractor.extract(
+            body,
+            content_type=capture.content_type,
+            charset=capture.charset,
+            url=capture.url,
+            select=watch.select,
+            remove=watch.remove,
+        )
+    except ExtractError as e:
+        return RederiveResult(watch.name, "error", detail=f"cannot extract text: {e}")
+    except WatcherError as e:
+        return RederiveResult(watch.name, "error", detail=str(e))
+    facts = fact_extractors.extract_facts(doc.text, doc.language)
+    latest = store.latest_version(watch.name)
+    if latest is not None and latest.sha256 == sha256_hex(doc.text):
+        if [f.to_dict() for f in facts] != [f.to_dict() for f in latest.facts]:
+            store.set_facts(latest.id, facts)  # the fact extractors improved
+            return RederiveResult(watch.name, "unchanged", latest.id, "facts refreshed")
+        return RederiveResult(watch.name, "unchanged", latest.id)
+    at = max(now, latest.captured_at) if latest else now
+    with store.transaction():
+        vid = store.add_version(
+            watch.name,
+            captured_at=at,
+            source=capture.source,
+            text=doc.text,
+            title=doc.title,
+            language=doc.language,
+            facts=facts,
+            capture_id=capture.id,
+            technical=True,
+        )
+        if latest is None:
+            return RederiveResult(watch.name, "new", vid, "first version from a stored capture")
+        analysis = analyzer.analyze(latest.text, doc.text, latest.facts, facts, title=doc.title)
+        store.add_change(
+            watch.name,
+            old_version=latest.id,
+            new_version=vid,
+            detected_at=now,
+            classification=analysis.classification,
+            summary=f"re-extracted (technical): {analysis.summary}",
+            severity=analysis.max_severity,
+            findings=analysis.findings,
+            words_added=analysis.words_added,
+            words_removed=analysis.words_removed,
+            technical=True,
+        )
+    return RederiveResult(
+        watch.name, "technical", vid, f"+{analysis.words_added}/-{analysis.words_removed} words"
+    )
