@@ -1,0 +1,165 @@
+"""Retention periods (kind "retention").
+
+value: a reader's form ("30 days", "a few hours", "as long as necessary", "until you delete
+your account"); detail: "iso" (ISO 8601 duration when the period is numeric, e.g. "P30D"),
+"days" (approximate length, for lengthened/shortened comparisons; None when open-ended),
+"applies_to" (what the period applies to, from the sentence).
+key: "retention:" + the content words of `applies_to` (falling back to the sentence words),
+so the same statement matches across versions even when its period changes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from watcher.facts import slug, units
+from watcher.models import Fact
+
+_NUM_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "eighteen": 18, "twenty": 20, "twenty-four": 24, "thirty": 30,
+    "forty": 40, "forty-two": 42, "forty-five": 45, "sixty": 60, "ninety": 90, "hundred": 100,
+}  # fmt: skip
+_UNIT_DAYS = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1, "week": 7, "month": 30, "year": 365}
+_ISO_UNIT = {"minute": "M", "hour": "H", "day": "D", "week": "W", "month": "M", "year": "Y"}
+
+_CUE = re.compile(
+    r"\b(retain(?:s|ed|ing)?|retention|keep(?:s|ing)?|kept|stor(?:e|ed|es|ing)|held|hold|"
+    r"delet(?:e|es|ed|ing|ion)|eras(?:e|ed|ure)|purg(?:e|ed)|destroy(?:ed)?|anonymi[sz](?:e|ed)|"
+    r"expire(?:s|d)?|remov(?:e|ed))\b",
+    re.I,
+)
+_NUM = r"(?:\d+(?:[.,]\d+)?|" + "|".join(sorted(_NUM_WORDS, key=len, reverse=True)) + r")"
+_PERIOD = re.compile(
+    r"\b(?P<num>"
+    + _NUM
+    + r")(?:\s*\(\s*\d+\s*\))?[\s-]+(?:(?:rolling|calendar|business|full|consecutive)\s+)?"
+    r"(?P<unit>minute|hour|day|week|month|year)s?\b",
+    re.I,
+)
+_VAGUE = (
+    (re.compile(r"\ba few (minute|hour|day|week|month|year)s\b", re.I), None),
+    (
+        re.compile(
+            r"\b(?:(?:for )?(?:as|so) long as (?:is |it is |they are |we consider )?(?:reasonably )?"
+            r"(?:necessary|needed|required)|no longer than (?:is )?(?:necessary|needed|required)|"
+            r"(?:for )?longer than (?:is )?(?:necessary|needed)|only (?:for )?as long as)",
+            re.I,
+        ),
+        "as long as necessary",
+    ),
+    (
+        re.compile(
+            r"\buntil (?:you|the user|a user|users) (?:delete|close|terminate|deactivate|cancel)s? "
+            r"(?:your|their|the|his or her) (?:account|profile|subscription)",
+            re.I,
+        ),
+        "until you delete your account",
+    ),
+    (re.compile(r"\bfor the (?:duration|term|life) of (?:the|our|your) (?:contract|contractual relationship|agreement|subscription|account)", re.I), "for the duration of the contract"),
+    (re.compile(r"\b(indefinitely|permanently|forever)\b", re.I), "indefinitely"),
+)  # fmt: skip
+_STOP = set(
+    ["a", "an", "the", "of", "to", "for", "and", "or", "in", "on", "at", "by", "with", "from", "as", "is", "are", "be", "been", "we", "us", "our", "you", "your", "will", "may", "can", "shall", "this", "that", "these", "those", "it", "its", "their", "them", "they", "any", "all", "such", "which", "who", "retain", "retains", "retained", "retaining", "retention", "keep", "keeps", "kept", "keeping", "store", "stored", "stores", "storing", "held", "hold", "delete", "deleted", "deletes", "deletion", "erase", "erased", "erasure", "purge", "purged", "remove", "removed", "period", "periods", "up", "until", "after", "before", "within", "days", "day", "months", "month", "years", "year", "hours", "hour", "weeks", "week", "minutes", "minute", "maximum", "minimum", "least", "most", "more", "than", "longer", "less", "no", "not", "never", "only", "generally", "usually", "typically", "permanently", "beyond", "then", "other", "also", "some", "do", "does", "don", "t", "s", "than", "about", "approximately", "data", "information", "personal"]
+)
+
+
+def _num(s: str) -> float | None:
+    s = s.lower().replace(",", ".")
+    if s in _NUM_WORDS:
+        return float(_NUM_WORDS[s])
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def _applies_to(s: str, start: int) -> str:
+    """What the period applies to: a label before ':' / a table's first cell, else the object
+    of the retention verb, else the subject before it."""
+    m = re.match(r"^\s*([^:|]{3,60})\s*[:|]\s", s)
+    if m and m.end() <= start:
+        return m.group(1).strip()
+    verb = None
+    for v in _CUE.finditer(s[:start]):
+        verb = v
+    if verb is None:
+        return ""
+    after = s[verb.end() : start]
+    obj = re.split(
+        r"\b(?:for|until|within|after|up to|no longer|as long|during|over)\b", after, maxsplit=1
+    )[0]
+    obj = re.split(
+        r"[(\[]|\b(?:permanently|indefinitely|forever|beyond|longer)\b", obj, maxsplit=1
+    )[0]
+    obj = obj.strip(" ,;:()")
+    if len(re.findall(r"[A-Za-z]{3,}", obj)) >= 1 and len(obj) <= 120:
+        return obj
+    before = s[: verb.start()]
+    before = re.split(r"[,;:]|\b(?:we|will|may|is|are|be|shall|would)\b", before)[0]
+    return before.strip(" ,;:()")[:120]
+
+
+def _key_words(s: str, limit: int = 6) -> str:
+    words = [
+        w for w in slug(s).split() if w not in _STOP and not w.isdigit() and w not in _NUM_WORDS
+    ]
+    seen: list[str] = []
+    for w in words:
+        if w not in seen:
+            seen.append(w)
+    return " ".join(seen[:limit])
+
+
+def extract(text: str, language: str | None = None) -> list[Fact]:
+    facts: list[Fact] = []
+    keys: set[str] = set()
+    for u in units(text):
+        s = u.text
+        if not _CUE.search(s):
+            continue
+        found: list[tuple[int, str, str | None, float | None]] = []
+        for m in _PERIOD.finditer(s):
+            n = _num(m.group("num"))
+            if n is None or n <= 0 or n > 1000:
+                continue
+            unit = m.group("unit").lower()
+            # skip ages ("under 16 years of age") and years of experience
+            tail = s[m.end() : m.end() + 12].lower()
+            if "of age" in tail or "old" in tail[:5] or re.match(r"\s*ago\b", tail):
+                continue
+            n_int = int(n) if n == int(n) else n
+            value = f"{n_int} {unit}{'' if n == 1 else 's'}"
+            iso = ("PT" if unit in ("hour", "minute") else "P") + f"{n_int}{_ISO_UNIT[unit]}"
+            found.append((m.start(), value, iso, n * _UNIT_DAYS[unit]))
+        for rx, label in _VAGUE:
+            for m in rx.finditer(s):
+                if label is None:
+                    unit = m.group(1).lower()
+                    found.append((m.start(), f"a few {unit}s", None, 3 * _UNIT_DAYS[unit]))
+                else:
+                    if label == "indefinitely" and re.search(
+                        r"(?:\b(?:not|never|no)\b|n't)[^.]{0,30}$", s[: m.start()], re.I
+                    ):
+                        continue
+                    if label == "indefinitely" and re.search(
+                        r"\b(delet|eras|remov)", s[m.start() - 3 : m.end() + 12], re.I
+                    ):
+                        continue
+                    found.append(
+                        (m.start(), label, None, None if label != "as long as necessary" else None)
+                    )
+        found.sort()
+        for start, value, iso, days in found:
+            applies = _applies_to(s, start)
+            base = _key_words(applies) or _key_words(s, 8) or "statement"
+            key = "retention:" + base
+            n = 2
+            while key in keys:
+                key = f"retention:{base}~{n}"
+                n += 1
+            keys.add(key)
+            detail = {"applies_to": applies, "iso": iso, "days": days}
+            facts.append(Fact("retention", key, value, s[:500], detail))
+    return facts
