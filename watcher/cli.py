@@ -632,6 +632,39 @@ def reextract(
         raise typer.Exit(1)
 
 
+@app.command()
+def demo(
+    workdir: Annotated[
+        Path, typer.Option("--dir", help="Where to leave the demo database.")
+    ] = Path("demo-data"),
+) -> None:
+    """Serve the bundled sample site on 127.0.0.1 and check it through simulated days."""
+    from watcher.demo import explore_hint, run_demo
+
+    console.print(
+        Text(
+            "policy-watcher demo: five real privacy policies served on 127.0.0.1, "
+            "checked once per simulated day with the real pipeline.",
+            style="bold",
+        )
+    )
+    totals = {"new": 0, "changed": 0, "unchanged": 0, "error": 0, "suspicious": 0}
+    for day in run_demo(workdir):
+        console.rule(f"Day {day.day} ({day.at:%Y-%m-%d})")
+        for r in day.results:
+            totals[r.status] += 1
+            print_check(r)
+            if r.name in day.expected and r.status != "changed":
+                console.print(Text(f"  (page edit: {day.expected[r.name]})", style="dim"))
+    console.rule("Done")
+    console.print(", ".join(f"{k}: {v}" for k, v in totals.items()))
+    console.print(f"The database is in {workdir}/. Explore it:")
+    for line in explore_hint(workdir):
+        console.print(f"  {line}")
+    if totals["error"]:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     try:
         app()

@@ -121,6 +121,7 @@ def _check(ctx: Context, watch: Watch, now: datetime) -> Ingested:
         )
     except FetchError as e:
         return Ingested("error", error=str(e))
+    capture.fetched_at = now  # time is a parameter: simulated days and tests set it
     if capture.not_modified:
         if latest is None:
             return Ingested(
