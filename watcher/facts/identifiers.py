@@ -1,0 +1,96 @@
+"""Company identifiers (kind "identifier") and fees (kind "fee").
+
+identifier keys: "company_number", "ico_registration", "vat", "rcs", "siren", "ein",
+"registration_number" (a repeated type gets "~2"); value: the identifier as written
+(spaces removed). fee keys: "fee" (then "fee~2"...); value: the amount as written ("£10.00");
+detail: currency, amount, context (the sentence).
+"""
+
+from __future__ import annotations
+
+import re
+
+from watcher.facts import units
+from watcher.models import Fact
+
+_IDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("ico_registration", re.compile(r"\b(Z[A-Z]?\d{6,7}|ZA\d{6})\b")),
+    (
+        "vat",
+        re.compile(
+            r"\bVAT\s*(?:registration\s*)?(?:no\.?|number|n°|id|reg\.?)?\s*[:#]?\s*((?:[A-Z]{2})?\s?\d[\d ]{6,14}\d)",
+            re.I,
+        ),
+    ),
+    (
+        "company_number",
+        re.compile(
+            r"\b(?:company|companies house|registered|registration|company registration)\s*(?:no\.?|number|#|n°|num\.?)\**\s*[:.#]?\s*\(?((?:[A-Z]{2})?\d{6,8})\b",
+            re.I,
+        ),
+    ),
+    (
+        "rcs",
+        re.compile(r"\bR\.?C\.?S\.?\s+(?:[A-Z][a-zé-]+\s+)?((?:[AB]\s)?\d{3}\s?\d{3}\s?\d{3})\b"),
+    ),
+    (
+        "siren",
+        re.compile(
+            r"\bSIRE[NT]\s*(?:no\.?|number|n°)?\s*[:]?\s*(\d{3}\s?\d{3}\s?\d{3}(?:\s?\d{5})?)\b",
+            re.I,
+        ),
+    ),
+    ("ein", re.compile(r"\bEIN\s*[:#]?\s*(\d{2}-\d{7})\b")),
+    (
+        "registration_number",
+        re.compile(r"\bregistration number\s*(?:is\s*)?[:,]?\s*([A-Z0-9][A-Z0-9-]{4,20})\b", re.I),
+    ),
+)
+_ICO_CTX = re.compile(
+    r"\b(ICO|Information Commissioner|Data Protection|registered|registration)\b", re.I
+)
+_MONEY = re.compile(
+    r"(?:(?P<sym>[£$€]|US\$|USD|GBP|EUR)\s?(?P<a1>\d{1,6}(?:[.,]\d{3})*(?:[.,]\d{2})?)"
+    r"|(?P<a2>\d{1,6}(?:[.,]\d{2})?)\s?(?P<sym2>€|EUR|euros?|USD|GBP|pounds?|dollars?)\b)",
+    re.I,
+)
+_FEE_CTX = re.compile(r"\b(fee|fees|charge|charges|charged|cost|costs|payment of|pay)\b", re.I)
+_CUR = {"£": "GBP", "$": "USD", "us$": "USD", "€": "EUR", "euro": "EUR", "euros": "EUR",
+        "pound": "GBP", "pounds": "GBP", "dollar": "USD", "dollars": "USD"}  # fmt: skip
+
+
+def extract(text: str, language: str | None = None) -> list[Fact]:
+    facts: list[Fact] = []
+    counts: dict[str, int] = {}
+    values: set[tuple[str, str]] = set()
+
+    def add(kind: str, base: str, value: str, ev: str, **detail: object) -> None:
+        if (base, value) in values:
+            return
+        values.add((base, value))
+        n = counts.get(base, 0) + 1
+        counts[base] = n
+        key = base if n == 1 else f"{base}~{n}"
+        facts.append(Fact(kind, key, value, ev[:500], dict(detail)))
+
+    for u in units(text):
+        s = u.text
+        taken: list[str] = []
+        for key, rx in _IDS:
+            for m in rx.finditer(s):
+                val = re.sub(r"\s+", "", m.group(1))
+                if key == "ico_registration" and not _ICO_CTX.search(s):
+                    continue
+                if key == "registration_number" and (val in taken or not re.search(r"\d", val)):
+                    continue
+                if val in taken:
+                    continue
+                taken.append(val)
+                add("identifier", key, val, s, type=key)
+        if _FEE_CTX.search(s):
+            for m in _MONEY.finditer(s):
+                sym = (m.group("sym") or m.group("sym2") or "").lower()
+                amount = m.group("a1") or m.group("a2")
+                cur = _CUR.get(sym, sym.upper())
+                add("fee", "fee", m.group(0).strip(), s, currency=cur, amount=amount)
+    return facts
