@@ -141,8 +141,8 @@ class _Parser:
             raise self.fail(name, "must be a table like [" + name + "]", self._line(name))
         return value
 
-    def _unknown(self, table: dict[str, Any], allowed: set[str], prefix: str, **loc: Any) -> None:
-        for key in table:
+    def _unknown(self, values: dict[str, Any], allowed: set[str], prefix: str, **loc: Any) -> None:
+        for key in values:
             if key not in allowed:
                 hint = ", ".join(sorted(allowed))
                 raise self.fail(
@@ -153,16 +153,16 @@ class _Parser:
 
     def _get(
         self,
-        table: dict[str, Any],
+        values: dict[str, Any],
         key: str,
         typ: type | tuple[type, ...],
         default: Any,
         prefix: str,
         **loc: Any,
     ) -> Any:
-        if key not in table:
+        if key not in values:
             return default
-        value = table[key]
+        value = values[key]
         types = typ if isinstance(typ, tuple) else (typ,)
         ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
         if not ok:
@@ -175,20 +175,20 @@ class _Parser:
         return value
 
     def _duration(
-        self, table: dict[str, Any], key: str, default: float, prefix: str, **loc: Any
+        self, values: dict[str, Any], key: str, default: float, prefix: str, **loc: Any
     ) -> float:
-        if key not in table:
+        if key not in values:
             return default
         try:
-            return parse_duration(table[key], key)
+            return parse_duration(values[key], key)
         except ValueError as e:
             msg = str(e).split(": ", 1)[-1]
             raise self.fail(f"{prefix}.{key}", msg, self._line(key, **loc)) from None
 
     def _str_list(
-        self, table: dict[str, Any], key: str, prefix: str, **loc: Any
+        self, values: dict[str, Any], key: str, prefix: str, **loc: Any
     ) -> tuple[str, ...]:
-        value = table.get(key, [])
+        value = values.get(key, [])
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -262,22 +262,22 @@ class _Parser:
 
     def _positive(
         self,
-        table: dict[str, Any],
+        values: dict[str, Any],
         key: str,
         default: float,
         prefix: str,
         typ: type | tuple[type, ...] = (int, float),
         **loc: Any,
     ) -> float:
-        value = self._get(table, key, typ, default, prefix, **loc)
+        value = self._get(values, key, typ, default, prefix, **loc)
         if value <= 0:
             raise self.fail(
                 f"{prefix}.{key}", f"must be positive, got {value!r}", self._line(key, **loc)
             )
         return value
 
-    def _url(self, table: dict[str, Any], key: str, default: str, prefix: str, **loc: Any) -> str:
-        value = self._get(table, key, str, default, prefix, **loc)
+    def _url(self, values: dict[str, Any], key: str, default: str, prefix: str, **loc: Any) -> str:
+        value = self._get(values, key, str, default, prefix, **loc)
         if not re.match(r"^https?://[^\s/]+", value):
             raise self.fail(
                 f"{prefix}.{key}", f"{value!r} is not an http(s) URL", self._line(key, **loc)
