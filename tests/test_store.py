@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from watcher.models import Fact, Finding
+from watcher.store import SCHEMA_VERSION, Store, StoreError
+
+T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = Store(tmp_path / "w.db", tmp_path / "snapshots")
+    yield s
+    s.close()
+
+
+def test_schema_and_wal(store: Store) -> None:
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    for table in ("watches", "captures", "versions", "checks", "changes", "outbox",
+                  "wayback_imports"):
+        assert table in store.db.table_names()
+
+
+def test_private_permissions(store: Store) -> None:
+    store.put_snapshot(b"x")
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(store.snapshots).st_mode) == 0o700
+
+
+def test_snapshot_roundtrip_is_content_addressed_and_compressed(store: Store) -> None:
+    body = ("<p>We keep data for 30 days.</p>" * 2000).encode()
+    digest = store.put_snapshot(body)
+    assert store.put_snapshot(body) == digest
+    path = store.snapshot_path(digest)
+    assert path.exists() and path.stat().st_size < len(body) * 0.15
+    assert store.get_snapshot(digest) == body
+    path.write_bytes(b"garbage")
+    with pytest.raises(StoreError, match="corrupt"):
+        store.get_snapshot(digest)
+
+
+def test_capture_refuses_missing_snapshot(store: Store) -> None:
+    store.ensure_watch("a", "http://a", T0)
+    with pytest.raises(StoreError, match="snapshot is missing"):
+        store.add_capture("a", fetched_at=T0, source="live", url="http://a", status=200,
+                          content_type="text/html", charset=None, raw_sha256="0" * 64, size=1)
+
+
+def test_versions_order_facts_search_and_changes(store: Store) -> None:
+    store.ensure_watch("a", "http://a", T0)
+    f = Fact("party", "sendgrid", "SendGrid", "We use SendGrid.", {"country": "United States"})
+    v1 = store.add_version("a", captured_at=T0 + timedelta(days=2), source="live",
+                           text="# P\nWe use Mailchimp.", title="P", language="en", facts=[],
+                           capture_id=None)
+    v0 = store.add_version("a", captured_at=T0, source="wayback", text="# P\nOld text.",
+                           title="P", language="en", facts=[f], capture_id=None)
+    assert [v.id for v in store.versions("a")] == [v0, v1]  # by time, not insertion
+    assert store.get_version("a", v0).facts == [f]
+    before, after = store.neighbours("a", T0 + timedelta(days=1))
+    assert before.id == v0 and after.id == v1
+    finding = Finding("party_added", "parties", None, "SendGrid", "high", "New processor SendGrid")
+    store.add_change("a", old_version=v0, new_version=v1, detected_at=T0, classification="substantive",
+                     summary="new processor SendGrid", severity="high", findings=[finding])
+    assert store.versions("a")[1].summary == "new processor SendGrid"
+    assert store.change_between(v0, v1).findings[0].new == "SendGrid"
+    hits = store.search("mailchimp")
+    assert [(h.watch, h.version_id) for h in hits] == [("a", v1)]
+    assert store.search('"unbalanced') == [] or True  # must not raise on odd input
+    assert store.search("NEAR(") == []
+
+
+def test_outbox_lifecycle(store: Store) -> None:
+    mid = store.enqueue(watch="a", change_id=None, kind="change", message_id="<m1@x>",
+                        recipients=["p@example.com"], subject="s", message=b"raw", now=T0)
+    # the same Message-ID is never queued twice
+    store.enqueue(watch="a", change_id=None, kind="change", message_id="<m1@x>",
+                  recipients=["p@example.com"], subject="s", message=b"raw", now=T0)
+    assert len(store.due_messages(T0)) == 1
+    store.mark_failed(mid, "SMTP connection refused", T0 + timedelta(minutes=5))
+    assert store.due_messages(T0) == []
+    assert store.due_messages(T0, force=True)[0].attempts == 1
+    assert store.due_messages(T0 + timedelta(minutes=6))[0].last_error == "SMTP connection refused"
+    store.mark_sent(mid, T0)
+    assert store.outbox() == [] and store.outbox_counts() == {"sent": 1}
+
+
+def test_failure_streak_flips_once(store: Store) -> None:
+    store.ensure_watch("a", "http://a", T0)
+    flips = [store.note_outcome("a", False, T0, threshold=3) for _ in range(5)]
+    assert flips == [None, None, "failing", None, None]
+    assert store.note_outcome("a", True, T0, 3) == "recovered"
+    assert store.note_outcome("a", True, T0, 3) is None
+
+
+def test_migrates_v1_database(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db)
+    from watcher.store import _SCHEMA_V1, _split
+
+    for stmt in _split(_SCHEMA_V1):
+        conn.execute(stmt)
+    conn.execute("INSERT INTO watches(name, url, added_at) VALUES ('a', 'http://a', 'x')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    s = Store(db, tmp_path / "snap")
+    assert s.schema_version == SCHEMA_VERSION
+    assert "wayback_imports" in s.db.table_names()
+    assert s.watch_statuses(["a"])[0].name == "a"
+    s.close()
+
+
+def test_refuses_newer_schema(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        Store(db, tmp_path / "snap")
