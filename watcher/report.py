@@ -225,7 +225,8 @@ def _compact(runs: list[_Run]) -> list[_Run]:
             n = _nwords(text)
             if n > CHANGE_MAX_WORDS:
                 out.append((op, _head(text, CHANGE_MAX_WORDS)))
-                out.append(("…", f"{n - CHANGE_MAX_WORDS} more words"))
+                verb = "added" if op == "+" else "removed"
+                out.append(("…", f"{n - CHANGE_MAX_WORDS} more words {verb}"))
             else:
                 out.append((op, text))
     return out
@@ -323,7 +324,7 @@ def _run_text(op: str, text: str) -> str:
     if op == "+":
         return f"{{+{text}+}}"
     if op == "…":
-        return f" … ({text}) " if text else " … "
+        return f" … ({text})" if text else "…"
     return text
 
 
@@ -348,7 +349,8 @@ def _run_html(op: str, text: str) -> str:
     if op == "+":
         return f'<ins style="{_S_INS}">{e}</ins>'
     if op == "…":
-        return f' <span style="color:#57606a">… {f"({e})" if e else ""}</span> '
+        label = f" … ({e})" if e else "…"
+        return f'<span style="color:#57606a">{label}</span>'
     return e
 
 
