@@ -432,3 +432,31 @@ def test_analysis_json():
     assert [f["severity"] for f in d["findings"]] == ["high", "medium", "low", "info"]
     assert d["max_severity"] == "high"
     assert d["hunks"][0]["words"][1] == ["-", "our hosting provider"]
+
+
+_token = st.text(alphabet=st.sampled_from(list("ab <>&\"'\n\t\x1b\x00é")), max_size=12)
+
+
+@given(
+    st.lists(
+        st.lists(st.tuples(st.sampled_from(["=", "-", "+"]), _token), max_size=8),
+        max_size=60,
+    )
+)
+def test_any_hunks_render_bounded_and_escaped(hunk_words):
+    hunks = [
+        Hunk("replace", i + 1, ["x"], i + 1, ["y"], [tuple(w) for w in words])
+        for i, words in enumerate(hunk_words)
+    ]
+    a = Analysis(True, "minor", "<b>", [], hunks, 1, 1)
+    text = report.change_text("w", "https://x.example/", a, OLD, NEW)
+    assert "\x1b" not in text and "\x00" not in text
+    if "TEXT CHANGES" in text:
+        section = text[text.index("TEXT CHANGES") : text.index("Full diff:")]
+        assert len(section.splitlines()) <= 45
+        assert len(section.encode()) <= 4600
+    p = parse_html(report.change_html("w", "https://x.example/", a, OLD, NEW))
+    assert set(p.tags) <= {
+        "html", "head", "meta", "title", "body", "div", "h1", "h2", "p", "a", "br",
+        "strong", "span", "pre", "del", "ins", "code",
+    }  # fmt: skip
