@@ -101,7 +101,7 @@ _LAWISH = re.compile(
     r"English|-U\.?S|[-\u2013]US|Information Commissioner|supervisory|Commission|courts?|government)\b"
 )
 _LAWISH_BEFORE = re.compile(
-    r"(?:laws? of|courts? of|residents? of|citizens? of|governed by|the)\s*(?:the\s*)?$", re.I
+    r"(?:laws? of|courts? of|residents? of|citizens? of|governed by)\s*(?:the\s*)?$", re.I
 )
 _OUTSIDE = re.compile(
     r"\boutside (?:of )?(?:the )?(EEA|European Economic Area|EU|European Union|UK|United Kingdom|"
@@ -162,10 +162,8 @@ def _places_in(s: str) -> list[str]:
     out: list[str] = []
     for m in _PLACE_RE.finditer(s):
         alias = m.group(1)
-        if alias == "US" and re.match(r"\s*(?:[A-Z][a-z]|Dollars?|\$)", s[m.end() :]):
-            # "US Dollars", "US Inc"... still a place mostly; keep it unless currency
-            if re.match(r"\s*(?:Dollars?|\$)", s[m.end() :]):
-                continue
+        if alias == "US" and re.match(r"\s*(?:Dollars?|\$)", s[m.end() :]):
+            continue
         if alias == "Turkey" and re.search(r"\bturkey\b", s):
             continue
         canon = _ALIAS[alias]

@@ -107,10 +107,12 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                     ):
                         continue
                     add("right", k, lab, s)
-        if _BASIS_CTX.search(s) or u.kind == "row":
-            for k, lab, rx in _COMPILED_B:
-                if rx.search(s):
-                    add("legal_basis", k, lab, s)
+        ctx = bool(_BASIS_CTX.search(s)) or u.kind == "row"
+        for k, lab, rx in _COMPILED_B:
+            if (ctx or k in ("consent", "legitimate_interests", "vital_interests")) and rx.search(
+                s
+            ):
+                add("legal_basis", k, lab, s)
         low = s.lower()
         if (
             "cookie" in low

@@ -1,0 +1,246 @@
+"""Extractors of contacts, places, retention, categories, rights, sections and identifiers,
+on sentences taken from real policies (seeds and the development corpus)."""
+
+from __future__ import annotations
+
+from watcher.facts import extract_facts
+from watcher.facts import categories, contacts, identifiers, places, retention, rights, sections
+
+
+def keys(facts, kind=None):
+    return {f.key for f in facts if kind is None or f.kind == kind}
+
+
+def test_contacts_email_dpo_address_phone():
+    text = (
+        "Please address any questions, comments or complaints regarding this Privacy Statement "
+        "or the processing of your personal data to privacy@soutron.com\n"
+        "We have appointed a data protection officer (DPO) responsible for overseeing any "
+        "questions relating to this privacy notice.\n"
+        "Clear Ring is a company registered in England and Wales (Company No* 12866676), with "
+        "registered office at 17 Boundary street, Liverpool, United Kingdom, L5 9UB.\n"
+        "You can call us on +44 (0) 20 7946 0958.\n"
+    )
+    fs = contacts.extract(text)
+    k = keys(fs)
+    assert "privacy@soutron.com" in k
+    assert "dpo" in k
+    assert any(x.startswith("address:") and "l5" in x and "boundary" in x for x in k)
+    assert "phone:4402079460958" in k
+    # the company number is not a phone number
+    assert not any("12866676" in x for x in k)
+    email = next(f for f in fs if f.key == "privacy@soutron.com")
+    assert "privacy@soutron.com" in email.evidence
+
+
+def test_contacts_representative_and_no_phone_for_dates():
+    fs = contacts.extract(
+        "Our EU representative is VeraSafe Ireland Ltd. Last updated 2021-08-10, version 20210810."
+    )
+    assert keys(fs) == {"eu_representative"}
+
+
+def test_address_key_stable_across_reordering():
+    a = contacts.extract("Our office is at 17 Boundary Street, Liverpool, L5 9UB, United Kingdom.")
+    b = contacts.extract("Our office is at 17 Boundary Street, Liverpool, United Kingdom, L5 9UB.")
+    assert keys(a) == keys(b)
+
+
+def test_places_locations_and_aliases():
+    text = (
+        "We only store and process personal data on secure servers located in the UK and protect "
+        "that information with 128Bit SSL (Secure Socket Layer) encryption.\n"
+        "SmarterTools Inc is based in the United States and the datacenter used by SmarterTools "
+        "for its website and services is also located in the United States.\n"
+        "Your information may be transferred to and processed in the USA.\n"
+    )
+    fs = places.extract(text)
+    assert keys(fs, "location") == {"united kingdom", "united states"}
+
+
+def test_places_law_mentions_are_not_locations():
+    fs = places.extract(
+        "Under the GDPR and UK Data Protection Act 2018, we follow strict security procedures in "
+        "the storage and disclosure of information."
+    )
+    assert keys(fs, "location") == set()
+
+
+def test_places_outside_eea_and_negation():
+    fs = places.extract("We may transfer your personal data outside the EEA.")
+    assert keys(fs, "location") == {"outside:eea"}
+    fs = places.extract("We do not hold or transfer any data outside of the European Economic Area")
+    assert keys(fs, "location") == {"not_outside:eea"}
+
+
+def test_places_processor_table_cells():
+    fs = places.extract(
+        "| SendGrid | Email address | Provide email delivery service | USA (Privacy Shield Certified) |"
+    )
+    assert "united states" in keys(fs, "location")
+    ps = next(f for f in fs if f.key == "privacy_shield")
+    assert ps.kind == "transfer_mechanism" and ps.detail["invalid"] is True
+
+
+def test_transfer_mechanisms():
+    text = (
+        "We have entered into Standard Contractual Clauses with AWS to ensure we comply with the "
+        "GDPR rules on international transfers.\n"
+        "GitHub participates in the EU-U.S. Data Privacy Framework, the UK Extension to the EU-U.S. "
+        "DPF and the Swiss-U.S. Data Privacy Framework.\n"
+        "Where the European Commission has issued an adequacy decision we rely on it.\n"
+        "We also rely on Binding Corporate Rules.\n"
+    )
+    assert keys(places.extract(text), "transfer_mechanism") == {
+        "scc",
+        "eu_us_dpf",
+        "uk_extension_dpf",
+        "swiss_us_dpf",
+        "adequacy",
+        "bcr",
+    }
+
+
+def test_retention_periods_normalized():
+    fs = retention.extract(
+        "We retain your ID for 90 days from completion of the ID verification process.\n"
+        "Except for specific APIs, we keep your Input and Output for the period necessary to "
+        "generate the Output and then for thirty (30) rolling days to monitor abuse.\n"
+        "We will only retain your personal data for as long as necessary to provide the Services.\n"
+        "Children under 16 years of age may not use the service.\n"
+    )
+    vals = {(f.value, f.detail["iso"]) for f in fs}
+    assert ("90 days", "P90D") in vals
+    assert ("30 days", "P30D") in vals
+    assert ("as long as necessary", None) in vals
+    assert len(fs) == 3  # "16 years of age" is not a retention period
+    id_fact = next(f for f in fs if f.value == "90 days")
+    assert "ID" in id_fact.detail["applies_to"]
+
+
+def test_retention_vague_and_negated_permanent():
+    fs = retention.extract(
+        "We don't keep any data permanently (beyond a few hours maximum, but usually milliseconds)"
+    )
+    assert [f.value for f in fs] == ["a few hours"]
+
+
+def test_retention_key_stable_when_period_changes():
+    a = retention.extract("We retain your ID for 90 days from completion of the verification.")
+    b = retention.extract("We retain your ID for 30 days from completion of the verification.")
+    assert keys(a) == keys(b)
+
+
+def test_categories_and_negation():
+    fs = categories.extract(
+        "We do not collect payment information.\n"
+        "Personal contact data, such as name, email address, physical address and telephone numbers;\n"
+        "We do not knowingly collect, seek to collect, or anticipate collecting any personal data "
+        "from children or any data considered to be special categories of data.\n"
+        "Browser history such as pages accessed, date of access, location when accessed, and IP address;\n"
+    )
+    k = keys(fs)
+    assert {"not:payment", "not:children", "not:special_categories"} <= k
+    assert {"name", "email", "postal_address", "phone", "ip_address"} <= k
+    assert "payment" not in k and "children" not in k
+    neg = next(f for f in fs if f.key == "not:payment")
+    assert neg.detail["negated"] is True
+
+
+def test_categories_not_limited_to_is_not_negation():
+    fs = categories.extract(
+        "Personal Information may include but is not limited to your health data."
+    )
+    assert "health" in keys(fs)
+
+
+def test_rights_and_legal_bases():
+    text = (
+        "Your principal rights under data protection law are:\n"
+        "- the right to access;\n- the right to rectification;\n- the right to erasure;\n"
+        "- the right to restrict processing;\n- the right to object to processing;\n"
+        "- the right to data portability;\n"
+        "- the right to complaint to a supervisory authority; and\n"
+        "- the right to withdraw consent.\n"
+        "The legal basis for this processing is our legitimate interests, namely monitoring and "
+        "improving our website and services.\n"
+        "We may also process personal data with your consent.\n"
+        "We may disclose your personal data where such disclosure is necessary for compliance with "
+        "a legal obligation to which we are subject.\n"
+    )
+    fs = rights.extract(text)
+    assert keys(fs, "right") == {
+        "access", "rectification", "erasure", "restriction", "objection", "portability",
+        "complaint", "withdraw_consent",
+    }  # fmt: skip
+    assert keys(fs, "legal_basis") == {"legitimate_interests", "consent", "legal_obligation"}
+
+
+def test_cookies_trackers():
+    fs = rights.extract(
+        "In addition, Soutron may use third-party services such as Google Analytics that collect, "
+        "monitor and analyse this data.\n"
+        "We use strictly necessary cookies and analytics cookies.\n"
+        "| _ga | Google Analytics cookie | 2 years |\n"
+    )
+    assert {
+        "google_analytics",
+        "category:strictly necessary",
+        "category:analytics",
+        "name:_ga",
+    } <= keys(fs, "cookie")
+
+
+def test_sections_outline():
+    text = (
+        "# Privacy Policy\n\nIntro.\n\n## What information do we collect?\n\nStuff.\n\n"
+        "## **Cookies**\n\nMore.\n\n## Contacting us\n\nMail us.\n"
+    )
+    fs = sections.extract(text)
+    assert [f.key for f in fs] == [
+        "privacy policy",
+        "what information do we collect",
+        "cookies",
+        "contacting us",
+    ]
+    assert [f.detail["level"] for f in fs] == [1, 2, 2, 2]
+    assert [f.detail["index"] for f in fs] == [0, 1, 2, 3]
+
+
+def test_sections_numbered_plain_text():
+    text = (
+        "1. What does this Privacy Policy cover?\n\nThis Privacy Policy covers the treatment of "
+        "information gathered.\n\n3. Log Data\n\nSoutron may collect information sent from browsers.\n"
+    )
+    assert [f.key for f in sections.extract(text)] == [
+        "what does this privacy policy cover",
+        "log data",
+    ]
+
+
+def test_identifiers_and_fees():
+    text = (
+        "CCL is registered under the Data Protection Act (2008), registration number Z9319063.\n"
+        "Clear Ring is a company registered in England and Wales (Company No* 12866676).\n"
+        "We may charge a fee of £10.00 to cover our administrative costs.\n"
+        "VAT number: GB 123 4567 89.\n"
+    )
+    fs = identifiers.extract(text)
+    got = {(f.kind, f.key, f.value) for f in fs}
+    assert ("identifier", "ico_registration", "Z9319063") in got
+    assert ("identifier", "company_number", "12866676") in got
+    assert ("identifier", "vat", "GB123456789") in got
+    assert ("fee", "fee", "£10.00") in got
+
+
+def test_extract_facts_deterministic_and_deduplicated():
+    text = (
+        "# Contact\n\nEmail privacy@example.com or privacy@example.com.\n"
+        "We store data on servers in Ireland.\n"
+    )
+    a = extract_facts(text)
+    b = extract_facts(text)
+    assert [f.to_dict() for f in a] == [f.to_dict() for f in b]
+    pairs = [(f.kind, f.key) for f in a]
+    assert len(pairs) == len(set(pairs))
+    assert ("contact", "privacy@example.com") in pairs and ("location", "ireland") in pairs
