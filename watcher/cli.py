@@ -633,6 +633,87 @@ def reextract(
 
 
 @app.command()
+def backfill(
+    name: Annotated[str | None, typer.Argument(help="The watch to backfill.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every watch with backfill_since.")] = False,
+    since: Annotated[
+        str | None, typer.Option("--since", help="2015, 2015-06 or 2015-06-01.")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Same forms as --since.")] = None,
+    every: Annotated[str | None, typer.Option("--every", help="month, quarter or year.")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Import a policy's past from the Wayback Machine (resumable, duplicate-free)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from watcher.backfill import run_backfill, wayback_settings
+    from watcher.wayback import parse_since
+
+    if every not in (None, "month", "quarter", "year"):
+        raise fail(f"--every {every!r}: use month, quarter or year")
+    for label, value in (("--since", since), ("--until", until)):
+        if value:
+            try:
+                parse_since(value)
+            except ValueError as e:
+                raise fail(f"{label}: {e}") from None
+    if (name is None) == (not all_):
+        raise fail("name one watch, or pass --all for every watch with backfill_since")
+    config = load_config()
+    if all_:
+        watches = [w for w in config.watches if w.backfill_since]
+        if not watches:
+            raise fail(f"no watch in {config.path} sets backfill_since")
+    else:
+        watches = select_watches(config, [name])  # type: ignore[list-item]
+    store = open_store(config)
+    ctx = make_context(config, store)
+    summaries = []
+    try:
+        for w in watches:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=err,
+                disable=json_ or not err.is_terminal,
+            ) as bar:
+                task = bar.add_task(f"{w.name}: listing captures", total=None)
+
+                def progress(stage: str, done: int, total: int, task=task, bar=bar, w=w) -> None:
+                    bar.update(
+                        task, description=f"{w.name}: {stage}", completed=done, total=total or None
+                    )
+
+                s = run_backfill(
+                    ctx,
+                    w,
+                    wayback_settings(config),
+                    since=since or w.backfill_since,
+                    until=until,
+                    every=every,
+                    progress=progress,
+                )
+            summaries.append(s)
+    finally:
+        store.close()
+    if json_:
+        emit_json(summaries[0].to_dict() if not all_ else [s.to_dict() for s in summaries])
+    else:
+        for s in summaries:
+            console.print(
+                f"{s.name}: {s.captures} captures, {s.distinct} distinct, {s.fetched} fetched, "
+                f"{s.imported} imported, {s.skipped} skipped in {s.seconds:.1f}s"
+                + ("" if not s.stopped else " — stopped early")
+            )
+            for e in s.errors:
+                err.print(Text(f"  {s.name}: {e}", style="red"))
+        console.print(f"See the history: watcher history {summaries[0].name}")
+    if any(s.stopped for s in summaries):
+        raise typer.Exit(1)
+
+
+@app.command()
 def demo(
     workdir: Annotated[
         Path, typer.Option("--dir", help="Where to leave the demo database.")
