@@ -366,3 +366,51 @@ def test_backoff_schedule():
     assert waits == sorted(waits)
     assert max(waits) == 6 * 3600
     assert backoff_seconds(0) == 60 and backoff_seconds(10_000) == 6 * 3600
+
+
+# -- what the outbox does: store bytes, send them later --------------------------------------------
+
+
+def test_stored_bytes_are_sent_unchanged(smtp):
+    settings = smtp.settings()
+    msg = _change_email(settings, "<stored-1@policy-watcher.local>")
+    stored = msg.as_bytes()  # what monitor puts in the outbox
+    assert stored.isascii()
+    send(settings, stored, password=None)
+    [got] = smtp.wait_for(1)
+    [rec] = smtp.received
+    assert rec.mail_from == "watcher@example.org"
+    assert sorted(rec.rcpt_tos) == ["reader@example.org", "second@example.org"]
+    assert rec.raw.replace(b"\r\n", b"\n").rstrip(b"\n") == stored.rstrip(b"\n")
+    assert got["Message-ID"] == "<stored-1@policy-watcher.local>"
+    assert got["Subject"] == msg["Subject"]
+    assert "[HIGH]" in got.get_body(("plain",)).get_content()
+
+
+def test_envelope_recipients_override_headers(smtp):
+    settings = smtp.settings()
+    stored = _test_email(settings).as_bytes()
+    send(settings, stored, password=None, recipients=["only@example.org"])
+    smtp.wait_for(1)
+    assert smtp.received[0].rcpt_tos == ["only@example.org"]
+
+
+def test_alert_email_arrives(smtp):
+    settings = smtp.settings()
+    for flip, err in (("failing", f"HTTP 503 from server {HOSTILE}"), ("recovered", None)):
+        msg = report.build_alert_email(
+            settings,
+            ["reader@example.org"],
+            "acme shop",
+            "https://acme.example/privacy",
+            flip,
+            err,
+            now=NOW,
+            message_id=report.make_message_id(f"alert-{flip}"),
+        )
+        send(settings, msg.as_bytes(), password=None)
+    failing, recovered = smtp.wait_for(2)
+    assert failing["Subject"].startswith("[policy-watcher] acme shop: checks failing — HTTP 503")
+    assert "watcher check 'acme shop'" in failing.get_body(("plain",)).get_content()
+    assert "<script" not in failing.get_body(("html",)).get_content()
+    assert recovered["Subject"] == "[policy-watcher] acme shop: checks work again"

@@ -9,12 +9,16 @@ The password is never part of any message or attribute.
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import os
+import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
+from email.utils import getaddresses
 
 from watcher.models import EmailSettings, WatcherError
 
@@ -224,11 +228,19 @@ class _Session:
             )
         raise e  # a bug, not a delivery outcome
 
-    def run(self, message: EmailMessage, ssl_context: ssl.SSLContext | None) -> None:
+    def run(
+        self,
+        message: EmailMessage | bytes,
+        recipients: list[str] | None,
+        ssl_context: ssl.SSLContext | None,
+    ) -> None:
         s = self.s
         ctx = ssl_context or ssl.create_default_context()
         local = socket.gethostname() or "localhost"  # getfqdn() can stall on DNS
         client: smtplib.SMTP | None = None
+        envelope = ("", [])
+        if not isinstance(message, EmailMessage):
+            envelope = _envelope(message, recipients)
         try:
             self.stage = "connecting"
             if s.security == "ssl":
@@ -255,7 +267,10 @@ class _Session:
                 self.stage = "logging in"
                 client.login(s.username, self.password or "")
             self.stage = "sending the message"
-            refused = client.send_message(message)
+            if isinstance(message, EmailMessage):
+                refused = client.send_message(message, to_addrs=recipients)
+            else:
+                refused = client.sendmail(envelope[0], envelope[1], _crlf(message))
             if refused:  # accepted for some recipients: do not resend to the others
                 addr, (code, text) = next(iter(refused.items()))
                 raise self.error(
@@ -283,14 +298,36 @@ class _Session:
                     pass
 
 
+def _crlf(raw: bytes) -> bytes:
+    """SMTP wants CRLF line ends; bare LF is refused by strict servers."""
+    return re.sub(rb"\r?\n", b"\r\n", raw)
+
+
+def _envelope(raw: bytes, recipients: Sequence[str] | None) -> tuple[str, list[str]]:
+    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    senders = getaddresses(headers.get_all("Sender", []) or headers.get_all("From", []))
+    sender = next((a for _, a in senders if a), "")
+    if recipients is None:
+        fields = [*headers.get_all("To", []), *headers.get_all("Cc", [])]
+        fields += headers.get_all("Bcc", [])
+        recipients = [a for _, a in getaddresses(fields) if a]
+    if not recipients:
+        raise DeliveryError("the message has no recipients", permanent=True, kind="config")
+    return sender, list(recipients)
+
+
 def send(
     settings: EmailSettings,
-    message: EmailMessage,
+    message: EmailMessage | bytes,
     *,
     password: str | None,
+    recipients: Sequence[str] | None = None,
     ssl_context: ssl.SSLContext | None = None,
 ) -> None:
     """Deliver `message` with the `[email]` settings or raise DeliveryError.
+
+    `message` is an EmailMessage or the bytes the outbox stored (sent as they are, with CRLF
+    line ends). `recipients` is the envelope (RCPT TO) list; by default the To/Cc/Bcc headers.
 
     security "ssl" = implicit TLS, "starttls" = upgrade required (fails if not offered),
     "none" = plain. Certificates are verified with `ssl.create_default_context()` unless an
@@ -311,4 +348,5 @@ def send(
         raise DeliveryError(
             f"no SMTP password for {settings.username} ({hint})", permanent=True, kind="config"
         )
-    _Session(settings, password).run(message, ssl_context)
+    rcpts = list(recipients) if recipients is not None else None
+    _Session(settings, password).run(message, rcpts, ssl_context)

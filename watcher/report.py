@@ -99,11 +99,16 @@ def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: -SEVERITY_RANK.get(f.severity, 0))
 
 
-def diff_command(watch: str, old: VersionInfo, new: VersionInfo) -> str:
+def shell_name(watch: str) -> str:
+    """The watch name as a shell word (quoted when it needs to be)."""
     name = one_line(watch)
-    if not re.fullmatch(r"[\w.@+-]+", name):
-        name = "'" + name.replace("'", "'\\''") + "'"
-    return f"watcher diff {name} {old.id} {new.id}"
+    if re.fullmatch(r"[\w.@+-]+", name):
+        return name
+    return "'" + name.replace("'", "'\\''") + "'"
+
+
+def diff_command(watch: str, old: VersionInfo, new: VersionInfo) -> str:
+    return f"watcher diff {shell_name(watch)} {old.id} {new.id}"
 
 
 def _severity_counts(findings: Iterable[Finding]) -> str:
@@ -558,9 +563,12 @@ def make_message_id(seed: str, domain: str = "policy-watcher.local") -> str:
     return f"<{digest}@{dom}>"
 
 
-# Fold only lines longer than RFC 5322's hard limit: with the default 78 the stdlib moves a
-# 70-78 character subject onto a continuation line, which readers then see with a leading space.
-_POLICY = email.policy.default.clone(max_line_length=998)
+# Bodies are encoded 7-bit (quoted-printable, 76-column lines) so the stored bytes are plain
+# ASCII and survive any relay. Headers are serialized with RFC 5322's hard limit: with the
+# default 78 the stdlib moves a 70-78 character subject onto a continuation line, which readers
+# then see with a leading space.
+_BODY_POLICY = email.policy.default.clone(cte_type="7bit")
+_POLICY = _BODY_POLICY.clone(max_line_length=998)
 
 
 def _base_message(
@@ -569,7 +577,7 @@ def _base_message(
     recipients = [one_line(a) for a in to if one_line(a)]
     if not recipients:
         raise ValueError("no recipients for the e-mail")
-    msg = EmailMessage(policy=_POLICY)
+    msg = EmailMessage(policy=_BODY_POLICY)
     msg["From"] = one_line(settings.sender)
     msg["To"] = ", ".join(recipients)
     msg["Subject"] = one_line(subj)
@@ -582,8 +590,9 @@ def _base_message(
 
 
 def _fill(msg: EmailMessage, text: str, html_body: str) -> EmailMessage:
-    msg.set_content(text)
-    msg.add_alternative(html_body, subtype="html")
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html_body, subtype="html", cte="quoted-printable")
+    msg.policy = _POLICY  # bodies are encoded; now only header serialization is affected
     return msg
 
 
@@ -742,6 +751,52 @@ def build_test_email(
         settings, to, f"{SUBJECT_PREFIX} test message", now=now, message_id=message_id
     )
     return _fill(msg, text, _html_page("policy-watcher test message", body, _FOOTER))
+
+
+def build_alert_email(
+    settings: EmailSettings,
+    to: Sequence[str],
+    watch: str,
+    url: str,
+    flip: str,
+    error: str | None,
+    *,
+    now: datetime,
+    message_id: str,
+) -> EmailMessage:
+    """A watch started failing (`flip="failing"`) or recovered (`flip="recovered"`)."""
+    name = one_line(watch)
+    cause = one_line(error, 500) if error else ""
+    if flip == "recovered":
+        subj = f"{SUBJECT_PREFIX} {one_line(watch, 60)}: checks work again"
+        lines = [
+            f"{name} can be checked again ({_when(now)}).",
+            "",
+            f"URL: {one_line(url)}",
+            "",
+            "Changes made while checks were failing are compared with the last good version.",
+        ]
+    else:
+        subj = f"{SUBJECT_PREFIX} {one_line(watch, 60)}: checks failing" + (
+            f" — {cause}" if cause else ""
+        )
+        lines = [
+            f"{name} could not be checked several times in a row (as of {_when(now)}).",
+            "",
+            f"URL:        {one_line(url)}",
+            f"Last error: {cause or '(unknown)'}",
+            "",
+            "Changes to this page are not being seen until it works again; policy-watcher keeps",
+            "trying and will write once more when it recovers.",
+            f"Try it by hand: watcher check {shell_name(watch)}",
+        ]
+    text = "\n".join(lines) + "\n"
+    e = html.escape
+    body = f'<h1 style="font-size:20px;margin:0 0 12px 0">{e(one_line(subj))}</h1>' + "".join(
+        f"<p>{e(ln)}</p>" for ln in lines if ln
+    )
+    msg = _base_message(settings, to, one_line(subj, SUBJECT_MAX), now=now, message_id=message_id)
+    return _fill(msg, text, _html_page(one_line(subj), body, _FOOTER))
 
 
 # --------------------------------------------------------------------------------------------
