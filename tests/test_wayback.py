@@ -602,3 +602,40 @@ def test_cdx_row_captured_at_is_aware_utc() -> None:
     row = CdxRow("20150601123456", POLICY, "text/html", "200", "D", "1")
     assert row.captured_at == datetime(2015, 6, 1, 12, 34, 56, tzinfo=UTC)
     assert json.dumps(row.timestamp)  # plain strings, as the CDX gives them
+
+
+def test_a_2xx_without_memento_datetime_is_not_a_capture() -> None:
+    from watcher.localsite import LocalSite
+
+    with LocalSite() as site:
+        site.set(f"/web/{ts(1)}id_/{POLICY}", html("some proxy page"), etag=False)
+        client = make_client(site, timeout=2.0)  # type: ignore[arg-type]
+        row = CdxRow(ts(1), POLICY, "text/html", "200", "D", "1")
+        assert client.fetch(row) is None
+        assert "without Memento-Datetime" in client.skipped[-1].reason
+        client.close()
+
+
+def test_since_and_until_must_be_cdx_timestamps(wb: FakeWayback) -> None:
+    with make_client(wb) as client, pytest.raises(ValueError, match="parse_since"):
+        client.list_captures(POLICY, since="2015-06")
+    assert wb.requests == []
+
+
+def test_http_to_https_redirect_capture_resolves_to_the_nearest_https_capture(
+    wb: FakeWayback,
+) -> None:
+    http_url = "http://example.com/privacy"
+    wb.add(http_url, ts(1), b"moved", status=301, location=POLICY)
+    wb.add(POLICY, ts(1, day=3), html("v1"))
+    wb.add(POLICY, ts(2), html("v2"))
+    with make_client(wb) as client:
+        rows = client.list_captures(POLICY)  # the index ignores the scheme
+        assert [r.statuscode for r in rows] == ["301", "200", "200"]
+        got = [client.fetch(r) for r in distinct(rows)]
+    assert got[0] is not None and got[0].body == html("v1")
+    assert got[0].fetched_at == datetime(2015, 1, 3, 12, tzinfo=UTC)
+    assert got[0].requested_url == http_url and got[0].url == POLICY
+    assert got[1] is None  # the same memento again: not returned twice
+    assert "same archived capture" in client.skipped[0].reason
+    assert got[2] is not None and got[2].body == html("v2")

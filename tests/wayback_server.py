@@ -28,6 +28,8 @@ What it reproduces (from the Internet Archive's wayback / cdx-server behaviour):
   `X-Archive-Orig-*` headers; a captured 3xx carries `Location` pointing at
   `/web/<same ts>id_/<target>` (absolute by default, relative with `relative_location=True`).
   When `<ts>` is not held exactly: 302 WITHOUT Memento-Datetime to the nearest capture.
+  Captures that redirect to their own URL (http -> https) are never played back (as the
+  Wayback's SelfRedirectFilter does): the nearest other capture is served.
   Never archived: 404 with `X-Archive-Wayback-Runtime-Error: ResourceNotInArchiveException`.
   Blocked: 403 with `X-Archive-Wayback-Runtime-Error: AdministrativeAccessControlException:
   Blocked Site Error`.
@@ -123,6 +125,12 @@ class ArchivedCapture:
     revisit: bool = False  # indexed as a warc/revisit of an earlier capture with the same body
     repeat: int = 1  # how many consecutive times the CDX lists this line
     headers: dict[str, str] = field(default_factory=dict)  # more captured headers
+
+    @property
+    def self_redirect(self) -> bool:
+        if not (300 <= self.status < 400 and self.location):
+            return False
+        return url_key(urljoin(self.url, self.location)) == url_key(self.url)
 
     @property
     def digest(self) -> str:
@@ -458,7 +466,10 @@ class FakeWayback:
             )
             self._send(req, entry, 403, headers, body)
             return
-        caps = self._lookup(original)
+        everything = self._lookup(original)
+        # like the Wayback's SelfRedirectFilter: a capture redirecting to its own URL (e.g.
+        # http -> https) is never played back; the nearest other capture is served instead
+        caps = [c for c in everything if not c.self_redirect]
         if not caps:
             headers = {
                 "Content-Type": "text/html",

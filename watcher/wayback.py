@@ -377,6 +377,7 @@ class WaybackClient:
         self._lock = threading.Lock()
         self._stopped: WaybackError | None = None
         self.skipped: list[Skipped] = []
+        self._played: dict[str, str] = {}  # final memento URL -> timestamp of the row that got it
 
     def close(self) -> None:
         self._session.close()
@@ -414,6 +415,11 @@ class WaybackClient:
             "showResumeKey": "true",
             "limit": str(self.settings.page_limit),
         }
+        for name, value in (("since", since), ("until", until)):
+            if value is not None and not (value.isdigit() and 4 <= len(value) <= 14):
+                raise ValueError(
+                    f"{name}={value!r} is not a CDX timestamp (YYYY[MM[DD...]]); see parse_since()"
+                )
         if since:
             params["from"] = since
         if until:
@@ -471,7 +477,8 @@ class WaybackClient:
 
         Returns None (and appends a `Skipped` to `self.skipped`) when the archived response is
         not the policy: a captured 4xx/5xx, a redirect off-site / to the home page / out of
-        the time window / in a loop / longer than `max_redirects`, a body too large.
+        the time window / in a loop / longer than `max_redirects`, a body too large; or when
+        it resolves to a memento this client already returned for another row.
         Raises WaybackError for archive-level failures (blocked, rate_limited, unavailable...).
         """
         started = self._clock()
@@ -523,6 +530,11 @@ class WaybackClient:
                             f": {err}" if err else ""
                         )
                         return out
+                    if 200 <= status < 300:
+                        out.skip = (
+                            f"not an archived capture (HTTP {status} without Memento-Datetime)"
+                        )
+                        return out
                     raise WaybackError(
                         "http",
                         f"the Wayback Machine answered HTTP {status} for {url}",
@@ -553,6 +565,11 @@ class WaybackClient:
                 if status >= 400 or status < 200:
                     out.skip = f"captured HTTP {status} (archived error page)"
                     return out
+                first = self._played.get(url)
+                if first is not None:
+                    out.skip = f"same archived capture as the one fetched for {first} ({url})"
+                    return out
+                self._played[url] = row.timestamp
                 body = _read_capped(resp, s.max_bytes)
                 if body is None:
                     out.skip = f"archived body larger than {s.max_bytes} bytes"
