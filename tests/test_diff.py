@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from watcher.diff import hunks, layout_key, normalize_line
+
+
+def test_identical_and_noise_only_have_no_hunks():
+    t = "# Title\n\nWe use \u2018cookies\u2019 \u2014 see **below**.\n"
+    assert hunks(t, t) == []
+    assert hunks(t, "# Title\n\n\n We use  'cookies' - see below\n") == []
+
+
+def test_replace_hunk_with_word_detail():
+    old = "# Policy\nWe keep data for 30 days.\nContact us.\n"
+    new = "# Policy\nWe keep data for 90 days.\nContact us.\n"
+    (h,) = hunks(old, new)
+    assert h.tag == "replace" and h.old_start == 2 and h.new_start == 2
+    assert h.old_lines == ["We keep data for 30 days."] and h.new_lines == [
+        "We keep data for 90 days."
+    ]
+    assert ("-", "30") in h.words and ("+", "90") in h.words
+    assert "".join(t for op, t in h.words if op != "+") == "We keep data for 30 days."
+
+
+def test_insert_and_delete():
+    old = "a line\nb line\n"
+    new = "a line\nnew line\nb line\n"
+    (h,) = hunks(old, new)
+    assert h.tag == "insert" and h.new_lines == ["new line"] and h.old_lines == []
+    (d,) = hunks(new, old)
+    assert d.tag == "delete" and d.old_lines == ["new line"]
+
+
+def test_normalize_line_and_layout_key():
+    assert (
+        normalize_line("[Privacy](https://x.example/a) \u201cpolicy\u201d.") == 'Privacy "policy"'
+    )
+    assert layout_key("## Cookies\n- We use cookies") == layout_key(
+        "### Cookies\n* We use\ncookies"
+    )
+
+
+def test_large_documents_are_fast():
+    import time
+
+    old = "\n".join(f"Paragraph {i} says something about data number {i}." for i in range(3000))
+    new = old.replace("Paragraph 1500 says", "Paragraph 1500 now says")
+    t0 = time.perf_counter()
+    hs = hunks(old, new)
+    assert time.perf_counter() - t0 < 0.5
+    assert (
+        len(hs) == 1
+        and ("+", "now ") in hs[0].words
+        or any("now" in t for op, t in hs[0].words if op == "+")
+    )
