@@ -130,6 +130,7 @@ _COMPILED = tuple(
     (cid, label, re.compile(r"\b(?:" + rx + r")", re.I), sens)
     for cid, label, rx, sens in CATEGORIES
 )
+_ANY = re.compile(r"\b(?:" + "|".join(rx for _c, _l, rx, _s in CATEGORIES) + ")", re.I)
 _NEG = re.compile(
     r"(?:\b(?:not|never|no|neither|nor|without)\b|n't)[^;:]{0,400}$",
     re.I,
@@ -170,6 +171,8 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
             u.kind == "para" and len(s.split()) <= 8 and not re.search(r"[.!?:;,]$", s)
         ):
             continue  # headings name topics, they do not state collection
+        if not _ANY.search(s):
+            continue
         for cid, label, rx, sens in _COMPILED:
             for m in rx.finditer(s):
                 if cid == "name" and re.search(
