@@ -192,3 +192,33 @@ def test_reextract_marks_technical(project: Project, site: LocalSite) -> None:
     assert len(hist) == 2 and hist[1]["technical"] is True
     assert "Subscribe" not in project.run("show", "acme").stdout
     assert project.json("check")[0]["status"] == "unchanged"
+
+
+def test_ab_flipping_page_reports_once_then_holds(project: Project, site: LocalSite) -> None:
+    a = policy_html(POLICY_V1)
+    b = policy_html(POLICY_V2)
+    site.set("/privacy", a)
+    project.write_config([{"name": "acme", "url": site.url("/privacy")}])
+    statuses = []
+    for i in range(8):
+        site.set("/privacy", a if i % 2 == 0 else b)
+        statuses.append(project.json("check")[0]["status"])
+    # the first flip cannot be told from a real change; after that it is held, never reported
+    assert statuses[:2] == ["new", "changed"]
+    assert statuses.count("changed") == 1
+    assert set(statuses[2:]) <= {"suspicious", "unchanged"}
+    assert len(project.json("history", "acme")) == 2
+
+
+def test_rollback_that_persists_is_reported(project: Project, site: LocalSite) -> None:
+    site.set("/privacy", policy_html(POLICY_V1))
+    project.write_config([{"name": "acme", "url": site.url("/privacy")}])
+    project.json("check")
+    site.set("/privacy", policy_html(POLICY_V2))
+    assert project.json("check")[0]["status"] == "changed"
+    site.set("/privacy", policy_html(POLICY_V1))
+    assert [project.json("check")[0]["status"] for _ in range(3)] == [
+        "suspicious",
+        "suspicious",
+        "changed",
+    ]

@@ -115,6 +115,12 @@ def _check(ctx: Context, watch: Watch, now: datetime) -> Ingested:
     latest = store.latest_version(watch.name)
     etag = last_capture.etag if (last_capture and last_ok and latest) else None
     modified = last_capture.last_modified if (last_capture and last_ok and latest) else None
+    if not watch.verify_tls:
+        log.warning(
+            "%s: TLS certificate verification is OFF for %s (verify_tls = false)",
+            watch.name,
+            watch.url,
+        )
     try:
         capture = ctx.fetcher.fetch(
             watch.url, etag=etag, last_modified=modified, verify=watch.verify_tls
@@ -187,6 +193,21 @@ def ingest(
         # An archived capture older than the first sighting of the same text: move it back.
         store.move_version_start(nxt.id, at)
         return Ingested("unchanged", version=nxt.id, capture_id=capture_id)
+
+    if prev is not None and notify and nxt is None:
+        earlier = store.version_sha_before(watch.name, prev.id)
+        if earlier == text_sha:
+            # Back to the text before the latest: an A/B test or personalization flips like
+            # this on every check. Report a real rollback only once it persists.
+            count = store.hold(watch.name, text_sha, at, "reverted")
+            if count < HOLD_CHECKS:
+                return Ingested(
+                    "suspicious",
+                    error="text reverted to the previous version (A/B test or personalised "
+                    f"page?); held until it persists for {HOLD_CHECKS} checks "
+                    f"({count}/{HOLD_CHECKS})",
+                    capture_id=capture_id,
+                )
 
     if prev is not None and notify and guard.shrank_too_much(prev.text, doc.text):
         count = store.hold(watch.name, text_sha, at, "shrank")

@@ -625,6 +625,16 @@ class Store:
         )
         return (_version(before) if before else None, _version(after) if after else None)
 
+    def version_sha_before(self, watch: str, version_id: int) -> str | None:
+        """The text hash of the version just before `version_id` in time (A/B flip check)."""
+        row = self._one(
+            "SELECT p.sha256 FROM versions v JOIN versions p ON p.watch = v.watch "
+            "AND (p.captured_at < v.captured_at OR (p.captured_at = v.captured_at AND p.id < v.id))"
+            " WHERE v.id = ? AND v.watch = ? ORDER BY p.captured_at DESC, p.id DESC LIMIT 1",
+            (version_id, watch),
+        )
+        return row["sha256"] if row else None
+
     def version_count(self) -> int:
         return int(self._q("SELECT count(*) AS n FROM versions")[0]["n"])
 
@@ -880,6 +890,11 @@ class Store:
             if not self.snapshot_path(r["raw_sha256"]).exists():
                 problems.append(f"snapshot missing: {r['raw_sha256']}")
         return problems
+
+    # -- small lookups for the daemon and reports ------------------------------------------
+    def watch_urls(self) -> dict[str, str]:
+        """name -> URL of every watch ever checked (also ones since removed from the config)."""
+        return {r["name"]: r["url"] for r in self._q("SELECT name, url FROM watches")}
 
 
 def _split(script: str) -> list[str]:
