@@ -21,7 +21,7 @@ import codecs
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from lxml import etree
 
@@ -170,6 +170,7 @@ _CMP_MARKERS = (
     "consent-banner",
     "gdpr-banner",
 )
+_CMP_RE = re.compile("|".join(re.escape(m) for m in _CMP_MARKERS))
 _COOKIE_WORD = re.compile(r"cookie|consent|gdpr", re.I)
 
 _WAYBACK_IDS = frozenset({"wm-ipp", "wm-ipp-base", "wm-ipp-print", "donato", "wm-btns"})
@@ -428,9 +429,9 @@ def _decode(body: bytes, charset: str | None, *, sniff_meta: bool) -> tuple[str,
     loose = body.decode("utf-8", errors="replace")
     bad = loose.count("\ufffd")
     good = sum(1 for ch in loose if ch > "\x7f") - bad if bad < len(loose) else 0
-    if declared == "utf-8" and good >= bad:
-        return loose, "utf-8"  # mostly valid UTF-8 with a few broken bytes
-    if declared is None and good > 4 * bad:
+    # Declared UTF-8 with some valid multi-byte characters: a few broken bytes, keep UTF-8.
+    # Without a declaration, UTF-8 only when valid characters clearly outnumber broken ones.
+    if (declared == "utf-8" and good > 0) or good > 2 * bad:
         return loose, "utf-8"
     return body.decode("cp1252", errors="replace"), "windows-1252"
 
@@ -634,7 +635,7 @@ def _is_cookie_banner(el: etree._Element) -> bool:
     marks = _classes_ids(el)
     if not marks.strip():
         return False
-    if any(m in marks for m in _CMP_MARKERS):
+    if _CMP_RE.search(marks):
         return True
     if not _COOKIE_WORD.search(marks):
         return False
@@ -726,6 +727,142 @@ def _main_root(body: etree._Element, size: dict) -> etree._Element | None:
     return None if node is body else node
 
 
+_CSS_TOKEN = re.compile(
+    r"""(?P<comb>\s*[>,]\s*|\s+)
+    |(?P<type>\*|-?[_a-zA-Z][_a-zA-Z0-9-]*)
+    |\#(?P<id>-?[_a-zA-Z][_a-zA-Z0-9-]*)
+    |\.(?P<cls>-?[_a-zA-Z][_a-zA-Z0-9-]*)
+    |\[\s*(?P<attr>[_a-zA-Z][_a-zA-Z0-9:-]*)\s*
+        (?:(?P<op>[~^$*|]?=)\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>-?[_a-zA-Z0-9][_a-zA-Z0-9-]*))\s*)?\]
+    """,
+    re.X,
+)
+
+
+def _xpath_literal(value: str) -> str | None:
+    if "'" not in value:
+        return f"'{value}'"
+    if '"' not in value:
+        return f'"{value}"'
+    return None
+
+
+def _css_to_xpath(css: str) -> str | None:
+    """XPath for simple CSS (type, #id, .class, [attr op value], descendant/child, groups).
+
+    Returns None for anything else (pseudo-classes, sibling combinators, escapes...), which
+    then goes through soupsieve. Both give the same elements for the selectors handled here.
+    """
+    css = css.strip()
+    pos = 0
+    groups: list[str] = []
+    path = "//"
+    step_tag = ""
+    preds: list[str] = []
+    pending = False
+
+    def close_step() -> None:
+        nonlocal path, step_tag, preds, pending
+        path += (step_tag or "*") + "".join(f"[{p}]" for p in preds)
+        step_tag, preds, pending = "", [], False
+
+    while pos < len(css):
+        m = _CSS_TOKEN.match(css, pos)
+        if not m:
+            return None
+        pos = m.end()
+        if m.group("comb") is not None:
+            comb = m.group("comb").strip()
+            if not pending:
+                return None
+            close_step()
+            if comb == ",":
+                groups.append(path)
+                path = "//"
+            elif comb == ">":
+                path += "/"
+            else:
+                path += "//"
+            continue
+        if m.group("type") is not None:
+            if pending:
+                return None  # a type selector must come first in a compound
+            step_tag = "*" if m.group("type") == "*" else m.group("type").lower()
+        elif m.group("id") is not None:
+            lit = _xpath_literal(m.group("id"))
+            preds.append(f"@id={lit}")
+        elif m.group("cls") is not None:
+            preds.append(
+                f"contains(concat(' ', normalize-space(@class), ' '), ' {m.group('cls')} ')"
+            )
+        else:
+            name = m.group("attr").lower()
+            op = m.group("op")
+            if op is None:
+                preds.append(f"@{name}")
+            else:
+                raw = next(
+                    v for v in (m.group("dq"), m.group("sq"), m.group("bare")) if v is not None
+                )
+                lit = _xpath_literal(raw)
+                if lit is None or ":" in name:
+                    return None
+                if op == "=":
+                    preds.append(f"@{name}={lit}")
+                elif op == "~=":
+                    if not raw or any(c.isspace() for c in raw):
+                        preds.append("false()")
+                    else:
+                        preds.append(
+                            f"contains(concat(' ', normalize-space(@{name}), ' '), ' {raw} ')"
+                        )
+                elif op == "^=":
+                    preds.append(f"starts-with(@{name}, {lit})" if raw else "false()")
+                elif op == "$=":
+                    preds.append(
+                        f"substring(@{name}, string-length(@{name}) - {len(raw)} + 1) = {lit}"
+                        if raw
+                        else "false()"
+                    )
+                elif op == "*=":
+                    preds.append(f"contains(@{name}, {lit})" if raw else "false()")
+                else:  # |=
+                    preds.append(f"(@{name}={lit} or starts-with(@{name}, concat({lit}, '-')))")
+        pending = True
+    if not pending:
+        return None
+    close_step()
+    groups.append(path)
+    return " | ".join(groups)
+
+
+class _Selector:
+    """CSS matching on the lxml tree: XPath for simple selectors, soupsieve otherwise."""
+
+    def __init__(self, root: etree._Element, selectors: Sequence[str]) -> None:
+        self.root = root
+        self.soup = None
+        self.with_text = any("contains" in s or ":empty" in s for s in selectors)
+
+    def select(self, css: str) -> list:
+        xp = _css_to_xpath(css)
+        if xp is not None:
+            try:
+                return [e for e in self.root.xpath(xp) if isinstance(e.tag, str)]
+            except etree.XPathError:
+                pass
+        if self.soup is None:
+            self.soup = _mirror(self.root, self.with_text)
+        import soupsieve
+
+        found = []
+        for tag in soupsieve.select(css, self.soup):
+            el = getattr(tag, "_lx", None)
+            if el is not None:
+                found.append(el)
+        return found
+
+
 def _mirror(root: etree._Element, with_text: bool):
     """A BeautifulSoup mirror of the lxml tree for soupsieve; each Tag carries `_lx`."""
     from bs4 import BeautifulSoup
@@ -757,21 +894,6 @@ def _mirror(root: etree._Element, with_text: bool):
     return soup
 
 
-def _css_select(soup, root: etree._Element, selectors: Iterable[str]) -> dict:
-    """Elements matched by each selector, as {selector: [lxml elements]}."""
-    import soupsieve
-
-    out: dict = {}
-    for css in selectors:
-        found = []
-        for tag in soupsieve.select(css, soup):
-            el = getattr(tag, "_lx", None)
-            if el is not None:
-                found.append(el)
-        out[css] = found
-    return out
-
-
 def _extract_html(
     text: str, encoding: str, select: tuple[str, ...], remove: tuple[str, ...]
 ) -> Document:
@@ -800,13 +922,11 @@ def _extract_html(
     _preprocess(root, skip)
 
     if select or remove:
-        with_text = any("contains" in s or ":empty" in s for s in (*select, *remove))
-        soup = _mirror(root, with_text)
-        if remove:
-            for els in _css_select(soup, root, remove).values():
-                skip.update(els)
+        matcher = _Selector(root, (*select, *remove))
+        for css in remove:
+            skip.update(matcher.select(css))
         if select:
-            matches = _css_select(soup, root, select)
+            matches = {css: matcher.select(css) for css in select}
             order = {el: i for i, el in enumerate(root.iter())}
             chosen = {el for els in matches.values() for el in els}
             if not chosen:
@@ -819,7 +939,7 @@ def _extract_html(
                 roots.append(el)
             lines: list[str] = []
             for el in roots:
-                if el in skip:
+                if el in skip or any(a in skip for a in el.iterancestors()):
                     continue
                 lines.extend(_render(el, skip))
             return Document(
@@ -831,11 +951,10 @@ def _extract_html(
         body = root
     furniture = _boilerplate(body)
     furniture -= skip
-    raw_size = _lengths(body, skip)
     pruned_skip = skip | furniture
     size = _lengths(body, pruned_skip)
-    raw_total = raw_size.get(body, 0)
-    if raw_total and size.get(body, 0) < 0.2 * raw_total and size.get(body, 0) < 500:
+    raw_total = _lengths(body, skip).get(body, 0) if size.get(body, 0) < 500 else 0
+    if raw_total and size.get(body, 0) < 0.2 * raw_total:
         # The "furniture" holds the page's text (unusual markup): keep it.
         pruned_skip = skip | {el for el in furniture if _is_cookie_banner(el)}
         size = _lengths(body, pruned_skip)
