@@ -639,3 +639,20 @@ def test_http_to_https_redirect_capture_resolves_to_the_nearest_https_capture(
     assert got[1] is None  # the same memento again: not returned twice
     assert "same archived capture" in client.skipped[0].reason
     assert got[2] is not None and got[2].body == html("v2")
+
+
+def test_redirect_chain_through_nearest_capture_hops_is_capped(wb: FakeWayback) -> None:
+    # each target was captured a few seconds after the redirect: every captured 301 is
+    # followed by a 302 (no Memento-Datetime) to the nearest capture
+    for i in range(8):
+        stamp = ts(1, hms=f"1200{i:02d}")
+        wb.add(
+            f"https://example.com/p{i}", stamp, f"r{i}".encode(), status=301, location=f"/p{i + 1}"
+        )
+    wb.add("https://example.com/p8", ts(1, hms="120008"), html("end"))
+    with make_client(wb) as client:
+        (row,) = client.list_captures("https://example.com/p0")
+        assert client.fetch(row) is None
+        assert "more than 5" in client.skipped[-1].reason
+    statuses = [r.status for r in wb.of_kind("playback")]
+    assert statuses == [301] + [302, 301] * 5

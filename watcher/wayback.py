@@ -503,6 +503,9 @@ class WaybackClient:
             if url in seen:
                 out.skip = f"redirect loop at {url}"
                 return out
+            if len(seen) > 2 * s.max_redirects + 1:  # captured hops + "nearest capture" hops
+                out.skip = f"more than {2 * s.max_redirects + 1} playback redirects"
+                return out
             seen.add(url)
             resp = self._request(url, kind="playback", subject=row.original, stream=True)
             try:
