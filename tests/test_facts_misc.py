@@ -3,8 +3,16 @@ on sentences taken from real policies (seeds and the development corpus)."""
 
 from __future__ import annotations
 
-from watcher.facts import extract_facts
-from watcher.facts import categories, contacts, identifiers, places, retention, rights, sections
+from watcher.facts import (
+    categories,
+    contacts,
+    extract_facts,
+    identifiers,
+    places,
+    retention,
+    rights,
+    sections,
+)
 
 
 def keys(facts, kind=None):
