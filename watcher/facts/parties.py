@@ -37,7 +37,7 @@ from watcher.models import Fact
 __all__ = ["extract", "normalize_name", "strip_suffix", "gazetteer"]
 
 _SUFFIX = re.compile(
-    r"(?:,?\s+(?:Inc|Incorporated|Ltd|Limited|LLC|L\.L\.C|LLP|LP|GmbH|gGmbH|mbH|AG|SE|S\.?A\.?S?"
+    r"(?:[,.]?\s+(?:Inc|Incorporated|Ltd|Limited|LLC|L\.L\.C|LLP|LP|GmbH|gGmbH|mbH|AG|SE|S\.?A\.?S?"
     r"|SAS|SARL|S\.?à\s?r\.?l|B\.?V|N\.?V|Corp|Corporation|Co|Company|plc|PLC|AB|Pty|Pty\.?\s+Ltd"
     r"|Pte\.?\s+Ltd|Pte|S\.?r\.?l|SRL|S\.?L|S\.?p\.?A|SpA|Oy|Oyj|ApS|A/S|AS|ASA|KK|K\.K|PBC|ULC"
     r"|Sp\.\s?z\s?o\.o|d\.o\.o|Kft|Zrt|OÜ|UAB|e\.K|KG|OHG|eG|Co\.,?\s*Ltd)\.?)+$",
@@ -315,6 +315,11 @@ _STRONG_CUE = re.compile(
     r"|we (?:use|utili[sz]e|rely on|work with|partner with|engage|have engaged|have appointed|appointed)"
     r"(?: the services of| a service (?:called|named))?)\s+" + _NAME
 )
+_ATTRIBUTIVE = re.compile(
+    r" (?!(?:to|for|and|or|as|in|on|which|who|that|is|are|was|were|will|may|can|with|under"
+    r"|based|located|at|from|by|so|if|when|via|through|who|whose|where|acts|provides|processes"
+    r"|helps|offers|uses|stores|hosts|collects|receives|operates|also|each|only|we|our)\b)[a-z]"
+)
 _COMPANYISH = re.compile(r"[a-z][A-Z]|\.(?:com|io|ai|net|org|co|app|dev)\b")
 
 _TABLE_NAME_HEAD = re.compile(
@@ -446,8 +451,19 @@ def _is_country(name: str) -> bool:
     return strip_suffix(name) in gazetteer()["countries"]
 
 
+def _lowercase_words(name: str) -> bool:
+    """A proper name is Title Case: "Limestone Networks", not "Service providers"."""
+    return any(
+        w[0].islower() and w not in ("and", "of", "de", "für", "&", "du", "la", "von")
+        for w in name.split()
+        if w[0].isalpha()
+    )
+
+
 def _plausible_unknown(name: str, strong: bool) -> bool:
     name = name.strip()
+    if _lowercase_words(strip_suffix(name)) and not _COMPANYISH.search(name):
+        return False
     if len(name) < 2 or len(name) > 60 or len(name.split()) > 6:
         return False
     if _looks_generic(name) or _is_country(name):
@@ -644,6 +660,8 @@ def _table_name(cell: str) -> str | None:
         return None
     if _looks_generic(cell) or _is_country(cell) or not re.match(r"[A-Z0-9]", cell):
         return None
+    if _lowercase_words(strip_suffix(cell)) and not _COMPANYISH.search(cell):
+        return None
     return cell
 
 
@@ -680,6 +698,9 @@ def _from_prose(text: str, col: _Collector) -> None:
             _gazetteer_hits(s, col, g)
             for m in _STRONG_CUE.finditer(s):
                 cand = _trim_name(m.group("n"))
+                nxt = s[m.start("n") + len(cand) :]
+                if _ATTRIBUTIVE.match(nxt) and normalize_name(cand) not in g["entries"]:
+                    continue  # "provided by Pitch creators": a modifier, not a name
                 if (
                     cand
                     and _plausible_unknown(cand, strong=True)

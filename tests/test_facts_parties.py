@@ -1,0 +1,226 @@
+"""Named third parties: prose, lists, processor tables, normalization and traps."""
+
+from __future__ import annotations
+
+from watcher.facts.parties import extract, normalize_name, strip_suffix
+
+
+def parties(text: str) -> dict[str, str]:
+    return {f.key: f.value for f in extract(text)}
+
+
+def by_key(text: str) -> dict:
+    return {f.key: f for f in extract(text)}
+
+
+# --------------------------------------------------------------------------- normalization
+
+
+def test_suffix_stripping() -> None:
+    assert strip_suffix("Stripe, Inc.") == "Stripe"
+    assert strip_suffix("Amito Ltd") == "Amito"
+    assert strip_suffix("Adjust GmbH") == "Adjust"
+    assert strip_suffix("Coffee Meets Bagel Pte. Ltd.") == "Coffee Meets Bagel"
+    assert strip_suffix("Acme B.V.") == "Acme"
+    assert strip_suffix("Castle Global, Inc") == "Castle Global"
+    assert strip_suffix("Ding SAS") == "Ding"
+
+
+def test_alias_resolution() -> None:
+    assert normalize_name("AWS") == normalize_name("Amazon Web Services, Inc.")
+    assert normalize_name("Amazon Web Services") == "amazon web services"
+    assert normalize_name("Google LLC") == "google"
+    assert normalize_name("Sendgrid.com") == "sendgrid"
+    assert normalize_name("Twilio SendGrid") == "sendgrid"
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def test_processor_table_row() -> None:
+    text = (
+        "## Sub-processors\n\n| Name | Purpose | Country |\n| --- | --- | --- |\n"
+        "| SendGrid | Email delivery | USA |\n| Amito Ltd | Hosting | UK / Germany |\n"
+    )
+    fs = by_key(text)
+    sg = fs["sendgrid"]
+    assert sg.kind == "party"
+    assert sg.value == "SendGrid"
+    assert sg.detail["purpose"] == "email delivery"
+    assert sg.detail["country"] == "USA"
+    assert sg.detail["source"] == "table"
+    amito = fs["amito"]
+    assert amito.value == "Amito Ltd"
+    assert amito.detail["country"] == "United Kingdom, Germany"
+
+
+def test_seed_soutron_tab_table() -> None:
+    # seed 003: a plain-text table (TAB separated) after a prose lead-in
+    text = (
+        "Your personal data may be shared with the following third parties for the purposes "
+        "described:\n\n"
+        "Third Party Name\tData type:\tAccess to data\tPurposes:\tData Location\n"
+        "------------------\t------------\t----------------\t-----------\t---------------\n\n"
+        "Soutron Documentation\n\n"
+        "Amito Ltd\tAll data\tNone\tHosting service for the Soutron application\tUK / Germany\n"
+        "Microsoft Azure\tAll data\tNone\tProvide data backup services\tUK\n"
+        "SendGrid\tEmail address\tEmail address\tProvide email delivery service\t"
+        "USA (Privacy Shield Certified)\n"
+    )
+    fs = by_key(text)
+    assert set(fs) == {"amito", "microsoft azure", "sendgrid"}
+    assert fs["sendgrid"].detail["purpose"] == "email delivery"
+    assert fs["sendgrid"].detail["country"] == "USA"
+    assert fs["microsoft azure"].detail["purpose"] == "data backup"
+    assert fs["microsoft azure"].detail["country"] == "United Kingdom"
+
+
+def test_sdk_table_uses_supplier_column() -> None:
+    text = (
+        "|     |     |     |\n| --- | --- | --- |\n"
+        "| **Name of SDK** | **Supplier** | **Purpose we use the data with** |\n"
+        "| Adjust Software Development Kit | Adjust GmbH | we use Adjust to track and analyze "
+        "our marketing efforts |\n"
+    )
+    fs = by_key(text)
+    assert set(fs) == {"adjust"}
+    assert fs["adjust"].detail["purpose"].startswith("track and analyze")
+
+
+def test_two_column_record_table() -> None:
+    text = (
+        "|     |     |\n| --- | --- |\n| Type | Infrastructure and security |\n"
+        "| Processor | Amazon Web Services |\n| Location | Ireland |\n"
+    )
+    fs = by_key(text)
+    assert set(fs) == {"amazon web services"}
+    assert fs["amazon web services"].detail["country"] == "Ireland"
+
+
+def test_non_party_table_ignored() -> None:
+    text = (
+        "| Purpose | Personal Data Collected | Legal Basis |\n| --- | --- | --- |\n"
+        "| to make the Website work | IP address; cookies | legitimate interests |\n"
+    )
+    assert extract(text) == []
+
+
+# --------------------------------------------------------------------------- prose and lists
+
+
+def test_seed_claro_prose() -> None:
+    # seed 000
+    text = (
+        "- We use Mailchimp services to send updates about the products and webinars for "
+        'people who subscribed to our "Newsletter". We follow [Mailchimp\'s legal policies](#).\n'
+        "Customer billing and contact data are stored in Amazon Web Services (AWS). We have "
+        "entered into Standard Contractual Clauses with AWS to ensure we comply with the GDPR.\n"
+    )
+    fs = by_key(text)
+    assert set(fs) == {"mailchimp", "amazon web services"}
+    assert fs["amazon web services"].value == "Amazon Web Services"
+    assert fs["mailchimp"].detail["purpose"].startswith("send updates")
+
+
+def test_longest_match_wins() -> None:
+    text = (
+        "In addition, Soutron may use third-party services such as Google Analytics that "
+        "collect, monitor and analyse this data."
+    )
+    assert parties(text) == {"google analytics": "Google Analytics"}
+    ga = by_key(text)["google analytics"]
+    assert ga.detail["role"] == "analytics"
+
+
+def test_prose_purpose_and_country() -> None:
+    text = "We use SendGrid (USA) to send transactional emails to our users."
+    (f,) = extract(text)
+    assert f.key == "sendgrid"
+    assert f.detail["country"] == "USA"
+    assert f.detail["purpose"] == "send transactional emails to our users"
+
+
+def test_strong_cue_unknown_company() -> None:
+    text = "Our website is hosted by Hostinger International Ltd in Lithuania."
+    fs = by_key(text)
+    assert "hostinger international" in fs
+    text = "We have appointed Prighter as our representative in the EU."
+    f = by_key(text)["prighter"]
+    assert f.detail["role"] == "representative"
+
+
+def test_representative_unknown_name() -> None:
+    text = "Our representative in the EU is Rickert Rechtsanwaltsgesellschaft mbH, Bonn."
+    assert "rickert" in parties(text)
+
+
+def test_processor_list_under_heading() -> None:
+    text = (
+        "## Sub-processors\n\n"
+        "- **Limestone Networks:** for sending monitoring requests and storing data.\n"
+        "- **Plivo:** for sending SMS and voice notifications.\n"
+        "- **Business Operations:** we run our business.\n"
+    )
+    fs = by_key(text)
+    assert set(fs) == {"limestone networks", "plivo"}
+    assert fs["limestone networks"].detail["role"] == "sub-processor"
+
+
+def test_ambiguous_names_need_a_cue() -> None:
+    # "Segment", "Stripe", "Apple" are ordinary words too
+    assert extract("Segment your audience as you like. We love apple pie.") == []
+    assert extract("Stripe patterns are popular this year.") == []
+    assert "segment" in parties("We share usage data with our analytics provider Segment.")
+    assert "stripe" in parties("Payments are processed by our payment processor Stripe.")
+
+
+def test_part_of_longer_name_is_not_a_party() -> None:
+    # seed 001: "Clear Ring" is the policy owner, not the "Clear" identity service
+    text = "Clear Ring is a call tracking and analytics provider whose software gives owners data."
+    assert parties(text) == {}
+
+
+def test_generic_phrases_are_not_parties() -> None:
+    text = (
+        "We share Personal Data with service providers. Our Privacy Policy describes this. "
+        "We may transfer data to the European Union via Standard Contractual Clauses. "
+        "Data is hosted by our trusted providers in the United States. "
+        "Financial transactions are handled by our payment services providers."
+    )
+    assert extract(text) == []
+
+
+def test_browsers_and_regulators_are_not_parties() -> None:
+    # seed 002 cookie instructions and a regulator
+    text = (
+        "- Google Chrome - https://support.google.com/chrome/answer/95647\n"
+        "- Mozilla Firefox - https://support.mozilla.org/kb/cookies\n"
+        "- Microsoft Edge - https://privacy.microsoft.com/\n"
+        "You may lodge a complaint with the Information Commissioner's Office (ICO).\n"
+    )
+    assert extract(text) == []
+
+
+def test_policy_owner_excluded() -> None:
+    text = (
+        'This Privacy Notice explains how Bardeen, Inc. ("Bardeen," "we," "us," or "our") '
+        "collects data. We use Bardeen servers and Intercom to provide support."
+    )
+    assert parties(text) == {"intercom": "Intercom"}
+
+
+def test_same_key_across_versions_and_merge_of_details() -> None:
+    old = "We host our data with AWS."
+    new = "| Processor | Purpose | Location |\n|---|---|---|\n| Amazon Web Services, Inc. | Hosting | Ireland |"
+    assert set(parties(old)) == set(parties(new)) == {"amazon web services"}
+    text = old + "\n" + new
+    (f,) = extract(text)
+    assert f.value == "AWS"
+    assert f.detail["country"] == "Ireland"  # filled from the table row
+
+
+def test_deterministic_order() -> None:
+    text = "We use Zendesk for support, Stripe for payments and Mixpanel for analytics."
+    a = [f.key for f in extract(text)]
+    assert a == ["zendesk", "stripe", "mixpanel"]
+    assert a == [f.key for f in extract(text)]
