@@ -363,7 +363,8 @@ def _add(
     evidence: str,
 ) -> None:
     value, extra = parsed
-    detail = {"label": " ".join(label.split()), "as_written": " ".join(as_written.split())}
+    label = re.sub(r"^(?:is|was|be|becomes?|became)\s+", "", " ".join(label.split()), flags=re.I)
+    detail = {"label": label, "as_written": " ".join(as_written.split())}
     detail.update(extra)
     seen.add(key)
     out.append(Fact(kind="date", key=key, value=value, evidence=evidence[:300], detail=detail))
