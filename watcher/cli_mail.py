@@ -1,0 +1,352 @@
+"""CLI commands for running unattended and for mail: daemon, outbox, report, test-email, feed.
+
+Registered on the shared typer `app` of `watcher.cli` (imported there), printing through its
+consoles; the work is done by `watcher.daemon`, `watcher.outbox`, `watcher.report`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from watcher import config as cfg
+from watcher.cli import app, console, emit_json, err, fail, load_config, open_store, state
+
+
+def _iso(dt: datetime | None) -> str | None:
+    from watcher.store import iso
+
+    return iso(dt) if dt else None
+
+
+def _when(dt: datetime | None) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if dt else "-"
+
+
+def _email_or_fail(config: cfg.Config):  # noqa: ANN202 - EmailSettings
+    if config.email is None:
+        raise fail(
+            f"no [email] table in {config.path}; add smtp_host, to and friends (see docs/daemon.md)"
+        )
+    return config.email
+
+
+# -- daemon -----------------------------------------------------------------------------------
+@app.command()
+def daemon(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Config file (overrides the global).")
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run every due check and delivery once, then exit.")
+    ] = False,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")
+    ] = "INFO",
+    log_file: Annotated[
+        Path | None, typer.Option("--log-file", help="Also write the log to this file.")
+    ] = None,
+) -> None:
+    """Check every watch on its schedule and deliver e-mail (SIGHUP reloads, SIGTERM stops)."""
+    from watcher.daemon import Daemon, configure_logging
+    from watcher.store import StoreError
+
+    if config is not None:
+        state.config_path = config
+    try:
+        configure_logging(log_level, log_file)
+    except ValueError as e:
+        raise fail(f"--log-level: {e}") from None
+    except OSError as e:
+        raise fail(f"--log-file {log_file}: {e.strerror or e}") from None
+    path = cfg.resolve_path(state.config_path)
+    try:
+        d = Daemon(path)
+    except cfg.ConfigError as e:
+        raise fail(str(e)) from None
+    except StoreError as e:
+        raise fail(str(e), 1) from None
+    code = d.run_once() if once else d.run()
+    raise typer.Exit(code)
+
+
+# -- outbox -----------------------------------------------------------------------------------
+@app.command()
+def outbox(
+    action: Annotated[
+        str | None, typer.Argument(help="`retry`: send every queued and failed message now.")
+    ] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List queued and failed messages; `watcher outbox retry` sends them now."""
+    if action not in (None, "retry"):
+        raise fail(f"unknown outbox action {action!r}; use `watcher outbox` or `... outbox retry`")
+    config = load_config()
+    store = open_store(config)
+    try:
+        if action == "retry":
+            _retry(config, store, json_)
+        else:
+            _list_outbox(store, json_)
+    finally:
+        store.close()
+
+
+def _list_outbox(store: Any, json_: bool) -> None:
+    rows = store.outbox(statuses=("queued", "failed", "held"))
+    data = [
+        {
+            "id": m.id,
+            "watch": m.watch,
+            "kind": m.kind,
+            "status": m.status,
+            "subject": m.subject,
+            "recipients": m.recipients,
+            "message_id": m.message_id,
+            "attempts": m.attempts,
+            "last_error": m.last_error,
+            "created_at": _iso(m.created_at),
+            "next_attempt_at": _iso(m.next_attempt_at),
+        }
+        for m in rows
+    ]
+    if json_:
+        emit_json(data)
+        return
+    if not rows:
+        counts = store.outbox_counts()
+        console.print(f"The outbox is empty ({counts.get('sent', 0)} message(s) sent so far).")
+        return
+    table = Table(title="Outbox: messages not yet delivered")
+    for col in ("id", "status", "watch", "subject", "attempts", "next try (UTC)", "last error"):
+        table.add_column(col, overflow="fold")
+    for m in rows:
+        style = {"failed": "red", "held": "dim"}.get(m.status, "")
+        table.add_row(
+            str(m.id),
+            Text(m.status, style=style),
+            m.watch or "-",
+            m.subject,
+            str(m.attempts),
+            _when(m.next_attempt_at) if m.status == "failed" else "-",
+            m.last_error or "",
+        )
+    console.print(table)
+    if any(m.status == "held" for m in rows):
+        console.print("held: change reports waiting for the next digest", style="dim")
+
+
+def _retry(config: cfg.Config, store: Any, json_: bool) -> None:
+    from watcher.outbox import deliver_due
+
+    settings = _email_or_fail(config)
+    result = deliver_due(store, settings, now=datetime.now(UTC), force=True, hold_for=0.0)
+    if json_:
+        emit_json(result.to_dict())
+    else:
+        if not result.attempts:
+            console.print("Nothing to send: the outbox is empty.")
+        for a in result.attempts:
+            if a.ok:
+                console.print(Text(f"sent: {a.subject}", style="green"))
+            else:
+                err.print(Text(f"failed: {a.subject}: {a.error}", style="red"))
+        if result.attempts:
+            console.print(f"{result.sent} sent, {result.failed} still queued.")
+    if result.failed:
+        raise typer.Exit(1)
+
+
+# -- report -----------------------------------------------------------------------------------
+@app.command()
+def report(
+    since: Annotated[str, typer.Option("--since", help="Period to cover: 12h, 7d, 4w...")] = "7d",
+    email: Annotated[bool, typer.Option("--email", help="Send it to [email] to.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """A digest of every change in a period, on the terminal or by e-mail."""
+    from watcher import report as rpt
+    from watcher.outbox import change_item
+
+    try:
+        seconds = cfg.parse_duration(since, "--since")
+    except ValueError as e:
+        raise fail(str(e)) from None
+    config = load_config()
+    settings = _email_or_fail(config) if email else None
+    now = datetime.now(UTC)
+    start = now - timedelta(seconds=seconds)
+    store = open_store(config)
+    try:
+        urls = {**store.watch_urls(), **{w.name: w.url for w in config.watches}}
+        changes = store.changes_since(start)
+        items = [
+            it for c in changes if (it := change_item(store, c, urls.get(c.watch, ""))) is not None
+        ]
+        label = f"last {since}"
+        if json_ and not email:
+            emit_json(
+                {
+                    "since": _iso(start),
+                    "until": _iso(now),
+                    "changes": [
+                        {
+                            "id": it.change_id,
+                            "watch": it.watch,
+                            "url": it.url,
+                            "old_version": it.old.id,
+                            "new_version": it.new.id,
+                            "captured_at": _iso(it.new.captured_at),
+                            **{
+                                k: v
+                                for k, v in rpt.analysis_json(it.analysis).items()
+                                if k != "hunks"
+                            },
+                        }
+                        for it in items
+                    ],
+                }
+            )
+            return
+        if not email:
+            sys.stdout.write(rpt.digest_text(items, label))
+            return
+        _email_report(store, settings, items, label, now, json_)
+    finally:
+        store.close()
+
+
+def _email_report(
+    store: Any, settings: Any, items: list[Any], label: str, now: datetime, json_: bool
+) -> None:
+    from watcher import report as rpt
+    from watcher.outbox import deliver_due
+
+    to = list(settings.to)
+    message_id = rpt.make_message_id(f"report-{label}-{now.isoformat()}")
+    msg = rpt.build_digest_email(
+        settings, to, items, now=now, message_id=message_id, period_label=label
+    )
+    row = store.enqueue(
+        watch=None,
+        change_id=None,
+        kind="report",
+        message_id=message_id,
+        recipients=to,
+        subject=str(msg["Subject"]),
+        message=msg.as_bytes(),
+        now=now,
+    )
+    result = deliver_due(store, settings, now=now, ids=[row])
+    if json_:
+        emit_json(result.to_dict())
+    elif result.failed:
+        err.print(
+            Text(
+                f"error: could not send the report: {result.errors[0]} "
+                "(it stays in the outbox; the daemon or `watcher outbox retry` will resend it)",
+                style="red",
+            )
+        )
+    else:
+        console.print(f"Sent the report ({len(items)} change(s)) to {', '.join(to)}.")
+    if result.failed:
+        raise typer.Exit(1)
+
+
+# -- test-email -------------------------------------------------------------------------------
+@app.command("test-email")
+def test_email(
+    to: Annotated[
+        list[str] | None, typer.Option("--to", help="Recipient (default [email] to).")
+    ] = None,
+) -> None:
+    """Send a test message through [email]; on failure say exactly what went wrong."""
+    from watcher import notify
+    from watcher import report as rpt
+
+    config = load_config()
+    settings = _email_or_fail(config)
+    recipients = list(to or settings.to)
+    now = datetime.now(UTC)
+    msg = rpt.build_test_email(
+        settings,
+        recipients,
+        now=now,
+        message_id=rpt.make_message_id(f"test-{now.isoformat()}-{os.getpid()}"),
+    )
+    where = f"{settings.smtp_host}:{settings.smtp_port} (security {settings.security})"
+    try:
+        password = notify.resolve_password(settings)
+        notify.send(settings, msg, password=password, recipients=recipients)
+    except notify.DeliveryError as e:
+        err.print(Text(f"error: sending via {where} failed: {e}", style="red"))
+        hint = _HINTS.get(e.kind)
+        if hint:
+            err.print(Text(f"hint: {hint}", style="yellow"))
+        raise typer.Exit(1) from None
+    console.print(f"Sent a test message to {', '.join(recipients)} via {where}.")
+
+
+_HINTS = {
+    "config": "check [email] username / password_env and that the variable is exported "
+    "to this process",
+    "connect": "is smtp_host / smtp_port right, and is the server reachable from here?",
+    "dns": "smtp_host does not resolve; check its spelling",
+    "timeout": "the server did not answer in time; check the port and any firewall",
+    "tls": 'check security: "ssl" for port 465, "starttls" for 587, "none" for plain',
+    "auth": "check username and the password in the variable named by password_env",
+    "recipient": "the server refused a recipient; check [email] to",
+    "sender": "the server refused the sender; check [email] from",
+}
+
+
+# -- feed -------------------------------------------------------------------------------------
+@app.command()
+def feed(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (default stdout).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many entries.")] = 50,
+) -> None:
+    """An Atom feed of recent changes: one entry per change with its summary and findings."""
+    from watcher import report as rpt
+    from watcher.outbox import change_item
+
+    config = load_config()
+    store = open_store(config)
+    try:
+        urls = {**store.watch_urls(), **{w.name: w.url for w in config.watches}}
+        items = [
+            it
+            for c in store.recent_changes(limit=limit)
+            if (it := change_item(store, c, urls.get(c.watch, ""))) is not None
+        ]
+    finally:
+        store.close()
+    updated = max((it.new.captured_at for it in items), default=datetime.now(UTC))
+    xml = rpt.atom_feed(
+        items,
+        feed_id="urn:policy-watcher:feed:"
+        + hashlib.sha256(str(config.path.resolve()).encode()).hexdigest()[:16],
+        title="policy-watcher: recent policy changes",
+        updated=updated,
+    )
+    if output is None:
+        sys.stdout.write(xml)
+        return
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
+        tmp.write_text(xml, encoding="utf-8")
+        os.replace(tmp, output)
+    except OSError as e:
+        raise fail(f"cannot write {output}: {e.strerror or e}", 1) from None
+    console.print(f"Wrote {len(items)} entr{'y' if len(items) == 1 else 'ies'} to {output}.")
