@@ -122,25 +122,28 @@ class HostThrottle:
 class _Timer:
     """One armed deadline; when it fires, the attached socket is shut down."""
 
-    __slots__ = ("deadline", "sock", "fired", "cancelled", "_lock")
+    __slots__ = ("deadline", "sock", "fired", "cancelled", "_dog")
 
-    def __init__(self, deadline: float, lock: threading.Condition) -> None:
+    def __init__(self, deadline: float, dog: _Watchdog) -> None:
         self.deadline = deadline
         self.sock: socket.socket | None = None
         self.fired = False
         self.cancelled = False
-        self._lock = lock
+        self._dog = dog
 
     def attach(self, sock: socket.socket) -> None:
-        with self._lock:
+        with self._dog._cond:
             self.sock = sock
             if self.fired and not self.cancelled:
                 _shutdown(sock)
 
     def cancel(self) -> None:
-        with self._lock:
-            self.cancelled = True
-            self.sock = None
+        with self._dog._cond:
+            if not self.cancelled:
+                self.cancelled = True
+                self.sock = None
+                if not self.fired:
+                    self._dog._cancelled += 1
 
     def _fire(self) -> None:  # called with the lock held
         self.fired = True
@@ -156,41 +159,64 @@ def _shutdown(sock: socket.socket) -> None:
 
 
 class _Watchdog:
-    """A single daemon thread serving every deadline (cheap to arm: a heap push)."""
+    """A single daemon thread serving every deadline (cheap to arm: a heap push).
+
+    Finished exchanges cancel their timer; cancelled entries are dropped lazily (popped when
+    due, or compacted away when they are most of the heap). Deadlines fire within `SLACK`.
+    """
+
+    SLACK = 0.02
 
     def __init__(self) -> None:
         self._cond = threading.Condition(threading.Lock())
         self._heap: list[tuple[float, int, _Timer]] = []
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
+        self._cancelled = 0  # cancelled timers still in the heap
+
+    def _reset_after_fork(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._heap = []
+        self._thread = None
+        self._cancelled = 0
 
     def arm(self, seconds: float) -> _Timer:
         deadline = time.monotonic() + seconds
-        timer = _Timer(deadline, self._cond)
+        timer = _Timer(deadline, self)
         with self._cond:
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="fetch-watchdog", daemon=True
                 )
                 self._thread.start()
-            heapq.heappush(self._heap, (deadline, next(self._seq), timer))
-            if self._heap[0][2] is timer:
+            heap = self._heap
+            if self._cancelled > 1024 and self._cancelled * 2 > len(heap):
+                heap[:] = [e for e in heap if not e[2].cancelled]
+                heapq.heapify(heap)
+                self._cancelled = 0
+            heapq.heappush(heap, (deadline, next(self._seq), timer))
+            if heap[0][2] is timer:
                 self._cond.notify()
         return timer
 
     def _run(self) -> None:
-        heap = self._heap
-        with self._cond:
+        cond = self._cond
+        with cond:
+            heap = self._heap
             while True:
                 now = time.monotonic()
                 while heap and heap[0][0] <= now:
                     timer = heapq.heappop(heap)[2]
-                    if not timer.cancelled:
+                    if timer.cancelled:
+                        self._cancelled -= 1
+                    else:
                         timer._fire()
-                self._cond.wait(heap[0][0] - now if heap else None)
+                cond.wait(max(heap[0][0] - now, self.SLACK) if heap else None)
 
 
 _WATCHDOG = _Watchdog()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_WATCHDOG._reset_after_fork)
 _current = threading.local()  # .timer: the _Timer of this thread's exchange in progress
 
 
@@ -583,6 +609,14 @@ class Fetcher:
                 )
             except Exception as exc:
                 raise _classify_request_error(exc, host, where, s.timeout, timer) from None
+            if timer.fired:  # the headers were cut short by the deadline
+                _close(resp)
+                raise _Retry(
+                    FetchError(
+                        "timeout",
+                        f"timed out after {_secs(s.timeout)} waiting for a response from {where}",
+                    )
+                )
             status = resp.status_code
             res = _Result(url, status, resp.reason, resp.headers, b"", resp)
             if status in REDIRECT_STATUSES or status >= 400 or status == 304 or status == 204:

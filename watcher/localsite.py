@@ -54,6 +54,7 @@ class LocalSite:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms stall
 
             def log_message(self, format: str, *args: object) -> None:  # quiet
                 pass

@@ -1,0 +1,329 @@
+"""Hostile and broken networks: every failure must end as a clean FetchError, quickly.
+
+Real sockets on 127.0.0.1 only; nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+import threading
+import time
+import tracemalloc
+import zlib
+
+import pytest
+
+from watcher.fetch import Fetcher
+from watcher.localsite import (
+    LocalSite,
+    SilentServer,
+    closed_port,
+    drip,
+    reset_after,
+    reset_now,
+    respond,
+    sequence,
+    truncated_chunked,
+)
+from watcher.models import FetchError, FetchSettings
+
+
+def settings(**kw) -> FetchSettings:
+    base = {"user_agent": "policy-watcher-test/1.0", "timeout": 1.0, "retries": 0}
+    base.update(kw)
+    return FetchSettings(**base)
+
+
+def fetcher(**kw) -> Fetcher:
+    f = Fetcher(settings(**kw))
+    f.backoff = 0.05
+    return f
+
+
+@pytest.fixture
+def site():
+    with LocalSite() as s:
+        yield s
+
+
+def fails(fn, *args, **kw) -> FetchError:
+    with pytest.raises(FetchError) as info:
+        fn(*args, **kw)
+    return info.value
+
+
+def timed_failure(fn, *args, **kw) -> tuple[FetchError, float]:
+    t0 = time.monotonic()
+    err = fails(fn, *args, **kw)
+    return err, time.monotonic() - t0
+
+
+# -- size limits ------------------------------------------------------------------------------
+
+
+def test_oversize_by_content_length(site):
+    site.set("/big", b"x" * 5000)
+    err = fails(fetcher(max_bytes=1000).fetch, site.url("/big"))
+    assert err.kind == "too_large"
+    assert str(err) == "response larger than 1,000 bytes (Content-Length: 5,000)"
+
+
+def test_oversize_by_streaming_without_content_length(site):
+    def endless(req):
+        req.close_connection = True
+        try:
+            req.send_response(200)
+            req.send_header("Content-Type", "text/html")
+            req.send_header("Connection", "close")
+            req.end_headers()
+            for _ in range(10_000):  # 640 MB if nobody stopped reading
+                req.wfile.write(b"y" * 65536)
+        except OSError:
+            pass
+
+    site.set("/stream", handler=endless)
+    err, took = timed_failure(fetcher(max_bytes=300_000).fetch, site.url("/stream"))
+    assert err.kind == "too_large"
+    assert str(err) == "response larger than 300,000 bytes"
+    assert took < 1.0
+
+
+def _gzip_zeros(n: int) -> bytes:
+    c = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = bytes(1 << 20)
+    out = [c.compress(block) for _ in range(n >> 20)]
+    out.append(c.flush())
+    return b"".join(out)
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    data = _gzip_zeros(50 << 20)  # 50 MiB of zeros
+    assert len(data) < 100_000
+    return data
+
+
+def test_gzip_bomb_default_limit(site, bomb):
+    site.set("/bomb", bomb, headers={"Content-Encoding": "gzip"})
+    err, took = timed_failure(fetcher().fetch, site.url("/bomb"))
+    assert err.kind == "too_large"
+    assert str(err).startswith("decompressed response larger than 50,000,000 bytes")
+    assert took < 3.0
+
+
+def test_gzip_bomb_memory_is_bounded(site, bomb):
+    site.set("/bomb", bomb, headers={"Content-Encoding": "gzip"})
+    f = fetcher(max_decompressed_bytes=2_000_000)
+    tracemalloc.start()
+    try:
+        err = fails(f.fetch, site.url("/bomb"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert err.kind == "too_large"
+    assert peak < 8_000_000, peak  # ~ the 2 MB cap plus a chunk, never the 50 MiB
+
+
+def test_broken_gzip_is_a_decode_error(site):
+    site.set(
+        "/junk",
+        b"\x1f\x8b\x08\x00not really gzip at all" * 10,
+        headers={"Content-Encoding": "gzip"},
+    )
+    err = fails(fetcher().fetch, site.url("/junk"))
+    assert err.kind == "decode"
+    assert "gzip" in str(err)
+
+
+# -- connecting -------------------------------------------------------------------------------
+
+
+def test_connection_refused():
+    port = closed_port()
+    err, took = timed_failure(fetcher(retries=2).fetch, f"http://127.0.0.1:{port}/policy")
+    assert err.kind == "connect"
+    assert str(err) == f"connection refused by 127.0.0.1:{port}"
+    assert took < 0.5  # refused is final: no retries, no backoff
+
+
+def test_dns_failure():
+    err = fails(fetcher().fetch, "http://no-such-host.invalid/privacy")
+    assert err.kind == "dns"
+    assert str(err) == "DNS lookup failed for no-such-host.invalid"
+
+
+def test_server_that_never_answers():
+    with SilentServer() as silent:
+        err, took = timed_failure(fetcher().fetch, silent.url("/"))
+    assert err.kind == "timeout"
+    assert str(err) == f"timed out after 1s waiting for a response from 127.0.0.1:{silent.port}"
+    assert 0.9 <= took < 2.0
+
+
+def test_never_answers_is_retried():
+    f = Fetcher(settings(timeout=0.5, retries=1))
+    f.backoff = 0.05
+    with SilentServer() as silent:
+        err, took = timed_failure(f.fetch, silent.url("/"))
+    assert err.kind == "timeout"
+    assert str(err).endswith("(retried 1 time)")
+    assert 1.0 <= took < 2.0
+
+
+# -- slow servers: the overall deadline -------------------------------------------------------
+
+
+def test_slowloris_body_drip_hits_the_deadline(site):
+    site.set("/drip", handler=drip(b"<p>" + b"a" * 200 + b"</p>", 0.2))
+    err, took = timed_failure(fetcher().fetch, site.url("/drip"))
+    assert err.kind == "timeout"
+    assert str(err).startswith("timed out after 1s: the server was still sending the page")
+    assert took < 1.8  # each byte arrives well within the read timeout; the deadline cuts it
+
+
+def test_slowloris_without_content_length(site):
+    site.set("/drip", handler=drip(b"b" * 200, 0.2, content_length=False))
+    err, took = timed_failure(fetcher().fetch, site.url("/drip"))
+    assert err.kind == "timeout"
+    assert took < 1.8
+
+
+def test_slow_headers_hit_the_deadline(site):
+    def slow_headers(req):
+        try:
+            req.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for _ in range(50):
+                req.wfile.write(b"z")
+                req.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            pass
+        req.close_connection = True
+
+    site.set("/slowhead", handler=slow_headers)
+    err, took = timed_failure(fetcher().fetch, site.url("/slowhead"))
+    assert err.kind == "timeout"
+    assert "waiting for a response" in str(err)
+    assert took < 1.8
+
+
+def test_fetcher_recovers_after_a_deadline(site):
+    f = fetcher()
+    site.set("/drip", handler=drip(b"c" * 100, 0.2))
+    site.set("/ok", "fine")
+    assert fails(f.fetch, site.url("/drip")).kind == "timeout"
+    assert f.fetch(site.url("/ok")).body == b"fine"
+    time.sleep(1.2)  # past the old deadline: a stale timer must not cut anything
+    assert f.fetch(site.url("/ok")).body == b"fine"
+
+
+# -- broken connections -----------------------------------------------------------------------
+
+
+def test_connection_reset_mid_body_after_retry(site):
+    site.set("/reset", handler=reset_after(b"<p>half", 10_000))
+    err = fails(fetcher(retries=1).fetch, site.url("/reset"))
+    assert err.kind == "protocol"
+    assert "of 10,000 bytes received" in str(err)
+    assert "reset" in str(err) or "closed the connection" in str(err)
+    assert str(err).endswith("(retried 1 time)")
+    assert site.hits("/reset") == 2
+
+
+def test_connection_reset_mid_body_then_success(site):
+    site.set(
+        "/flaky",
+        handler=sequence(
+            reset_after(b"<p>half", 10_000), lambda r: respond(r, 200, "<p>whole</p>")
+        ),
+    )
+    cap = fetcher(retries=1).fetch(site.url("/flaky"))
+    assert cap.body == b"<p>whole</p>"
+
+
+def test_truncated_chunked_body(site):
+    site.set("/chunks", handler=truncated_chunked([b"<p>one", b"two"]))
+    err = fails(fetcher(retries=1).fetch, site.url("/chunks"))
+    assert err.kind == "protocol"
+    assert "chunked body" in str(err)
+    assert site.hits("/chunks") == 2
+
+
+def test_reset_before_any_response(site):
+    site.set("/rst", handler=reset_now())
+    err = fails(fetcher(retries=1).fetch, site.url("/rst"))
+    assert err.kind == "protocol"
+    assert str(err).endswith("(retried 1 time)")
+    assert site.hits("/rst") == 2
+
+
+def test_garbage_instead_of_http(site):
+    def garbage(req):
+        req.close_connection = True
+        req.wfile.write(b"SSH-2.0-OpenSSH_9.0\r\n\r\n")
+
+    site.set("/ssh", handler=garbage)
+    err = fails(fetcher().fetch, site.url("/ssh"))
+    assert err.kind == "protocol"
+
+
+# -- TLS --------------------------------------------------------------------------------------
+
+
+def test_https_to_a_plain_http_server(site):
+    site.set("/p", "x")
+    url = site.url("/p").replace("http://", "https://")
+    err = fails(fetcher().fetch, url)
+    assert err.kind == "tls"
+    assert str(err).startswith(f"TLS handshake with 127.0.0.1:{site.port} failed")
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not available to make a test certificate")
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def test_self_signed_certificate_is_refused_unless_asked(self_signed):
+    with LocalSite(tls=self_signed) as tls_site:
+        tls_site.set("/p", "<p>secret</p>")
+        f = fetcher()
+        err = fails(f.fetch, tls_site.url("/p"))
+        assert err.kind == "tls"
+        assert str(err).startswith("TLS certificate verification failed: ")
+        assert "self-signed" in str(err) or "self signed" in str(err)
+        cap = f.fetch(tls_site.url("/p"), verify=False)
+        assert cap.status == 200 and cap.body == b"<p>secret</p>"
+        # and verification is back on for the next call
+        assert fails(f.fetch, tls_site.url("/p")).kind == "tls"
+
+
+# -- nothing leaks ----------------------------------------------------------------------------
+
+
+def test_errors_do_not_leak_threads(site):
+    before = threading.active_count()
+    f = fetcher()
+    site.set("/rst", handler=reset_now())
+    for _ in range(5):
+        fails(f.fetch, site.url("/rst"))
+        fails(f.fetch, f"http://127.0.0.1:{closed_port()}/")
+    f.close()
+    time.sleep(0.1)
+    assert threading.active_count() <= before + 2  # the one watchdog, a lingering handler
