@@ -591,9 +591,13 @@ def _decode_cfemail(hexstr: str) -> str | None:
         return None
     key = raw[0]
     try:
-        return bytes(b ^ key for b in raw[1:]).decode("utf-8")
+        addr = bytes(b ^ key for b in raw[1:]).decode("utf-8")
     except UnicodeDecodeError:
         return None
+    # A real address is printable; garbage (NULs, control bytes) would break the XML tree.
+    if not addr.isprintable() or "@" not in addr:
+        return None
+    return addr
 
 
 def _set_text(el: etree._Element, text: str) -> None:
