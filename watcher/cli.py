@@ -288,12 +288,13 @@ def print_hunks(hunks: Sequence[Hunk], limit: int = 60) -> None:
             break
         console.print(Text(f"@@ line {h.old_start} -> {h.new_start} @@", style="cyan"))
         if h.words:
+            plain = console.no_color or console.color_system is None
             text = Text("  ")
             for op, word in h.words:
                 if op == "-":
-                    text.append(word, style="bold red strike")
+                    text.append(f"[-{word}-]" if plain else word, style="bold red strike")
                 elif op == "+":
-                    text.append(word, style="bold green")
+                    text.append(f"{{+{word}+}}" if plain else word, style="bold green")
                 else:
                     text.append(word)
             console.print(text)
