@@ -158,7 +158,7 @@ def _retry(config: cfg.Config, store: Any, json_: bool) -> None:
             if a.ok:
                 console.print(Text(f"sent: {a.subject}", style="green"))
             else:
-                err.print(Text(f"failed: {a.subject}: {a.error}", style="red"))
+                err.print(Text(f"failed: {a.subject}: {a.error}", style="red"), soft_wrap=True)
         if result.attempts:
             console.print(f"{result.sent} sent, {result.failed} still queued.")
     if result.failed:
@@ -254,7 +254,8 @@ def _email_report(
                 f"error: could not send the report: {result.errors[0]} "
                 "(it stays in the outbox; the daemon or `watcher outbox retry` will resend it)",
                 style="red",
-            )
+            ),
+            soft_wrap=True,
         )
     else:
         console.print(f"Sent the report ({len(items)} change(s)) to {', '.join(to)}.")
@@ -288,10 +289,10 @@ def test_email(
         password = notify.resolve_password(settings)
         notify.send(settings, msg, password=password, recipients=recipients)
     except notify.DeliveryError as e:
-        err.print(Text(f"error: sending via {where} failed: {e}", style="red"))
+        err.print(Text(f"error: sending via {where} failed: {e}", style="red"), soft_wrap=True)
         hint = _HINTS.get(e.kind)
         if hint:
-            err.print(Text(f"hint: {hint}", style="yellow"))
+            err.print(Text(f"hint: {hint}", style="yellow"), soft_wrap=True)
         raise typer.Exit(1) from None
     console.print(f"Sent a test message to {', '.join(recipients)} via {where}.")
 
