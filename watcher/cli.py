@@ -747,6 +747,10 @@ def demo(
         raise typer.Exit(1)
 
 
+# The daemon and e-mail commands live in their own module; importing it registers them.
+from watcher import cli_mail as _cli_mail  # noqa: E402,F401
+
+
 def main() -> None:
     try:
         app()
