@@ -138,6 +138,12 @@ def test_redirect_loop(site, fetcher):
     assert site.hits("/a") == 1 and site.hits("/b") == 1
 
 
+def test_redirect_loop_through_fragments(site, fetcher):
+    site.set("/x", status=301, headers={"Location": "/y#top"})
+    site.set("/y", status=301, headers={"Location": "/x#again"})
+    assert "redirect loop" in str(fails(fetcher.fetch, site.url("/x")))
+
+
 def test_self_redirect_that_sets_a_cookie_is_not_a_loop(site, fetcher):
     def gate(req):
         if "consent=yes" in (req.headers.get("Cookie") or ""):
@@ -316,6 +322,14 @@ def test_429_with_http_date_retry_after(site, fetcher):
     err = fails(fetcher.fetch, site.url("/limit"))
     assert err.kind == "rate_limited"
     assert 3500 < err.retry_after <= 3600
+
+
+def test_503_with_long_retry_after(site, fetcher):
+    site.set("/maint", "maintenance", status=503, headers={"Retry-After": "3600"})
+    err = fails(fetcher.fetch, site.url("/maint"))
+    assert (err.kind, err.status, err.retry_after) == ("rate_limited", 503, 3600)
+    assert str(err) == "HTTP 503 Service Unavailable; retry after 3600s"
+    assert site.hits("/maint") == 1
 
 
 def test_429_without_retry_after(site, fetcher):

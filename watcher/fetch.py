@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import requests
 import urllib3
@@ -249,6 +249,12 @@ class _Adapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
+    def proxy_manager_for(self, proxy, **proxy_kwargs):  # type: ignore[override]
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if type(manager) is urllib3.ProxyManager:  # (not SOCKS)
+            manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+        return manager
+
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -438,7 +444,7 @@ class Fetcher:
         session.cookies.clear()  # cookies live for one fetch (and its redirect hops)
 
         current = url
-        seen = {(current, ())}
+        seen = {(urldefrag(current)[0], ())}
         chain = [current]
         hops = 0
         retry_after_used = False
@@ -464,7 +470,7 @@ class Fetcher:
                         "redirect", f"more than {MAX_REDIRECTS} redirects (last to {nxt})"
                     )
                 cookies = tuple(sorted((c.name, c.value or "") for c in session.cookies))
-                key = (nxt, cookies)
+                key = (urldefrag(nxt)[0], cookies)
                 chain.append(nxt)
                 if key in seen:
                     raise FetchError("redirect", "redirect loop: " + " -> ".join(chain[-4:]))
@@ -654,6 +660,9 @@ class Fetcher:
                     break
                 chunks.append(data)
                 decoded += len(data)
+                if time.monotonic() > timer.deadline:  # backstop for the watchdog
+                    timer.fired = True
+                    raise _Retry(_timeout_body(s.timeout, raw.tell(), length))
                 if raw.tell() > max_bytes:
                     raise FetchError(
                         "too_large",
@@ -667,7 +676,7 @@ class Fetcher:
                         "(compression bomb?)",
                         status=resp.status_code,
                     )
-        except FetchError:
+        except (FetchError, _Retry):
             _close(resp)
             raise
         except Exception as exc:

@@ -5,9 +5,12 @@ Real sockets on 127.0.0.1 only; nothing is mocked.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -152,6 +155,34 @@ def test_dns_failure():
     err = fails(fetcher().fetch, "http://no-such-host.invalid/privacy")
     assert err.kind == "dns"
     assert str(err) == "DNS lookup failed for no-such-host.invalid"
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux", reason="relies on Linux dropping SYNs on a full backlog"
+)
+def test_connect_timeout():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(3):  # fill the accept backlog: further SYNs are dropped
+            c = socket.socket()
+            c.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                c.connect(("127.0.0.1", port))
+            fillers.append(c)
+        time.sleep(0.05)
+        f = Fetcher(settings(timeout=0.5))
+        err, took = timed_failure(f.fetch, f"http://127.0.0.1:{port}/")
+    finally:
+        for c in fillers:
+            c.close()
+        listener.close()
+    assert err.kind == "timeout"
+    assert str(err) == f"timed out after 0.5s connecting to 127.0.0.1:{port}"
+    assert took < 1.5
 
 
 def test_server_that_never_answers():
@@ -327,3 +358,14 @@ def test_errors_do_not_leak_threads(site):
     f.close()
     time.sleep(0.1)
     assert threading.active_count() <= before + 2  # the one watchdog, a lingering handler
+
+
+def test_watchdog_heap_stays_small(site):
+    from watcher.fetch import _WATCHDOG
+
+    f = Fetcher(settings(timeout=30.0))
+    site.set("/w", "x")
+    for _ in range(3000):
+        f.fetch(site.url("/w"))
+    # 3000 finished exchanges within the 30 s window: cancelled timers are compacted away
+    assert len(_WATCHDOG._heap) < 2100
