@@ -1,0 +1,976 @@
+"""Fault scenarios for policy-watcher, shared by `tests/faults/test_*.py` and `scripts/chaos.py`.
+
+Every scenario drives the real program (the typer CLI in process, or `python -m watcher` as a
+subprocess for the daemon, umask and file-size-limit cases) against real servers on 127.0.0.1
+(`LocalSite`, raw sockets, aiosmtpd) and real SQLite files in a temporary directory, and returns
+an `Outcome`:
+
+- `survived`: the one-shot command exited cleanly (0 or 1, never a traceback) or the daemon was
+  still running, and every invariant below held (the broken ones are listed in `problems`);
+- `versions_lost`: versions that existed before the fault and are gone or altered afterwards;
+- `reports_lost`: change reports queued in the outbox that were never delivered in the end;
+- `false_alerts`: versions, changes or queued change e-mails created although the policy did
+  not change (garbage stored as a version, an A/B flip reported again and again...).
+
+Check-level scenarios first store a good version of a policy, then serve the fault, run
+`watcher check --json` (several times where a guard holds a suspicious text for a few checks),
+and finally serve the good page again, which must come back as "unchanged".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from watcher.cli import app
+from watcher.localsite import (
+    LocalSite,
+    SilentServer,
+    closed_port,
+    drip,
+    reset_after,
+    respond,
+    sequence,
+    truncated_chunked,
+)
+
+with contextlib.suppress(ImportError):  # registers daemon / outbox / test-email on `app`
+    import watcher.cli_mail  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[2]
+WATCH = "policy"
+
+
+class Unavailable(Exception):
+    """The scenario cannot run here (no `mount`, no daemon command...): skip it."""
+
+
+# -- results ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    survived: bool = True
+    versions_lost: int = 0
+    reports_lost: int = 0
+    false_alerts: int = 0
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. the recorded error, for the docs
+    seconds: float = 0.0
+
+    def problem(self, message: str) -> None:
+        self.problems.append(message)
+        self.survived = False
+
+    def require(self, condition: object, message: str) -> None:
+        if not condition:
+            self.problem(message)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.survived
+            and not self.problems
+            and self.versions_lost == 0
+            and self.reports_lost == 0
+            and self.false_alerts == 0
+        )
+
+    def explain(self) -> str:
+        parts = list(self.problems)
+        for label, n in (
+            ("versions lost", self.versions_lost),
+            ("reports lost", self.reports_lost),
+            ("false alerts", self.false_alerts),
+        ):
+            if n:
+                parts.append(f"{label}: {n}")
+        return f"{self.scenario}: " + "; ".join(parts or ["ok"])
+
+
+@dataclass
+class Scenario:
+    name: str
+    group: str  # network | content | process | config | email | security
+    run: Callable[[Path], Outcome]
+    chaos_runs: int = 5
+    what: str = ""
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str, group: str, what: str, chaos_runs: int = 5):  # noqa: ANN201
+    def deco(fn: Callable[[Path], Outcome]) -> Callable[[Path], Outcome]:
+        SCENARIOS[name] = Scenario(name, group, fn, chaos_runs, what)
+        return fn
+
+    return deco
+
+
+def by_group(group: str) -> list[Scenario]:
+    return [s for s in SCENARIOS.values() if s.group == group]
+
+
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+
+
+def run_scenario(name: str, workdir: Path | None = None) -> Outcome:
+    """Run one scenario in `workdir` (a fresh temp dir when None). Raises Unavailable."""
+    sc = SCENARIOS[name]
+    t0 = time.monotonic()
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix=f"chaos-{slug(name)}-") as d:
+            out = sc.run(Path(d))
+    else:
+        workdir.mkdir(parents=True, exist_ok=True)
+        out = sc.run(workdir)
+    out.seconds = time.monotonic() - t0
+    return out
+
+
+# -- the policy pages -------------------------------------------------------------------------
+
+POLICY_PARAGRAPHS = [
+    "This privacy policy explains how Example Société Générale Ltd (“we”, “us”) collects, "
+    "uses and shares personal data when you use our website, our mobile application and our "
+    "customer support services.",
+    "Last updated: 10 March 2024.",
+    "We collect your name, e-mail address, postal address, payment details and the content of "
+    "the messages you send to our support team. We also collect device identifiers, IP "
+    "addresses and usage statistics through cookies.",
+    "We use SendGrid (United States) to deliver transactional e-mail and Stripe to process "
+    "payments. These processors act on our instructions under data processing agreements.",
+    "We keep support conversations for 24 months and payment records for 7 years, as required "
+    "by tax law. Usage statistics are deleted after 13 months.",
+    "You have the right to access, rectify and erase your personal data, to object to "
+    "processing and to data portability. Contact our data protection officer at "
+    "privacy@example.org or write to 1 Rue de la Paix, 75002 Paris, France.",
+    "If you are not satisfied with our answer you may complain to the CNIL, the French data "
+    "protection authority.",
+]
+
+
+def policy_html(
+    paragraphs: list[str] | None = None, *, title: str = "Privacy Policy", extra: str = ""
+) -> str:
+    body = "".join(f"<p>{p}</p>" for p in (paragraphs or POLICY_PARAGRAPHS))
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{title}</title><script>var tracking = 1;</script></head><body>"
+        "<header><nav><a href='/'>Home</a> <a href='/about'>About</a></nav></header>"
+        f"<main><h1>{title}</h1>{body}{extra}</main>"
+        "<footer>© 2024 Example Ltd</footer></body></html>"
+    )
+
+
+GOOD = policy_html()
+
+
+def revised(k: int) -> str:
+    """The k-th genuine revision: a new dated paragraph naming a new processor."""
+    paras = list(POLICY_PARAGRAPHS)
+    paras[1] = f"Last updated: {1 + k % 28} April {2024 + k // 28}."
+    paras.insert(4, f"Revision {k}: we now use Vendor{k} Analytics Inc. to measure campaign {k}.")
+    return policy_html(paras)
+
+
+# -- the lab: a project directory, a site and the CLI -----------------------------------------
+
+
+@dataclass
+class Ran:
+    code: int
+    stdout: str
+    stderr: str
+    crashed: str | None  # an exception that escaped the command (a traceback in real life)
+    seconds: float
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        try:
+            data = json.loads(self.stdout)
+        except ValueError:
+            return []
+        return data if isinstance(data, list) else []
+
+    @property
+    def status(self) -> str | None:
+        r = self.results
+        return r[0].get("status") if r else None
+
+
+@dataclass
+class State:
+    versions: dict[int, str]  # id -> sha256
+    changes: int
+    change_mails: int  # outbox rows of kind "change"
+    outbox: list[dict[str, Any]]
+    last_check: dict[str, Any] | None
+
+
+class Lab:
+    """A temp project: config.toml, watcher.db, snapshots/, a LocalSite, the CLI in process."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        timeout: float = 2.0,
+        retries: int = 0,
+        email: dict[str, Any] | None = None,
+        fetch_extra: dict[str, Any] | None = None,
+        every: str = "1h",
+        tls: Any = None,
+    ) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.config = root / "config.toml"
+        self.db = root / "watcher.db"
+        self.snapshots = root / "snapshots"
+        self.timeout = timeout
+        self.retries = retries
+        self.email = email
+        self.fetch_extra = dict(fetch_extra or {})
+        self.every = every
+        self.site = LocalSite(tls=tls).start()
+        self.url = self.site.url("/policy")
+        self.watch: dict[str, Any] = {"name": WATCH, "url": self.url}
+        self.runner = CliRunner()
+        self.cleanups: list[Callable[[], None]] = []
+
+    def close(self) -> None:
+        for fn in reversed(self.cleanups):
+            with contextlib.suppress(Exception):
+                fn()
+        self.site.stop()
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- config ----------------------------------------------------------------------------
+    def config_text(self, watches: list[dict[str, Any]] | None = None) -> str:
+        fetch = {
+            "timeout": self.timeout,
+            "per_host_delay": 0.0,
+            "retries": self.retries,
+            **self.fetch_extra,
+        }
+        lines = ["[storage]", 'database = "watcher.db"', 'snapshots = "snapshots"', "", "[fetch]"]
+        lines += [f"{k} = {json.dumps(v)}" for k, v in fetch.items()]
+        lines += ["", "[schedule]", f'every = "{self.every}"', 'jitter = "0s"', ""]
+        if self.email:
+            lines.append("[email]")
+            lines += [f"{k} = {json.dumps(v)}" for k, v in self.email.items()]
+            lines.append("")
+        for w in watches if watches is not None else [self.watch]:
+            lines.append("[[watch]]")
+            lines += [f"{k} = {json.dumps(v)}" for k, v in w.items()]
+            lines.append("")
+        return "\n".join(lines)
+
+    def write_config(self, **watch: Any) -> None:
+        w = {**self.watch, **watch}
+        self.config.write_text(self.config_text([w]), encoding="utf-8")
+
+    # -- running ---------------------------------------------------------------------------
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> Ran:
+        t0 = time.monotonic()
+        r = self.runner.invoke(app, ["--config", str(self.config), *args], env=env)
+        crashed = None
+        if r.exception is not None and not isinstance(r.exception, SystemExit):
+            crashed = f"{type(r.exception).__name__}: {r.exception}"
+        stderr = r.stderr if hasattr(r, "stderr") else ""
+        return Ran(r.exit_code, r.stdout, stderr, crashed, time.monotonic() - t0)
+
+    def check(self, env: dict[str, str] | None = None) -> Ran:
+        return self.cli("check", "--json", env=env)
+
+    def sub(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Ran:
+        """`python -m watcher --config X ARGS` in a subprocess."""
+        t0 = time.monotonic()
+        p = subprocess.run(
+            watcher_cmd("--config", str(self.config), *args),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **(env or {})},
+            cwd=self.root,
+        )
+        crashed = "Traceback" if "Traceback (most recent call last)" in p.stderr else None
+        return Ran(p.returncode, p.stdout, p.stderr, crashed, time.monotonic() - t0)
+
+    # -- looking ---------------------------------------------------------------------------
+    def connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=30)
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def state(self) -> State:
+        if not self.db.exists():
+            return State({}, 0, 0, [], None)
+        with contextlib.closing(self.connect()) as c:
+            versions = {r["id"]: r["sha256"] for r in c.execute("SELECT id, sha256 FROM versions")}
+            changes = c.execute("SELECT count(*) FROM changes").fetchone()[0]
+            outbox = [dict(r) for r in c.execute("SELECT * FROM outbox ORDER BY id")]
+            last = c.execute(
+                "SELECT * FROM checks WHERE watch = ? ORDER BY id DESC LIMIT 1", (WATCH,)
+            ).fetchone()
+        mails = sum(1 for m in outbox if m["kind"] == "change")
+        return State(versions, changes, mails, outbox, dict(last) if last else None)
+
+    def integrity(self) -> list[str]:
+        """PRAGMA integrity_check, every capture's snapshot present and readable, no temp files."""
+        from watcher.store import Store
+
+        with Store(self.db, self.snapshots) as st:
+            problems = st.integrity_problems()
+            for r in st._q("SELECT DISTINCT raw_sha256 FROM captures"):
+                try:
+                    st.get_snapshot(r["raw_sha256"])
+                except Exception as e:  # noqa: BLE001 - any failure is the finding
+                    problems.append(f"snapshot unreadable: {e}")
+            for r in st._q(
+                "SELECT v.id FROM versions v LEFT JOIN captures c ON c.id = v.capture_id "
+                "WHERE v.capture_id IS NOT NULL AND c.id IS NULL"
+            ):
+                problems.append(f"version {r['id']} names a missing capture")
+        if self.snapshots.exists():
+            for p in self.snapshots.rglob("*"):
+                if p.name.endswith(".tmp"):
+                    problems.append(f"half-written snapshot left behind: {p.name}")
+        return problems
+
+    def fingerprint(self) -> str:
+        """A hash of everything on disk (config, database files, snapshots): 'nothing changed'."""
+        h = hashlib.sha256()
+        for p in sorted(self.root.rglob("*")):
+            if p.is_file():
+                h.update(str(p.relative_to(self.root)).encode())
+                h.update(p.read_bytes())
+        return h.hexdigest()
+
+
+def watcher_cmd(*args: str) -> list[str]:
+    """argv for the real program. `python -m watcher` once cli.py registers the mail commands;
+    until then a shim that imports watcher.cli_mail first (same `main`)."""
+    if _mail_commands_registered():
+        return [sys.executable, "-m", "watcher", *args]
+    shim = "import sys, watcher.cli_mail; from watcher.cli import main; sys.argv[0] = 'watcher'; main()"
+    return [sys.executable, "-c", shim, *args]
+
+
+_REGISTERED: bool | None = None
+
+
+def _mail_commands_registered() -> bool:
+    global _REGISTERED
+    if _REGISTERED is None:
+        p = subprocess.run(
+            [sys.executable, "-m", "watcher", "daemon", "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        _REGISTERED = p.returncode == 0
+    return _REGISTERED
+
+
+def has_daemon() -> bool:
+    try:
+        import watcher.daemon  # noqa: F401
+        import watcher.outbox  # noqa: F401
+    except ImportError:
+        return False
+    return "daemon" in {c.name for c in app.registered_commands}
+
+
+# -- judging one check ------------------------------------------------------------------------
+
+
+def readable(error: str | None) -> str | None:
+    """Why `error` is not a readable one-line cause (None when it is)."""
+    if not error or not error.strip():
+        return "no cause recorded"
+    if "\n" in error:
+        return f"multi-line cause: {error[:120]!r}"
+    if "Traceback" in error or error.startswith("internal error"):
+        return f"internal error recorded: {error[:200]!r}"
+    if len(error) > 400:
+        return f"cause too long ({len(error)} chars)"
+    return None
+
+
+def judge_check(
+    out: Outcome,
+    lab: Lab,
+    ran: Ran,
+    expect: tuple[str, ...],
+    keywords: tuple[str, ...] = (),
+    max_seconds: float | None = None,
+    label: str = "check",
+) -> None:
+    if ran.crashed:
+        out.problem(f"{label} crashed: {ran.crashed}")
+        return
+    status = ran.status
+    if status is None:
+        out.problem(f"{label}: no JSON result (exit {ran.code}): {ran.stdout[:200]!r}")
+        return
+    want_code = 1 if status == "error" else 0
+    out.require(ran.code == want_code, f"{label}: exit {ran.code} for status {status}")
+    out.require(status in expect, f"{label}: status {status!r}, expected {'/'.join(expect)}")
+    if max_seconds is not None:
+        out.require(ran.seconds <= max_seconds, f"{label} took {ran.seconds:.1f}s")
+    last = lab.state().last_check
+    if last is None:
+        out.problem(f"{label}: no check row recorded")
+        return
+    out.require(last["outcome"] == status, f"{label}: recorded {last['outcome']!r} not {status!r}")
+    if status in ("error", "suspicious"):
+        bad = readable(last["error"])
+        out.require(bad is None, f"{label}: {bad}")
+        err = (last["error"] or "").lower()
+        if keywords and not any(k.lower() in err for k in keywords):
+            out.problem(
+                f"{label}: cause {last['error']!r} does not mention {' or '.join(keywords)}"
+            )
+        note = f"{status}: {last['error']}"
+        if note not in out.notes:
+            out.notes.append(note)
+    elif status not in out.notes:
+        out.notes.append(status)
+
+
+def compare_states(out: Outcome, before: State, after: State, allowed_changes: int = 0) -> None:
+    for vid, sha in before.versions.items():
+        if after.versions.get(vid) != sha:
+            out.versions_lost += 1
+            out.problems.append(f"version {vid} lost or altered")
+    new_versions = len(set(after.versions) - set(before.versions))
+    new_changes = after.changes - before.changes
+    new_mails = after.change_mails - before.change_mails
+    false = max(new_versions, new_changes, new_mails) - allowed_changes
+    if false > 0:
+        out.false_alerts += false
+        out.survived = False
+        out.problems.append(
+            f"{new_versions} new version(s), {new_changes} change(s), {new_mails} change mail(s)"
+            f" (allowed {allowed_changes})"
+        )
+
+
+def check_scenario(
+    name: str,
+    group: str,
+    what: str,
+    serve: Callable[[Lab], str | None],
+    *,
+    expect: tuple[str, ...] = ("error",),
+    keywords: tuple[str, ...] = (),
+    repeat: int = 1,
+    max_seconds: float = 20.0,
+    allowed_changes: int = 0,
+    first_good: bool = True,
+    recover: str | None = "unchanged",
+    lab_opts: dict[str, Any] | None = None,
+    chaos_runs: int = 5,
+) -> None:
+    """Register a check-level scenario: good version, fault (checked `repeat` times), recovery."""
+
+    def run(tmp: Path) -> Outcome:
+        out = Outcome(name)
+        with Lab(tmp, **(lab_opts or {})) as lab:
+            lab.site.set("/policy", GOOD)
+            lab.write_config()
+            if first_good:
+                first = lab.check()
+                if first.status != "new":
+                    out.problem(f"setup: first check gave {first.status}: {first.stdout[:300]}")
+                    return out
+            before = lab.state()
+            url = serve(lab)
+            if url is not None:
+                lab.write_config(url=url)
+            for i in range(repeat):
+                judge_check(out, lab, lab.check(), expect, keywords, max_seconds, f"check {i + 1}")
+            compare_states(out, before, lab.state(), allowed_changes)
+            out.problems.extend(lab.integrity())
+            if recover:
+                lab.site.set("/policy", GOOD)
+                lab.write_config()
+                mid = lab.state()
+                judge_check(out, lab, lab.check(), (recover,), (), max_seconds, "recovery check")
+                compare_states(out, mid, lab.state(), 1 if recover == "new" else 0)
+            if out.problems:
+                out.survived = False
+        return out
+
+    scenario(name, group, what, chaos_runs)(run)
+
+
+# -- raw socket servers -----------------------------------------------------------------------
+
+
+class RawServer:
+    """A TCP server on 127.0.0.1 that runs `handle(conn)` for every connection in a thread."""
+
+    def __init__(self, handle: Callable[[socket.socket], None]) -> None:
+        self.handle = handle
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.stopping = threading.Event()
+        self.conns: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str = "/policy") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            threading.Thread(target=self._run, args=(conn,), daemon=True).start()
+
+    def _run(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            self.handle(conn)
+
+    def close(self) -> None:
+        self.stopping.set()
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        for c in self.conns:
+            with contextlib.suppress(OSError):
+                c.close()
+
+
+def read_request(conn: socket.socket) -> bytes:
+    conn.settimeout(5)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def hang_after_request(stop: threading.Event) -> Callable[[socket.socket], None]:
+    """Accept, read the whole request, then never answer (until the server closes)."""
+
+    def handle(conn: socket.socket) -> None:
+        read_request(conn)
+        stop.wait(30)
+
+    return handle
+
+
+def slow_headers(stop: threading.Event) -> Callable[[socket.socket], None]:
+    """Answer one byte per second, forever: the status line and headers never finish."""
+
+    def handle(conn: socket.socket) -> None:
+        read_request(conn)
+        for b in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Padding: " + b"a" * 1000:
+            if stop.is_set():
+                return
+            conn.sendall(bytes([b]))
+            time.sleep(1.0)
+
+    return handle
+
+
+@contextlib.contextmanager
+def raw_server(
+    make: Callable[[threading.Event], Callable[[socket.socket], None]],
+) -> Iterator[RawServer]:
+    stop = threading.Event()
+    srv = RawServer(make(stop))
+    try:
+        yield srv
+    finally:
+        stop.set()
+        srv.close()
+
+
+# -- network scenarios (a whole `watcher check`, not just the fetcher) ------------------------
+
+
+def _hold(lab: Lab, thing: Any, close: Callable[[], None]) -> Any:
+    """Close `thing` when the scenario ends."""
+    lab.cleanups.append(close)
+    return thing
+
+
+def _silent(lab: Lab) -> str:
+    cm = raw_server(hang_after_request)
+    srv = cm.__enter__()
+    _hold(lab, srv, lambda: cm.__exit__(None, None, None))
+    return srv.url()
+
+
+def _backlog_only(lab: Lab) -> str:
+    srv = SilentServer()
+    _hold(lab, srv, srv.close)
+    return srv.url("/policy")
+
+
+def _slow_headers(lab: Lab) -> str:
+    cm = raw_server(slow_headers)
+    srv = cm.__enter__()
+    _hold(lab, srv, lambda: cm.__exit__(None, None, None))
+    return srv.url()
+
+
+def _route(path: str, body: bytes | str = b"", **kw: Any) -> Callable[[Lab], str]:
+    def serve(lab: Lab) -> str:
+        lab.site.set(path, body, **kw)
+        return lab.site.url(path)
+
+    return serve
+
+
+def _handler(path: str, handler: Any) -> Callable[[Lab], str]:
+    def serve(lab: Lab) -> str:
+        lab.site.set(path, handler=handler)
+        return lab.site.url(path)
+
+    return serve
+
+
+def _redirect_loop(lab: Lab) -> str:
+    lab.site.set("/a", status=302, headers={"Location": "/b"}, etag=False)
+    lab.site.set("/b", status=301, headers={"Location": "/a"}, etag=False)
+    return lab.site.url("/a")
+
+
+def _redirect_to(target: str) -> Callable[[Lab], str]:
+    def serve(lab: Lab) -> str:
+        lab.site.set("/go", status=302, headers={"Location": target}, etag=False)
+        return lab.site.url("/go")
+
+    return serve
+
+
+def _not_modified_always(lab: Lab) -> str:
+    def handle(req: Any) -> None:
+        req.send_response(304)
+        req.send_header("Content-Length", "0")
+        req.end_headers()
+
+    lab.site.set("/policy", handler=handle)
+    return lab.site.url("/policy")
+
+
+NET = "network"
+check_scenario(
+    "connect refused", NET, "nothing listens on the port",
+    lambda lab: f"http://127.0.0.1:{closed_port()}/policy", keywords=("refused",),
+)  # fmt: skip
+check_scenario(
+    "DNS failure", NET, "the host name does not resolve (.invalid)",
+    lambda lab: "http://policy-watcher-chaos.invalid/privacy", keywords=("dns",),
+)  # fmt: skip
+check_scenario(
+    "accepts, never answers", NET,
+    "a raw socket reads the request and never writes a byte",
+    _silent, keywords=("timed out",), max_seconds=8,
+)  # fmt: skip
+check_scenario(
+    "never accepted (backlog)", NET, "a listening socket that never calls accept()",
+    _backlog_only, keywords=("timed out",), max_seconds=8,
+)  # fmt: skip
+check_scenario(
+    "slowloris body", NET, "headers at once, then the body one byte per 0.5 s",
+    _handler("/drip", drip(GOOD.encode(), 0.5)), keywords=("timed out",), max_seconds=8,
+)  # fmt: skip
+check_scenario(
+    "slowloris headers", NET, "the status line and headers one byte per second",
+    _slow_headers, keywords=("timed out",), max_seconds=8,
+)  # fmt: skip
+check_scenario(
+    "reset mid-body", NET, "Content-Length 100000, 500 bytes, then a TCP RST",
+    _handler("/rst", reset_after(GOOD.encode()[:500], 100_000)),
+    keywords=("reset", "closed the connection", "broke"),
+)  # fmt: skip
+check_scenario(
+    "truncated chunked body", NET, "a chunk announces more bytes than are sent",
+    _handler("/chunked", truncated_chunked([GOOD.encode()[:400]])), keywords=("chunked",),
+)  # fmt: skip
+check_scenario(
+    "TLS failure", NET, "https:// to a plain-HTTP port", lambda lab: lab.url.replace("http:", "https:"),
+    keywords=("tls",),
+)  # fmt: skip
+check_scenario(
+    "redirect loop", NET, "/a -> /b -> /a", _redirect_loop, keywords=("redirect",),
+)  # fmt: skip
+check_scenario(
+    "redirect to file://", NET, "302 Location: file:///etc/passwd",
+    _redirect_to("file:///etc/passwd"), keywords=("scheme",),
+)  # fmt: skip
+check_scenario(
+    "redirect to ftp://", NET, "302 Location: ftp://127.0.0.1/policy",
+    _redirect_to("ftp://127.0.0.1/policy"), keywords=("scheme",),
+)  # fmt: skip
+for _code in (500, 502, 503):
+    check_scenario(
+        f"HTTP {_code}", NET, f"the server answers {_code}",
+        _route(f"/e{_code}", "<h1>oops</h1>", status=_code, etag=False), keywords=(f"{_code}",),
+    )  # fmt: skip
+check_scenario(
+    "429 with Retry-After", NET, "429 Too Many Requests, Retry-After: 3600",
+    _route("/busy", "slow down", status=429, headers={"Retry-After": "3600"}, etag=False),
+    keywords=("429",),
+)  # fmt: skip
+check_scenario(
+    "429 without Retry-After", NET, "429 Too Many Requests, no Retry-After",
+    _route("/busy", "slow down", status=429, etag=False), keywords=("429",),
+)  # fmt: skip
+check_scenario(
+    "304 without a prior version", NET,
+    "a new watch whose server answers 304 Not Modified to an unconditional GET",
+    _not_modified_always, keywords=("304",), first_good=False, recover="new",
+)  # fmt: skip
+
+
+# -- hostile or odd content -------------------------------------------------------------------
+
+CONTENT = "content"
+_BOMB: bytes | None = None
+
+
+def gzip_bomb() -> bytes:
+    """~100 KB of gzip that inflates to 100 MiB of zeros (built once)."""
+    global _BOMB
+    if _BOMB is None:
+        c = zlib.compressobj(9, zlib.DEFLATED, 31)
+        block = bytes(1 << 20)
+        _BOMB = b"".join([*(c.compress(block) for _ in range(100)), c.flush()])
+    return _BOMB
+
+
+def _set(body: bytes | str | Callable[[], bytes], **kw: Any) -> Callable[[Lab], None]:
+    def serve(lab: Lab) -> None:
+        lab.site.set("/policy", body() if callable(body) else body, **kw)
+
+    return serve
+
+
+def _big_body(lab: Lab) -> None:
+    lab.site.set("/policy", GOOD.encode() + b"<p>" + b"x" * (50 * 1024 * 1024) + b"</p>")
+
+
+def _nested(n: int) -> bytes:
+    return (
+        GOOD.replace("<main>", "<main>" + "<div>" * n)
+        .replace("</main>", "</div>" * n + "</main>")
+        .encode()
+    )
+
+
+def _nested_junk(n: int) -> bytes:
+    return GOOD.replace("</main>", "<div>" * n + "deep" + "</main>").encode()
+
+
+def _one_line(lab: Lab) -> None:
+    blob = "".join(random.choices("abcdefghijklmnopqrstuvwxyz0123456789+/", k=5 * 1024 * 1024))
+    page = GOOD.replace("</head>", f"<script>var blob='{blob}';</script></head>")
+    assert "\n" not in page
+    lab.site.set("/policy", page)
+
+
+def _one_line_text(lab: Lab) -> None:
+    words = " ".join(random.choices(["data", "privacy", "we", "share", "cookies"], k=900_000))
+    lab.site.set("/policy", f"<html><body><p>{words}</p></body></html>")
+
+
+LOGIN = (
+    "<!doctype html><html><head><title>Sign in – Example</title></head><body>"
+    "<header><nav><a href='/'>Home</a> <a href='/products'>Products</a> <a href='/help'>Help"
+    "</a></nav></header><main><h1>Sign in to your account</h1>"
+    "<form action='/login' method='post'><label>E-mail address <input name='email'></label>"
+    "<label>Password <input type='password' name='password'></label>"
+    "<button>Sign in</button></form><p>Forgot your password? Reset it here. New to Example? "
+    "Create an account in minutes and start managing your subscriptions, invoices and team "
+    "members from one place.</p></main><footer>© 2024 Example Ltd · Terms · Privacy · Cookies"
+    " · Accessibility · Contact us · Careers · Press · Status</footer></body></html>"
+)
+SOFT_404 = (
+    "<!doctype html><html><head><title>Page not found | Example</title></head><body>"
+    "<header><nav><a href='/'>Home</a> <a href='/products'>Products</a> <a href='/help'>Help"
+    "</a></nav></header><main><h1>404 – Page not found</h1><p>Sorry, we couldn't find the "
+    "page you were looking for. It may have been moved or deleted, or the address may be "
+    "mistyped. Try searching our help centre, or go back to the home page to find what you "
+    "need. Our support team is available around the clock if you need any help.</p></main>"
+    "<footer>© 2024 Example Ltd · Terms · Privacy · Cookies · Accessibility · Contact us · "
+    "Careers · Press · Status</footer></body></html>"
+)
+CHALLENGE = (
+    "<!DOCTYPE html><html lang='en-US'><head><title>Just a moment...</title>"
+    "<meta http-equiv='refresh' content='390'></head><body><div class='main-wrapper'>"
+    "<div class='main-content'><h1 class='zone-name-title h1'>www.example.org</h1>"
+    "<h2 class='h2' id='challenge-running'>Checking if the site connection is secure</h2>"
+    "<noscript><div class='h2'>Enable JavaScript and cookies to continue</div></noscript>"
+    "<div id='challenge-body-text' class='core-msg spacer'>www.example.org needs to review the"
+    " security of your connection before proceeding.</div><form id='challenge-form' "
+    "action='/?__cf_chl_f_tk=abc' method='POST'></form></div></div><div class='footer'>"
+    "Ray ID: <code>7d1b2c3d4e5f6a7b</code> Performance &amp; security by Cloudflare</div>"
+    "<script src='/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1'></script>"
+    "</body></html>"
+)
+CAPTCHA = (
+    "<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head><body>"
+    "<h1>Sorry, you have been blocked</h1><h2>You are unable to access example.org</h2>"
+    "<p>Please complete the security check to access www.example.org. Why do I have to "
+    "complete a CAPTCHA? Completing the CAPTCHA proves you are a human and gives you temporary"
+    " access to the web property.</p><div class='g-recaptcha'></div>"
+    "<p>Cloudflare Ray ID: 7d1b2c3d4e5f6a7b • Your IP: 127.0.0.1 • Performance &amp; "
+    "security by Cloudflare</p></body></html>"
+)
+
+
+def encrypted_pdf() -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+
+    w = PdfWriter()
+    w.add_blank_page(612, 792)
+    w.encrypt(user_password="chaos-user", owner_password="chaos-owner")
+    buf = io.BytesIO()
+    w.write(buf)
+    return buf.getvalue()
+
+
+BROKEN_PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n" + bytes(
+    random.Random(7).randrange(256) for _ in range(4000)
+)
+
+
+def _ab_test(lab: Lab) -> None:
+    paras = list(POLICY_PARAGRAPHS)
+    paras[4] = paras[4].replace("24 months", "12 months")
+    b = policy_html(paras)
+    lab.site.set(
+        "/policy",
+        handler=sequence(*[(lambda r, p=p: respond(r, 200, p)) for p in [b, GOOD] * 6]),
+    )
+
+
+check_scenario(
+    "50 MB body", CONTENT, "a 50 MB page (max_bytes is 10 MB)", _big_body,
+    keywords=("larger than",), repeat=1,
+)  # fmt: skip
+check_scenario(
+    "gzip bomb", CONTENT, "~100 KB of gzip inflating to 100 MiB",
+    _set(gzip_bomb, headers={"Content-Encoding": "gzip"}),
+    keywords=("decompressed", "bomb"),
+)  # fmt: skip
+check_scenario(
+    "binary as text/html", CONTENT, "64 KB of random bytes labelled text/html",
+    _set(random.Random(1).randbytes(65536)), keywords=("binary", "extract"), repeat=3,
+    expect=("error", "suspicious"),
+)  # fmt: skip
+check_scenario(
+    "invalid UTF-8", CONTENT,
+    "the same policy encoded windows-1252 but declared UTF-8 (must not be a change)",
+    _set(GOOD.replace("<meta charset='utf-8'>", "").encode("cp1252")),
+    expect=("unchanged",), repeat=3,
+)  # fmt: skip
+check_scenario(
+    "wrong declared charset", CONTENT,
+    "the same UTF-8 policy declared ISO-8859-1 in the header (must not be a change)",
+    _set(GOOD.replace("<meta charset='utf-8'>", "").encode(),
+         content_type="text/html; charset=iso-8859-1"),
+    expect=("unchanged",), repeat=3,
+)  # fmt: skip
+check_scenario(
+    "100,000 nested tags", CONTENT,
+    "the policy wrapped in 100,000 nested <div>s (libxml2 drops text nested deeper than 255 "
+    "levels, so the guard sees a near-empty page: suspicious, never a version)",
+    _set(_nested(100_000)), expect=("unchanged", "suspicious"), repeat=3, max_seconds=30,
+)  # fmt: skip
+check_scenario(
+    "100,000 unclosed tags", CONTENT, "100,000 unclosed <div>s after the policy",
+    _set(_nested_junk(100_000)), expect=("unchanged", "suspicious", "error"), repeat=3,
+    max_seconds=30,
+)  # fmt: skip
+check_scenario(
+    "5 MB single line", CONTENT, "the policy plus a 5 MB inline script, all on one line",
+    _one_line, expect=("unchanged",), repeat=2, max_seconds=30,
+)  # fmt: skip
+check_scenario(
+    "5 MB single paragraph", CONTENT, "a page that is one 5 MB paragraph of words",
+    _one_line_text, expect=("changed", "suspicious", "error"), repeat=1, max_seconds=60,
+    allowed_changes=1, recover="suspicious", chaos_runs=2,
+)  # fmt: skip
+check_scenario(
+    "empty 200", CONTENT, "200 OK with an empty body",
+    _set(b""), expect=("suspicious", "error"), keywords=("empty",), repeat=3,
+)  # fmt: skip
+check_scenario(
+    "login page as 200", CONTENT, "a sign-in form served with 200 instead of the policy",
+    _set(LOGIN), expect=("suspicious",), keywords=("login", "sign"), repeat=4,
+)  # fmt: skip
+check_scenario(
+    "soft 404 as 200", CONTENT, "a 'page not found' page served with 200",
+    _set(SOFT_404), expect=("suspicious",), keywords=("not found", "404", "error page"),
+    repeat=4,
+)  # fmt: skip
+check_scenario(
+    "Cloudflare challenge", CONTENT, "a 'Just a moment...' JS challenge served with 200",
+    _set(CHALLENGE), expect=("suspicious",), keywords=("challenge", "bot"), repeat=4,
+)  # fmt: skip
+check_scenario(
+    "captcha page (403)", CONTENT, "an 'Attention Required' captcha served with 403",
+    _set(CAPTCHA, status=403), keywords=("403",), repeat=2,
+)  # fmt: skip
+check_scenario(
+    "captcha page (200)", CONTENT, "the same captcha page served with 200",
+    _set(CAPTCHA), expect=("suspicious",), keywords=("captcha", "challenge", "bot"), repeat=4,
+)  # fmt: skip
+check_scenario(
+    "broken PDF", CONTENT, "application/pdf with a valid header and random bytes",
+    _set(BROKEN_PDF, content_type="application/pdf"), keywords=("pdf",), repeat=2,
+    expect=("error", "suspicious"),
+)  # fmt: skip
+check_scenario(
+    "encrypted PDF", CONTENT, "a password-protected PDF",
+    _set(encrypted_pdf, content_type="application/pdf"), keywords=("encrypt", "password"),
+    repeat=2,
+)  # fmt: skip
+check_scenario(
+    "A/B flip", CONTENT,
+    "the text alternates between two versions on every check (12 checks): the first flip may "
+    "be reported, never the flipping back and forth",
+    _ab_test, expect=("changed", "suspicious", "unchanged"), repeat=12, allowed_changes=1,
+    recover=None,
+)  # fmt: skip
