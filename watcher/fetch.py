@@ -439,7 +439,7 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         if not verify:
-            warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+            _quiet_insecure_warning()
         session = self._session()
         session.cookies.clear()  # cookies live for one fetch (and its redirect hops)
 
@@ -690,6 +690,17 @@ class Fetcher:
             _close(resp)
             raise _Retry(_timeout_body(self.settings.timeout, raw.tell(), length))
         return b"".join(chunks)
+
+
+_insecure_quieted = False
+
+
+def _quiet_insecure_warning() -> None:
+    """verify=False is an explicit, logged opt-out (monitor logs it): no warning per request."""
+    global _insecure_quieted
+    if not _insecure_quieted:
+        warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+        _insecure_quieted = True
 
 
 # -- URL checks and classification ------------------------------------------------------------
