@@ -9,6 +9,7 @@ in time order with findings computed between neighbours.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -71,6 +72,9 @@ def check_watch(ctx: Context, watch: Watch) -> CheckResult:
         result = _check(ctx, watch, started)
     except WatcherError as e:
         result = Ingested("error", error=str(e))
+    except sqlite3.Error as e:  # disk full, I/O error: the transaction rolled back
+        log.error("%s: cannot store the check: %s", watch.name, e)
+        result = Ingested("error", error=f"cannot store the check: {e}")
     except Exception as e:  # a bug, but one page must not take the daemon down
         log.exception("unexpected error checking %s", watch.name)
         result = Ingested("error", error=f"internal error: {type(e).__name__}: {e}")
