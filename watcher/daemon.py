@@ -476,6 +476,9 @@ class Daemon:
         assert self.scheduler is not None
         self.scheduler.shutdown(wait=False)
         deadline = time.monotonic() + self.grace
+        thread = getattr(self, "_delivery_thread", None)
+        if thread is not None:  # it may be between its stop check and a delivery
+            thread.join(max(0.0, deadline - time.monotonic()))
         with self._running_lock:
             while self._running and time.monotonic() < deadline:
                 self._running_lock.wait(max(0.0, min(0.5, deadline - time.monotonic())))
