@@ -1,0 +1,590 @@
+"""Benchmark policy-watcher on a generated site on 127.0.0.0/8 and print one table per run.
+
+    .venv/bin/python scripts/bench.py --quick              # N = 200 and 2,000 (a few minutes)
+    .venv/bin/python scripts/bench.py                      # N = 200, 2,000 and 10,000
+    .venv/bin/python scripts/bench.py --quick --vs-urlwatch  # plus urlwatch on the same 500 pages
+
+Every scenario runs in its own child process (`_check`), so CPU (getrusage) and peak RSS
+(ru_maxrss) are that run's alone; the site runs in another process (`_serve`). Scenarios per N,
+in order on one data directory: cold (first fetch), warm with 304s, warm without 304s (server
+ETags off: full bodies, raw-hash short-circuit), and 10% of pages edited by one paragraph.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib as bl  # noqa: E402
+
+PY = sys.executable
+HERE = Path(__file__).resolve()
+ROOT = HERE.parents[1]
+WATCHER = str(Path(PY).with_name("watcher"))
+
+
+# -- children -------------------------------------------------------------------------------
+def child_check(config_path: str, profile: str | None) -> None:
+    """One scenario: load the config, check every watch, print JSON figures."""
+    sys.path.insert(0, str(bl.SRC))
+    t_start = time.perf_counter()
+    from watcher import config as cfg
+    from watcher.cli import make_context, open_store, run_checks
+
+    conf = cfg.load(config_path)
+    before = bl.rusage_self()
+    t0 = time.perf_counter()
+    if profile:  # sequential in the main thread, so cProfile sees every call
+        import cProfile
+        import pstats
+
+        from watcher.monitor import check_watch
+
+        store = open_store(conf)
+        ctx = make_context(conf, store)
+        prof = cProfile.Profile()
+        prof.enable()
+        results = [check_watch(ctx, w) for w in conf.watches]
+        prof.disable()
+        store.close()
+        with open(profile, "w") as fh:
+            pstats.Stats(prof, stream=fh).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(prof, stream=fh).sort_stats("tottime").print_stats(25)
+    else:
+        results = run_checks(conf, conf.watches)
+    wall = time.perf_counter() - t0
+    after = bl.rusage_self()
+    out = {
+        "n": len(results),
+        "wall": wall,
+        "cpu": after["cpu"] - before["cpu"],
+        "proc_cpu": after["cpu"],
+        "proc_wall": time.perf_counter() - t_start,
+        "maxrss_mb": after["maxrss_mb"],
+        "status": dict(Counter(r.status for r in results)),
+        "errors": sorted({r.error for r in results if r.error})[:5],
+    }
+    print(json.dumps(out))
+
+
+def child_micro() -> None:
+    """Extraction ms/page over the corpus, analysis ms per changed pair, zstd on the corpus."""
+    sys.path.insert(0, str(bl.SRC))
+    import zstandard
+
+    from watcher import extract as ex
+    from watcher import facts as fx
+    from watcher import findings as an
+    from watcher import store as st
+
+    files = bl.corpus_html_files()
+    ext_ms: list[float] = []
+    texts: dict[str, list[tuple[str, list]]] = {}
+    raw = comp = 0
+    zc = zstandard.ZstdCompressor(level=st._ZSTD_LEVEL)
+    for f in files:
+        body = f.read_bytes()
+        raw += len(body)
+        comp += len(zc.compress(body))
+        ex.extract(body, content_type="text/html")  # warm caches
+        t0 = time.perf_counter()
+        doc = ex.extract(body, content_type="text/html")
+        ext_ms.append((time.perf_counter() - t0) * 1000)
+        texts.setdefault(f.parent.name, []).append((doc.text, doc.language))
+    ana_ms: list[float] = []
+    facts_ms: list[float] = []
+    for versions in texts.values():
+        prev_text, prev_facts = None, None
+        for text, lang in versions:
+            t0 = time.perf_counter()
+            facts = fx.extract_facts(text, lang)
+            t1 = time.perf_counter()
+            if prev_text is not None and prev_text != text:
+                an.analyze(prev_text, text, prev_facts, facts)
+                t2 = time.perf_counter()
+                ana_ms.append((t2 - t0) * 1000)
+                facts_ms.append((t1 - t0) * 1000)
+            prev_text, prev_facts = text, facts
+    sizes = [f.stat().st_size for f in files]
+    print(
+        json.dumps(
+            {
+                "pages": len(files),
+                "page_kb_p50": bl.pct(sizes, 0.5) / 1000,
+                "extract_p50": bl.pct(ext_ms, 0.5),
+                "extract_p95": bl.pct(ext_ms, 0.95),
+                "pairs": len(ana_ms),
+                "analysis_p50": bl.pct(ana_ms, 0.5),
+                "analysis_p95": bl.pct(ana_ms, 0.95),
+                "facts_p50": bl.pct(facts_ms, 0.5),
+                "zstd_ratio": comp / raw,
+            }
+        )
+    )
+
+
+def child_daemon(config_path: str, idle: float) -> None:
+    """RSS with every watch scheduled, and CPU per idle hour."""
+    sys.path.insert(0, str(bl.SRC))
+    import datetime as dt
+
+    rss_start = bl.rss_mb()
+    from watcher import config as cfg
+    from watcher.cli import make_context, open_store
+
+    conf = cfg.load(config_path)
+    store = open_store(conf)
+    ctx = make_context(conf, store)
+    how = "APScheduler BackgroundScheduler, one IntervalTrigger job per watch (bench stand-in)"
+    try:
+        import watcher.daemon  # noqa: F401
+
+        how += "; watcher.daemon is importable but its API was not wired in here"
+    except ImportError:
+        how += "; watcher/daemon.py not present yet"
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from watcher.monitor import check_watch
+
+    sched = BackgroundScheduler(timezone=dt.UTC)
+    sched.start(paused=True)
+    now = dt.datetime.now(dt.UTC)
+    rng = random.Random(1)
+    for w in conf.watches:
+        every = conf.interval(w)
+        sched.add_job(
+            check_watch,
+            IntervalTrigger(seconds=every, jitter=conf.jitter or None),
+            args=[ctx, w],
+            id=w.name,
+            next_run_time=now + dt.timedelta(seconds=60 + rng.uniform(0, every)),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
+    sched.resume()
+    time.sleep(1.0)
+    rss_sched = bl.rss_mb()
+    c0 = bl.rusage_self()["cpu"]
+    time.sleep(idle)
+    c1 = bl.rusage_self()["cpu"]
+    sched.shutdown(wait=False)
+    print(
+        json.dumps(
+            {
+                "watches": len(conf.watches),
+                "rss_start_mb": rss_start,
+                "rss_mb": rss_sched,
+                "idle_s": idle,
+                "cpu_per_hour": (c1 - c0) * 3600 / idle,
+                "how": how,
+            }
+        )
+    )
+
+
+# -- the parent -------------------------------------------------------------------------------
+def run_child(args: list[str]) -> dict:
+    r = bl.measure([PY, str(HERE), *args], env=bl.clean_env())
+    if r.returncode != 0:
+        raise RuntimeError(f"child {args[0]} failed ({r.returncode})")
+    data = json.loads(r.stdout.decode().strip().splitlines()[-1])
+    data["outer_wall"], data["outer_cpu"], data["outer_rss"] = r.wall, r.cpu, r.maxrss_mb
+    return data
+
+
+def storage(d: Path) -> dict:
+    db = d / "watcher.db"
+    dbb = bl.db_bytes(db)
+    snaps = bl.dir_bytes(d / "snapshots")
+    conn = sqlite3.connect(db)
+    versions = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
+    raw = conn.execute(
+        "SELECT coalesce(sum(size),0) FROM (SELECT DISTINCT raw_sha256, size FROM captures)"
+    ).fetchone()[0]
+    conn.close()
+    return {"db": dbb, "snaps": snaps, "versions": versions, "raw": raw}
+
+
+def bench_n(n: int, work: Path, profile: str | None, log) -> dict:
+    hosts = min(n, 1000)
+    t0 = time.perf_counter()
+    site = bl.Site(n, hosts, work)
+    log(f"N={n}: site of {n} pages on {hosts} hosts up in {time.perf_counter() - t0:.0f}s")
+    d = work / f"n{n}"
+    d.mkdir()
+    cfgp = d / "config.toml"
+    bl.write_config(cfgp, site.urls)
+    res: dict = {"n": n, "hosts": hosts}
+    try:
+        res["cold"] = run_child(["_check", str(cfgp)])
+        log(f"  cold {res['cold']['wall']:.1f}s {res['cold']['status']}")
+        res["st_cold"] = storage(d)
+        site.etag(True)
+        res["warm304"] = run_child(["_check", str(cfgp)])
+        log(f"  warm304 {res['warm304']['wall']:.1f}s {res['warm304']['status']}")
+        res["st_304"] = storage(d)
+        site.etag(False)
+        res["warm200"] = run_child(["_check", str(cfgp)])
+        log(f"  warm200 {res['warm200']['wall']:.1f}s {res['warm200']['status']}")
+        res["st_200"] = storage(d)
+        site.etag(True)
+        ids = sorted(random.Random(n).sample(range(n), n // 10))
+        site.change(ids)
+        extra = ["--profile", profile] if profile else []
+        res["changed"] = run_child(["_check", str(cfgp), *extra])
+        log(f"  changed10% {res['changed']['wall']:.1f}s {res['changed']['status']}")
+        res["st_changed"] = storage(d)
+    finally:
+        site.close()
+    return res
+
+
+# -- urlwatch --------------------------------------------------------------------------------
+UW = Path("/tmp/uw")
+
+
+def ensure_urlwatch(log) -> Path:
+    exe = UW / "bin" / "urlwatch"
+    if not exe.exists():
+        log("installing urlwatch + html2text into /tmp/uw (throwaway venv)")
+        import subprocess
+
+        subprocess.run([sys.executable, "-m", "venv", str(UW)], check=True)
+        subprocess.run(
+            [str(UW / "bin" / "pip"), "install", "-q", "urlwatch", "html2text"], check=True
+        )
+    return exe
+
+
+def uw_files(d: Path, urls: dict[str, str], method: str | None) -> tuple[Path, Path]:
+    jobs = []
+    for name, url in urls.items():
+        if method:
+            filt = f"filter:\n  - html2text:\n      method: {method}\n"
+        else:
+            filt = "filter: html2text\n"
+        jobs.append(f"name: {name}\nurl: {url}\n{filt}")
+    urls_yaml = d / "urls.yaml"
+    urls_yaml.write_text("---\n".join(jobs))
+    conf = d / "urlwatch.yaml"
+    conf.write_text("report:\n  stdout:\n    enabled: true\n    color: false\n")
+    return urls_yaml, conf
+
+
+def vs_urlwatch(work: Path, reps: int, log) -> dict:
+    exe = ensure_urlwatch(log)
+    n = 500
+    site = bl.Site(n, n, work)
+    env = bl.clean_env()
+    env["HOME"] = str(work)  # urlwatch must not touch the user's files
+    tools = ["ours", "uw-default", "uw-pyhtml2text"]
+    runs: dict[str, dict[str, list]] = {t: {"cold": [], "warm": []} for t in tools}
+    dirs: dict[str, Path] = {}
+
+    def cmd(tool: str, d: Path) -> list[str]:
+        if tool == "ours":
+            return [WATCHER, "--config", str(d / "config.toml"), "check"]
+        return [
+            str(exe),
+            "--urls",
+            str(d / "urls.yaml"),
+            "--config",
+            str(d / "urlwatch.yaml"),
+            "--hooks",
+            str(d / "hooks.py"),
+            "--cache",
+            str(d / "cache.db"),
+        ]
+
+    def fresh(tool: str, rep: int) -> Path:
+        d = work / f"uw-{tool}-{rep}"
+        d.mkdir()
+        if tool == "ours":
+            bl.write_config(d / "config.toml", site.urls)
+        else:
+            uw_files(d, site.urls, None if tool == "uw-default" else "pyhtml2text")
+        return d
+
+    try:
+        for rep in range(reps):
+            order = tools[rep % 3 :] + tools[: rep % 3]  # alternate who goes first
+            for phase in ("cold", "warm"):
+                for tool in order:
+                    if phase == "cold":
+                        dirs[tool] = fresh(tool, rep)
+                    r = bl.measure(cmd(tool, dirs[tool]), env=env)
+                    runs[tool][phase].append(r)
+                    log(
+                        f"  rep {rep} {phase:4} {tool:15} {r.wall:6.1f}s cpu {r.cpu:6.1f}s "
+                        f"rss {r.maxrss_mb:5.0f} MB out {len(r.stdout):,} B rc {r.returncode}"
+                    )
+        # the report of 20 one-paragraph edits, on the last repetition's data
+        ids = sorted(random.Random(20).sample(range(n), 20))
+        site.change(ids)
+        report: dict[str, dict] = {}
+        for tool in tools:
+            r = bl.measure(cmd(tool, dirs[tool]), env=env)
+            report[tool] = {"wall": r.wall, "stdout": len(r.stdout), "rc": r.returncode}
+            if tool == "ours":
+                conn = sqlite3.connect(dirs[tool] / "watcher.db")
+                row = conn.execute(
+                    "SELECT count(*), coalesce(sum(length(message)),0) FROM outbox "
+                    "WHERE kind = 'change'"
+                ).fetchone()
+                conn.close()
+                report[tool]["emails"], report[tool]["email_bytes"] = row
+                (work / "ours-report.txt").write_bytes(r.stdout)
+            else:
+                (work / f"{tool}-report.txt").write_bytes(r.stdout)
+            log(f"  report(20 edits) {tool:15} {len(r.stdout):,} B in {r.wall:.1f}s")
+    finally:
+        site.close()
+
+    def med(tool: str, phase: str, attr: str) -> float:
+        return statistics.median(getattr(r, attr) for r in runs[tool][phase])
+
+    out = {"reps": reps, "pages": n, "report": report, "runs": {}}
+    for tool in tools:
+        for phase in ("cold", "warm"):
+            out["runs"][f"{tool}/{phase}"] = {
+                a: med(tool, phase, a) for a in ("wall", "cpu", "maxrss_mb")
+            }
+    return out
+
+
+# -- output ----------------------------------------------------------------------------------
+def table(rows: list[list[str]], head: list[str]) -> str:
+    w = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    line = "| " + " | ".join(h.ljust(w[i]) for i, h in enumerate(head)) + " |"
+    sep = "|" + "|".join("-" * (x + 2) for x in w) + "|"
+    body = [
+        "| "
+        + " | ".join(str(c).rjust(w[i]) if i else str(c).ljust(w[i]) for i, c in enumerate(r))
+        + " |"
+        for r in rows
+    ]
+    return "\n".join([line, sep, *body])
+
+
+def render(res: dict) -> str:
+    f = bl.fmt
+    out = [
+        f"policy-watcher benchmark — {res['cores']} cores, Python {res['python']}, "
+        f"{res['platform']}, {res['date']}",
+        f"command: {res['command']}"
+        + (f"  (source under test: {res['src']})" if res.get("src") != str(ROOT) else ""),
+        "",
+    ]
+    rows = []
+    for r in res["sizes"]:
+        n = r["n"]
+        for key, label in (
+            ("cold", "cold (first fetch)"),
+            ("warm304", "warm unchanged, 304"),
+            ("warm200", "warm unchanged, 200 (hash short-circuit)"),
+            ("changed", "10% changed, rest 304"),
+        ):
+            c = r[key]
+            st = c["status"]
+            rows.append(
+                [
+                    f"{n:,} / {r['hosts']:,} hosts",
+                    label,
+                    f(c["n"] / c["wall"]),
+                    f(c["wall"]),
+                    f(c["cpu"] * 1000 / c["n"], 2),
+                    f(c["maxrss_mb"], 0),
+                    " ".join(f"{k}={v}" for k, v in sorted(st.items())),
+                ]
+            )
+    out.append(
+        table(
+            rows,
+            ["N", "scenario", "checks/s", "wall s", "CPU ms/check", "peak RSS MB", "outcomes"],
+        )
+    )
+    out.append("")
+    srows = []
+    for r in res["sizes"]:
+        n = r["n"]
+        sc, s3, s2, sch = r["st_cold"], r["st_304"], r["st_200"], r["st_changed"]
+        total = sc["db"] + sc["snaps"]
+        srows.append(
+            [
+                f"{n:,}",
+                f(total / max(1, sc["versions"]), 0),
+                f(sc["db"] / max(1, sc["versions"]), 0),
+                f(sc["snaps"] / max(1, sc["versions"]), 0),
+                f"{sc['snaps'] / max(1, sc['raw']):.1%}",
+                f((s3["db"] - sc["db"]) / n, 0),
+                f((s2["db"] - s3["db"]) / n, 0),
+                f(sch["versions"] - s2["versions"]),
+            ]
+        )
+    out.append(
+        table(
+            srows,
+            [
+                "N",
+                "bytes/version (db+snapshots)",
+                "db B/version",
+                "snapshot B/version",
+                "zstd size/raw",
+                "B per unchanged check (304)",
+                "B per unchanged check (200)",
+                "new versions (10% run)",
+            ],
+        )
+    )
+    m = res["micro"]
+    out += [
+        "",
+        f"extraction over the corpus ({m['pages']} pages, median {m['page_kb_p50']:.0f} KB): "
+        f"p50 {m['extract_p50']:.1f} ms, p95 {m['extract_p95']:.1f} ms per page",
+        f"analysis per changed pair ({m['pairs']} consecutive corpus versions; facts of the new "
+        f"text + analyze): p50 {m['analysis_p50']:.1f} ms, p95 {m['analysis_p95']:.1f} ms "
+        f"(facts alone p50 {m['facts_p50']:.1f} ms)",
+        f"zstd (level of store.py) on the corpus HTML: {m['zstd_ratio']:.1%} of raw size",
+    ]
+    if res.get("daemon"):
+        dm = res["daemon"]
+        out.append(
+            f"daemon: {dm['watches']:,} watches scheduled: RSS {dm['rss_mb']:.0f} MB "
+            f"(interpreter at start {dm['rss_start_mb']:.0f} MB); idle scheduling overhead "
+            f"{dm['cpu_per_hour']:.2f} CPU s/hour (measured over {dm['idle_s']:.0f} s) — "
+            f"{dm['how']}"
+        )
+    if res.get("urlwatch"):
+        u = res["urlwatch"]
+        rr = u["runs"]
+        out += ["", f"vs urlwatch ({u['pages']} pages, median of {u['reps']} alternating runs)"]
+        urows = []
+        for phase in ("cold", "warm"):
+            o = rr[f"ours/{phase}"]
+            for tool in ("uw-default", "uw-pyhtml2text"):
+                t = rr[f"{tool}/{phase}"]
+                urows.append(
+                    [
+                        phase,
+                        tool,
+                        f"{o['wall']:.1f} / {t['wall']:.1f}",
+                        f"{o['wall'] / t['wall']:.2f}x",
+                        f"{o['cpu']:.1f} / {t['cpu']:.1f}",
+                        f"{o['cpu'] / t['cpu']:.2f}x",
+                        f"{o['maxrss_mb']:.0f} / {t['maxrss_mb']:.0f}",
+                        f"{o['maxrss_mb'] / t['maxrss_mb']:.2f}x",
+                    ]
+                )
+        out.append(
+            table(
+                urows,
+                [
+                    "run",
+                    "urlwatch",
+                    "wall s ours/uw",
+                    "wall ratio",
+                    "CPU s ours/uw",
+                    "CPU ratio",
+                    "peak RSS MB ours/uw",
+                    "RSS ratio",
+                ],
+            )
+        )
+        rep = u["report"]
+        o = rep["ours"]
+        out.append(
+            f"report of 20 one-paragraph edits: ours {o['stdout']:,} B on stdout, "
+            f"{o['emails']} e-mails {o['email_bytes']:,} B; urlwatch default "
+            f"{rep['uw-default']['stdout']:,} B; urlwatch pyhtml2text "
+            f"{rep['uw-pyhtml2text']['stdout']:,} B"
+        )
+    return "\n".join(out)
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1].startswith("_"):
+        cmd, rest = sys.argv[1], sys.argv[2:]
+        if cmd == "_serve":
+            bl.serve(int(rest[0]), int(rest[1]), Path(rest[2]))
+        elif cmd == "_check":
+            prof = rest[rest.index("--profile") + 1] if "--profile" in rest else None
+            child_check(rest[0], prof)
+        elif cmd == "_micro":
+            child_micro()
+        elif cmd == "_daemon":
+            child_daemon(rest[0], float(rest[1]))
+        return
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="N = 200 and 2,000 only")
+    ap.add_argument("--sizes", help="comma-separated N (overrides --quick)")
+    ap.add_argument("--vs-urlwatch", action="store_true", help="compare with urlwatch")
+    ap.add_argument("--reps", type=int, default=3, help="alternating urlwatch repetitions")
+    ap.add_argument("--idle", type=float, default=60.0, help="daemon idle seconds measured")
+    ap.add_argument("--no-daemon", action="store_true")
+    ap.add_argument("--profile", help="cProfile the 10%%-changed run of the largest N here")
+    ap.add_argument("--json", help="also write the raw figures here")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    a = ap.parse_args()
+    sizes = (
+        [int(x) for x in a.sizes.split(",")]
+        if a.sizes
+        else ([200, 2000] if a.quick else [200, 2000, 10000])
+    )
+    work = Path(tempfile.mkdtemp(prefix="pw-bench-"))
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    log(f"work dir {work}")
+    res: dict = {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "date": time.strftime("%Y-%m-%d"),
+        "command": "python scripts/bench.py " + " ".join(sys.argv[1:]),
+        "src": str(bl.SRC),
+        "sizes": [],
+    }
+    try:
+        res["micro"] = run_child(["_micro"])
+        log(f"micro: {res['micro']}")
+        for n in sizes:
+            prof = a.profile if (a.profile and n == max(sizes)) else None
+            res["sizes"].append(bench_n(n, work, prof, log))
+        if not a.no_daemon:
+            cfgp = work / "daemon.toml"
+            bl.write_config(
+                cfgp,
+                {
+                    f"w{i:05d}": f"http://{bl.host_address(i % 1000)}:8080/p/{i}/privacy"
+                    for i in range(10_000)
+                },
+            )
+            res["daemon"] = run_child(["_daemon", str(cfgp), str(a.idle)])
+            log(f"daemon: {res['daemon']}")
+        if a.vs_urlwatch:
+            res["urlwatch"] = vs_urlwatch(work, a.reps, log)
+    finally:
+        if a.json:
+            Path(a.json).write_text(json.dumps(res, indent=1, default=str))
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print(render(res))
+
+
+if __name__ == "__main__":
+    main()
