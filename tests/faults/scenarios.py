@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import random
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -404,7 +405,8 @@ def has_daemon() -> bool:
         import watcher.outbox  # noqa: F401
     except ImportError:
         return False
-    return "daemon" in {c.name for c in app.registered_commands}
+    names = {c.name or getattr(c.callback, "__name__", "") for c in app.registered_commands}
+    return "daemon" in names
 
 
 # -- judging one check ------------------------------------------------------------------------
@@ -974,3 +976,625 @@ check_scenario(
     _ab_test, expect=("changed", "suspicious", "unchanged"), repeat=12, allowed_changes=1,
     recover=None,
 )  # fmt: skip
+
+
+# -- process and storage ----------------------------------------------------------------------
+
+PROCESS = "process"
+
+
+def _smtp_server(delay: float = 0.0) -> Any:
+    """The aiosmtpd test server; `delay` holds every DATA reply (then accepts), so a kill can
+    land in the middle of a delivery."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tests.smtpserver import SMTPTestServer, _Handler
+
+    srv = SMTPTestServer().start()
+    if delay:
+
+        class Slow(_Handler):
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802
+                import asyncio
+
+                await asyncio.sleep(delay)
+                return await super().handle_DATA(server, session, envelope)
+
+        srv._controller.handler = Slow(srv)  # used for every new connection
+    return srv
+
+
+def _email_table(srv: Any, **over: Any) -> dict[str, Any]:
+    return {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": srv.port,
+        "security": "none",
+        "from": "policy-watcher <watcher@example.org>",
+        "to": ["reader@example.org"],
+        "min_severity": "info",
+        "timeout": 5,
+        **over,
+    }
+
+
+class Revisions:
+    """A page that publishes a new genuine revision every `period` seconds (until frozen)."""
+
+    def __init__(self, period: float, delay: float = 0.0, rng: random.Random | None = None):
+        self.period = period
+        self.delay = delay
+        self.rng = rng or random.Random()
+        self.t0 = time.monotonic()
+        self.frozen: int | None = None
+        self.served: set[int] = set()
+        self.lock = threading.Lock()
+
+    def current(self) -> int:
+        if self.frozen is not None:
+            return self.frozen
+        return int((time.monotonic() - self.t0) / self.period)
+
+    def freeze(self) -> int:
+        self.frozen = self.current() + 1
+        return self.frozen
+
+    def __call__(self, req: Any) -> None:
+        if self.delay:
+            time.sleep(self.rng.uniform(0, self.delay))
+        k = self.current()
+        with self.lock:
+            self.served.add(k)
+        with contextlib.suppress(OSError):  # the daemon was killed mid-request
+            respond(req, 200, revised(k))
+
+
+class Daemon:
+    """`watcher --config X daemon` as a real subprocess, logging to a file."""
+
+    def __init__(self, lab: Lab, env: dict[str, str] | None = None) -> None:
+        self.lab = lab
+        self.log = lab.root / "daemon.log"
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        fh = open(self.log, "ab")  # noqa: SIM115 - the child owns it
+        self.proc = subprocess.Popen(
+            watcher_cmd("--config", str(self.lab.config), "daemon"),
+            stdout=fh,
+            stderr=fh,
+            env=self.env,
+            cwd=self.lab.root,
+        )
+        fh.close()
+        self.starts += 1
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def terminate(self, timeout: float = 40) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+            return None
+
+    def tail(self, n: int = 15) -> str:
+        try:
+            lines = self.log.read_text(errors="replace").splitlines()
+        except FileNotFoundError:
+            return ""
+        return "\n".join(lines[-n:])
+
+
+def _need_daemon() -> None:
+    if not has_daemon():
+        raise Unavailable("watcher.daemon / the `daemon` command is not available")
+
+
+def _versions(lab: Lab) -> list[sqlite3.Row]:
+    with contextlib.closing(lab.connect()) as c:
+        return c.execute(
+            "SELECT id, sha256, captured_at, capture_id FROM versions WHERE watch = ? "
+            "ORDER BY captured_at, id",
+            (WATCH,),
+        ).fetchall()
+
+
+def _text_sha(html: str) -> str:
+    from watcher.extract import extract
+
+    return hashlib.sha256(
+        extract(html.encode(), content_type="text/html").text.encode()
+    ).hexdigest()
+
+
+def audit_deliveries(out: Outcome, lab: Lab, smtp: Any, served: set[int] | None = None) -> None:
+    """Versions consistent, every change reported once, every report delivered (same id)."""
+    rows = _versions(lab)
+    if served is not None:
+        expected = {_text_sha(revised(k)) for k in served}
+        for r in rows:
+            if r["sha256"] not in expected:
+                out.false_alerts += 1
+                out.problem(f"version {r['id']} is not the text of any served revision")
+    for a, b in zip(rows, rows[1:], strict=False):
+        if a["sha256"] == b["sha256"]:
+            out.false_alerts += 1
+            out.problem(f"versions {a['id']} and {b['id']} have the same text")
+    with contextlib.closing(lab.connect()) as c:
+        changes = c.execute("SELECT * FROM changes WHERE technical = 0 ORDER BY id").fetchall()
+        outbox = c.execute("SELECT * FROM outbox ORDER BY id").fetchall()
+    pairs: dict[tuple[int, int], int] = {}
+    for ch in changes:
+        key = (ch["old_version"], ch["new_version"])
+        pairs[key] = pairs.get(key, 0) + 1
+    for a, b in zip(rows, rows[1:], strict=False):
+        n = pairs.pop((a["id"], b["id"]), 0)
+        if n == 0:
+            out.reports_lost += 1
+            out.problem(f"no change recorded between versions {a['id']} and {b['id']}")
+        elif n > 1:
+            out.false_alerts += n - 1
+            out.problem(f"{n} changes recorded between versions {a['id']} and {b['id']}")
+    for key in pairs:
+        out.problem(f"change {key} does not link consecutive versions")
+    mails = {}
+    for m in outbox:
+        if m["kind"] == "change":
+            mails.setdefault(m["change_id"], []).append(m)
+    for ch in changes:
+        got = mails.get(ch["id"], [])
+        if not got:
+            out.reports_lost += 1
+            out.problem(f"change {ch['id']} has no queued report")
+        elif len(got) > 1:
+            out.false_alerts += len(got) - 1
+            out.problem(f"change {ch['id']} has {len(got)} queued reports")
+    received: dict[str, int] = {}
+    for msg in smtp.messages:
+        mid = str(msg["Message-ID"])
+        received[mid] = received.get(mid, 0) + 1
+    for m in outbox:
+        if m["status"] != "sent" or m["message_id"] not in received:
+            out.reports_lost += 1
+            out.problem(f"outbox {m['id']} ({m['kind']}) is {m['status']}, not delivered")
+    known = {m["message_id"] for m in outbox}
+    strangers = [mid for mid in received if mid not in known]
+    if strangers:
+        out.problem(f"{len(strangers)} delivered message(s) not in the outbox")
+    dups = sum(n - 1 for n in received.values() if n > 1)
+    out.notes.append(
+        f"{len(rows)} versions, {len(changes)} changes, {len(outbox)} outbox rows, "
+        f"{len(smtp.messages)} messages received ({dups} resent with the same Message-ID)"
+    )
+
+
+def kill9(tmp: Path, kills: int = 5, seed: int | None = None) -> Outcome:
+    """SIGKILL the daemon at random moments of checks and deliveries, restart, then settle."""
+    _need_daemon()
+    out = Outcome("kill -9 daemon")
+    rng = random.Random(seed)
+    smtp = _smtp_server(delay=0.6)
+    try:
+        with Lab(tmp, every="1s", timeout=3, email=_email_table(smtp)) as lab:
+            page = Revisions(period=1.1, delay=0.4, rng=rng)
+            lab.site.set("/policy", handler=page)
+            lab.write_config()
+            d = Daemon(lab)
+            seen: dict[int, str] = {}
+            for i in range(kills):
+                d.start()
+                time.sleep(rng.uniform(0.8, 4.0))
+                if not d.alive():
+                    out.problem(f"daemon exited by itself before kill {i + 1}:\n{d.tail()}")
+                    break
+                d.kill9()
+                if lab.db.exists():
+                    for r in _versions(lab):
+                        seen[r["id"]] = r["sha256"]
+            final = page.freeze()
+            final_sha = _text_sha(revised(final))
+            d.start()
+            deadline = time.monotonic() + 90
+            settled = False
+            while time.monotonic() < deadline and d.alive():
+                time.sleep(0.5)
+                if not lab.db.exists():
+                    continue
+                rows = _versions(lab)
+                with contextlib.closing(lab.connect()) as c:
+                    pending = c.execute(
+                        "SELECT count(*) FROM outbox WHERE status != 'sent'"
+                    ).fetchone()[0]
+                    sent = c.execute("SELECT message_id FROM outbox").fetchall()
+                if rows and rows[-1]["sha256"] == final_sha and pending == 0:
+                    got = {str(m["Message-ID"]) for m in smtp.messages}
+                    if all(s["message_id"] in got for s in sent):
+                        settled = True
+                        break
+            out.require(d.alive(), f"daemon not running at the end:\n{d.tail()}")
+            out.require(settled, "did not settle within 90 s (final revision stored, all sent)")
+            code = d.terminate()
+            out.require(code == 0, f"SIGTERM: exit {code}:\n{d.tail()}")
+            for vid, sha in seen.items():
+                if lab.state().versions.get(vid) != sha:
+                    out.versions_lost += 1
+                    out.problem(f"version {vid} seen between kills is gone or altered")
+            problems = lab.integrity()
+            tmp_left = [p for p in problems if p.startswith("half-written")]
+            for p in problems:
+                if p not in tmp_left:
+                    out.problem(p)
+            if tmp_left:  # a kill between write and rename; no row names such a file
+                out.notes.append(f"{len(tmp_left)} orphan .tmp snapshot file(s) from kills")
+            audit_deliveries(out, lab, smtp, page.served)
+            with contextlib.closing(lab.connect()) as c:
+                bad = c.execute(
+                    "SELECT outcome, error FROM checks WHERE outcome NOT IN "
+                    "('new','changed','unchanged')"
+                ).fetchall()
+            for b in bad:
+                if readable(b["error"]):
+                    out.problem(f"check {b['outcome']} without a readable cause: {b['error']!r}")
+            out.notes.append(f"{kills} kills, {d.starts} starts, {len(page.served)} revisions")
+    finally:
+        smtp.stop()
+    return out
+
+
+@scenario(
+    "kill -9 daemon",
+    PROCESS,
+    "SIGKILL the daemon at random moments (checks every 1 s of a page that changes every 1.1 s, "
+    "SMTP answers after 0.6 s), restart it, then let it settle: integrity_check ok, every "
+    "capture's snapshot present, every version a served revision, one change per pair of "
+    "consecutive versions, one queued report per change, every report delivered (resends only "
+    "with the same Message-ID), SIGTERM exits 0",
+    chaos_runs=1,
+)
+def _kill9_scenario(tmp: Path) -> Outcome:
+    return kill9(tmp, kills=int(os.environ.get("CHAOS_KILLS", "5")))
+
+
+@scenario(
+    "CLI reads while the daemon writes",
+    PROCESS,
+    "history / search / list / show in subprocesses, over and over, while the daemon stores a "
+    "new version every second: every read exits 0 with valid JSON (no 'database is locked')",
+    chaos_runs=2,
+)
+def read_while_writing(tmp: Path) -> Outcome:
+    _need_daemon()
+    out = Outcome("CLI reads while the daemon writes")
+    smtp = _smtp_server()
+    try:
+        with Lab(tmp, every="1s", timeout=3, email=_email_table(smtp)) as lab:
+            page = Revisions(period=0.9)
+            lab.site.set("/policy", handler=page)
+            lab.write_config()
+            d = Daemon(lab)
+            d.start()
+            reads = 0
+            deadline = time.monotonic() + 9
+            while time.monotonic() < deadline:
+                for args in (
+                    ("history", WATCH, "--json"),
+                    ("search", "Vendor1", "--json"),
+                    ("list", "--json"),
+                    ("show", WATCH, "--json"),
+                ):
+                    if not lab.db.exists():
+                        time.sleep(0.3)
+                        continue
+                    r = lab.sub(*args)
+                    if args[0] == "show" and r.code == 1 and "has no" in r.stderr:
+                        continue  # before the first version: a clean "no version" answer
+                    reads += 1
+                    if r.code != 0 or r.crashed:
+                        out.problem(f"{' '.join(args)}: exit {r.code}: {r.stderr.strip()[:300]}")
+                        continue
+                    try:
+                        json.loads(r.stdout)
+                    except ValueError:
+                        out.problem(f"{' '.join(args)}: invalid JSON: {r.stdout[:200]!r}")
+            out.require(d.alive(), f"daemon died:\n{d.tail()}")
+            code = d.terminate()
+            out.require(code == 0, f"SIGTERM: exit {code}")
+            out.require(len(_versions(lab)) >= 3, "the daemon stored fewer than 3 versions")
+            out.problems.extend(lab.integrity())
+            out.notes.append(f"{reads} reads, {len(_versions(lab))} versions written meanwhile")
+            if out.problems:
+                out.survived = False
+    finally:
+        smtp.stop()
+    return out
+
+
+def _big_random_page(n: int) -> bytes:
+    import base64
+
+    blob = base64.b64encode(random.randbytes(n)).decode()
+    return GOOD.replace("</main>", f"<p>{blob}</p></main>").encode()
+
+
+def _disk_full_check(
+    out: Outcome,
+    lab: Lab,
+    run_check: Callable[[], Ran],
+    keywords: tuple[str, ...],
+    size: int = 1_200_000,
+) -> None:
+    before = lab.state()
+    lab.site.set("/policy", _big_random_page(size))
+    ran = run_check()
+    judge_check(out, lab, ran, ("error",), keywords, 30, "check on a full disk")
+    compare_states(out, before, lab.state())
+    out.problems.extend(lab.integrity())
+    lab.site.set("/policy", GOOD)
+    mid = lab.state()
+    judge_check(out, lab, lab.check(), ("unchanged",), (), 30, "recovery check")
+    compare_states(out, mid, lab.state())
+    if out.problems:
+        out.survived = False
+
+
+@scenario(
+    "disk full (tmpfs snapshots)",
+    PROCESS,
+    "snapshots/ on a 64 KB tmpfs; a new 800 KB incompressible page cannot be stored: the check "
+    "errors with ENOSPC as its cause, no .tmp file, no capture row, integrity ok",
+)
+def disk_full_tmpfs(tmp: Path) -> Outcome:
+    out = Outcome("disk full (tmpfs snapshots)")
+    with Lab(tmp) as lab:
+        lab.snapshots.mkdir()
+        p = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(lab.snapshots)],
+            capture_output=True,
+            text=True,
+        )
+        if p.returncode != 0:
+            raise Unavailable(f"cannot mount a tmpfs: {p.stderr.strip()}")
+        try:
+            lab.site.set("/policy", GOOD)
+            lab.write_config()
+            if lab.check().status != "new":
+                out.problem("setup check failed")
+                return out
+            _disk_full_check(out, lab, lab.check, ("no space",))
+        finally:
+            subprocess.run(["umount", "-l", str(lab.snapshots)], capture_output=True)
+    return out
+
+
+def limited_cmd(limit: int, *args: str) -> list[str]:
+    """argv running the CLI with RLIMIT_FSIZE = `limit` bytes and SIGXFSZ ignored, so a write
+    past the limit fails with EFBIG (set in the child itself: no preexec_fn)."""
+    code = (
+        "import contextlib, resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
+        "with contextlib.suppress(ImportError):\n"
+        "    import watcher.cli_mail\n"
+        "from watcher.cli import main\n"
+        "sys.argv[0] = 'watcher'\n"
+        "main()\n"
+    )
+    return [sys.executable, "-c", code, *args]
+
+
+@scenario(
+    "disk full (RLIMIT_FSIZE)",
+    PROCESS,
+    "`watcher check` in a subprocess whose files may not grow past 1 MB; the snapshot of an "
+    "800 KB incompressible page fails with EFBIG: clean exit 1, readable cause, nothing "
+    "half-written",
+)
+def disk_full_fsize(tmp: Path) -> Outcome:
+    out = Outcome("disk full (RLIMIT_FSIZE)")
+    with Lab(tmp) as lab:
+        lab.site.set("/policy", GOOD)
+        lab.write_config()
+        if lab.check().status != "new":
+            out.problem("setup check failed")
+            return out
+
+        def run() -> Ran:
+            t0 = time.monotonic()
+            p = subprocess.run(
+                limited_cmd(1_000_000, "--config", str(lab.config), "check", "--json"),
+                capture_output=True,
+                text=True,
+                timeout=60,
+                cwd=lab.root,
+            )
+            crashed = "Traceback" if "Traceback (most recent" in p.stderr else None
+            return Ran(p.returncode, p.stdout, p.stderr, crashed, time.monotonic() - t0)
+
+        _disk_full_check(out, lab, run, ("too large",))
+    return out
+
+
+@scenario(
+    "disk full (database commit)",
+    PROCESS,
+    "as above, but the page's snapshot (~600 KB) fits and the version's text does not fit in "
+    "the SQLite WAL: the transaction rolls back, clean exit 1, readable cause, integrity ok",
+)
+def disk_full_commit(tmp: Path) -> Outcome:
+    out = Outcome("disk full (database commit)")
+    with Lab(tmp) as lab:
+        lab.site.set("/policy", GOOD)
+        lab.write_config()
+        if lab.check().status != "new":
+            out.problem("setup check failed")
+            return out
+
+        def run() -> Ran:
+            t0 = time.monotonic()
+            p = subprocess.run(
+                limited_cmd(1_000_000, "--config", str(lab.config), "check", "--json"),
+                capture_output=True,
+                text=True,
+                timeout=60,
+                cwd=lab.root,
+            )
+            crashed = "Traceback" if "Traceback (most recent" in p.stderr else None
+            return Ran(p.returncode, p.stdout, p.stderr, crashed, time.monotonic() - t0)
+
+        _disk_full_check(out, lab, run, ("disk",), size=600_000)
+    return out
+
+
+@scenario(
+    "disk full (database)",
+    PROCESS,
+    "the whole project on a 1 MB tmpfs, filled up before a check that stores a new version: "
+    "clean exit, readable error, the database intact and usable once space is back",
+)
+def disk_full_db(tmp: Path) -> Outcome:
+    out = Outcome("disk full (database)")
+    root = tmp / "fs"
+    root.mkdir(parents=True)
+    p = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(root)],
+        capture_output=True,
+        text=True,
+    )
+    if p.returncode != 0:
+        raise Unavailable(f"cannot mount a tmpfs: {p.stderr.strip()}")
+    try:
+        with Lab(root / "project") as lab:
+            lab.site.set("/policy", GOOD)
+            lab.write_config()
+            if lab.check().status != "new":
+                out.problem("setup check failed")
+                return out
+            before = lab.state()
+            filler = root / "filler"
+            fd = os.open(filler, os.O_CREAT | os.O_WRONLY, 0o600)
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(fd, b"\0" * 4096)
+            os.close(fd)
+            lab.site.set("/policy", revised(1))
+            ran = lab.check()
+            if ran.crashed:
+                out.problem(f"check crashed: {ran.crashed}")
+            out.require(ran.code in (0, 1), f"exit {ran.code}")
+            status = ran.status
+            out.notes.append(f"{status}: {(ran.results or [{}])[0].get('error')}")
+            if status == "error":
+                bad = readable((ran.results or [{}])[0].get("error"))
+                out.require(bad is None, f"error result: {bad}")
+            filler.unlink()
+            after = lab.state()
+            for vid, sha in before.versions.items():
+                if after.versions.get(vid) != sha:
+                    out.versions_lost += 1
+            out.problems.extend(lab.integrity())
+            # With space back the change is picked up normally (or was already stored).
+            again = lab.check()
+            out.require(
+                again.status in ("changed", "unchanged") and not again.crashed,
+                f"check after freeing space: {again.status} {again.stdout[:200]}",
+            )
+            out.require(len(lab.state().versions) == 2, "expected exactly 2 versions at the end")
+            if out.problems:
+                out.survived = False
+    finally:
+        subprocess.run(["umount", "-l", str(root)], capture_output=True)
+    return out
+
+
+def _downgrade_to_v1(db: Path) -> None:
+    """Make a current database look like one written by schema version 1."""
+    with contextlib.closing(sqlite3.connect(db)) as c:
+        c.isolation_level = None
+        names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
+        for n in names:
+            c.execute(f'DROP TRIGGER "{n}"')
+        tables = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        if "versions_fts" in tables:
+            c.execute("DROP TABLE versions_fts")
+        c.execute("DROP TABLE IF EXISTS wayback_imports")
+        c.execute("PRAGMA user_version = 1")
+        c.execute("VACUUM")
+
+
+@scenario(
+    "older schema migrates",
+    PROCESS,
+    "a database at schema version 1 (no wayback_imports, no full-text index): history, "
+    "search and check work, user_version moves to the current one, nothing is lost",
+)
+def older_schema(tmp: Path) -> Outcome:
+    from watcher.store import SCHEMA_VERSION
+
+    out = Outcome("older schema migrates")
+    with Lab(tmp) as lab:
+        lab.site.set("/policy", GOOD)
+        lab.write_config()
+        lab.check()
+        lab.site.set("/policy", revised(1))
+        lab.check()
+        before = lab.state()
+        _downgrade_to_v1(lab.db)
+        h = lab.cli("history", WATCH, "--json")
+        out.require(h.code == 0 and not h.crashed, f"history: exit {h.code} {h.stderr[:200]}")
+        with contextlib.suppress(ValueError):
+            out.require(len(json.loads(h.stdout)) == 2, "history does not list both versions")
+        s = lab.cli("search", "Vendor1", "--json")
+        out.require(s.code == 0, f"search: exit {s.code} {s.stderr[:200]}")
+        with contextlib.suppress(ValueError):
+            out.require(len(json.loads(s.stdout)) == 1, "search misses the migrated version")
+        with contextlib.closing(lab.connect()) as c:
+            uv = c.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
+        out.require(uv == SCHEMA_VERSION, f"user_version {uv}, expected {SCHEMA_VERSION}")
+        out.require("wayback_imports" in tables, "wayback_imports not created")
+        judge_check(out, lab, lab.check(), ("unchanged",), (), 30, "check after migration")
+        compare_states(out, before, lab.state())
+        out.problems.extend(lab.integrity())
+        if out.problems:
+            out.survived = False
+    return out
+
+
+@scenario(
+    "newer schema refused",
+    PROCESS,
+    "a database from a newer release (user_version 99): one clear error, exit 1, the file "
+    "untouched",
+)
+def newer_schema(tmp: Path) -> Outcome:
+    out = Outcome("newer schema refused")
+    with Lab(tmp) as lab:
+        lab.site.set("/policy", GOOD)
+        lab.write_config()
+        lab.check()
+        with contextlib.closing(sqlite3.connect(lab.db)) as c:
+            c.execute("PRAGMA user_version = 99")
+            c.commit()
+        fp = lab.fingerprint()
+        for args in (("list", "--json"), ("check", "--json"), ("history", WATCH)):
+            r = lab.sub(*args)
+            out.require(r.code == 1, f"{args[0]}: exit {r.code}")
+            out.require(not r.crashed, f"{args[0]}: traceback: {r.stderr[-300:]}")
+            out.require("newer" in r.stderr, f"{args[0]}: unclear error {r.stderr.strip()[:200]!r}")
+        out.require(lab.fingerprint() == fp, "files changed")
+        if out.problems:
+            out.survived = False
+    return out
