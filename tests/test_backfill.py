@@ -129,3 +129,19 @@ def test_thinning_and_usage_errors(project: Project, wayback: FakeWayback) -> No
     s = project.json("backfill", "ex", "--every", "year")
     assert s["distinct"] <= 6 and s["imported"] >= 2
     assert project.json("backfill", "--all")[0]["name"] == "ex"
+
+
+def test_return_to_an_earlier_text_is_recorded_without_refetching(project: Project) -> None:
+    with FakeWayback() as wb:
+        wb.add(URL, "20150301120000", V1)
+        wb.add(URL, "20180601120000", V2)
+        wb.add(URL, "20190601120000", V1)  # rolled back: same body as 2015
+        configure(project, wb)
+        s = project.json("backfill", "ex")
+        assert s["imported"] == 3
+        hist = project.json("history", "ex")
+        assert [h["captured_at"][:4] for h in hist] == ["2015", "2018", "2019"]
+        assert hist[0]["sha256"] == hist[2]["sha256"]
+        assert len(wb.of_kind("playback")) == 2  # the 2019 body was not fetched again
+        assert project.json("backfill", "ex")["imported"] == 0
+        assert len(project.json("history", "ex")) == 3

@@ -12,12 +12,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from watcher.config import Config
-from watcher.models import Watch, WatcherError
+from watcher.models import Capture, Watch, WatcherError
 from watcher.monitor import Context, ingest
 from watcher.wayback import (
+    CdxRow,
     WaybackClient,
     WaybackError,
     WaybackSettings,
@@ -156,6 +158,8 @@ def run_backfill(
                     if status == "error":
                         summary.errors.append(f"{row.timestamp}: {result.error}")
                 note("fetching", i, len(todo))
+            if not summary.stopped and not every:
+                summary.imported += _import_reverts(ctx, watch, rows, now)
     except WaybackError as e:  # busy
         summary.errors.append(str(e))
         summary.stopped = True
@@ -164,3 +168,48 @@ def run_backfill(
     if summary.errors:
         summary.stopped = True  # something was not imported: say so with exit code 1
     return summary
+
+
+def _import_reverts(ctx: Context, watch: Watch, rows: list[CdxRow], now: datetime) -> int:
+    """Record returns to an earlier text (A -> B -> A) without fetching A again.
+
+    Each body is fetched once (by digest), so the second A is rebuilt from the stored capture
+    of the first and ingested at its own capture time. Keyed "digest@timestamp" so reruns
+    skip it.
+    """
+    store = ctx.store
+    done = store.wayback_done(watch.name)
+    imported = 0
+    previous: str | None = None
+    seen: set[str] = set()
+    for row in sorted(rows, key=lambda r: r.timestamp):
+        if row.is_redirect or not row.digest or row.digest == "-":
+            continue
+        digest = row.digest
+        if digest != previous and digest in seen:
+            key = f"{digest}@{row.timestamp}"
+            version_id = store.wayback_version(watch.name, digest)
+            version = store.get_version(watch.name, version_id) if version_id else None
+            stored = (
+                store.get_capture(version.capture_id) if version and version.capture_id else None
+            )
+            if key not in done and stored is not None:
+                capture = Capture(
+                    url=stored.url,
+                    requested_url=watch.url,
+                    fetched_at=row.captured_at,
+                    source="wayback",
+                    status=200,
+                    content_type=stored.content_type,
+                    body=store.get_snapshot(stored.raw_sha256),
+                    charset=stored.charset,
+                )
+                with store.transaction():
+                    result = ingest(ctx, watch, capture, now=now, notify=False)
+                    store.wayback_record(
+                        watch.name, key, row.timestamp, "revert", now, version_id=result.version
+                    )
+                imported += result.status in ("new", "changed")
+        seen.add(digest)
+        previous = digest
+    return imported

@@ -864,6 +864,14 @@ class Store:
                 (watch, digest, timestamp, status, version_id, error, iso(now)),
             )
 
+    def wayback_version(self, watch: str, digest: str) -> int | None:
+        """The version an archived body (by CDX digest) was imported as, or matched."""
+        row = self._one(
+            "SELECT version_id FROM wayback_imports WHERE watch = ? AND digest = ?",
+            (watch, digest),
+        )
+        return row["version_id"] if row else None
+
     # -- search ----------------------------------------------------------------------------
     def search(self, query: str, limit: int = 50) -> list[SearchHit]:
         fts_query = _fts_query(query)
