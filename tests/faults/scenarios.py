@@ -1598,3 +1598,225 @@ def newer_schema(tmp: Path) -> Outcome:
         if out.problems:
             out.survived = False
     return out
+
+
+# -- config -----------------------------------------------------------------------------------
+
+CONFIG = "config"
+PASSWORD_VAR = "CHAOS_SMTP_PASSWORD_NOT_SET"
+
+
+def _bad_configs(lab: Lab) -> dict[str, tuple[str, str]]:
+    """name -> (config text, what the error must name)."""
+    good = lab.config_text()
+    w = dict(lab.watch)
+    email = (
+        '[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = 2525\nsecurity = "none"\n'
+        f'username = "watcher"\npassword_env = "{PASSWORD_VAR}"\nto = ["a@example.org"]\n\n'
+    )
+    return {
+        "unknown key": (good.replace("[fetch]\n", "[fetch]\ntimeuot = 5\n"), "fetch.timeuot"),
+        "unknown table": (good + "\n[emial]\nsmtp_host = 'x'\n", "emial"),
+        "wrong type (number)": (
+            good.replace(f"timeout = {json.dumps(lab.timeout)}", 'timeout = "fast"'),
+            "fetch.timeout",
+        ),
+        "wrong type (list)": (
+            lab.config_text([{**w, "select": 5}]),
+            "select",
+        ),
+        "duplicate watch names": (lab.config_text([w, {**w, "url": w["url"] + "?2"}]), "duplicate"),
+        "bad duration": (lab.config_text([{**w, "every": "12 hours"}]), "every"),
+        "negative jitter": (good.replace('jitter = "0s"', 'jitter = "-5m"'), "jitter"),
+        "bad selector": (lab.config_text([{**w, "select": ["main >> p["]}]), "select"),
+        "password in the file": (
+            good.replace(
+                "[[watch]]",
+                email.replace("[email]\n", '[email]\npassword = "hunter2-chaos"\n') + "[[watch]]",
+                1,
+            ),
+            "password",
+        ),
+        "invalid TOML": (good.replace("[fetch]", "[fetch"), "TOML"),
+        "missing password variable": (
+            good.replace("[[watch]]", email + "[[watch]]", 1),
+            PASSWORD_VAR,
+        ),
+    }
+
+
+def config_fault(case: str) -> Callable[[Path], Outcome]:
+    def run(tmp: Path) -> Outcome:
+        out = Outcome(f"config: {case}")
+        with Lab(tmp) as lab:
+            lab.site.set("/policy", GOOD)
+            lab.write_config()
+            lab.check()
+            text, key = _bad_configs(lab)[case]
+            lab.config.write_text(text, encoding="utf-8")
+            fp = lab.fingerprint()
+            env = {k: v for k, v in os.environ.items() if k != PASSWORD_VAR}
+            commands: list[tuple[str, ...]] = [("daemon",)]
+            if case != "missing password variable":
+                commands = [("check", "--json"), ("list", "--json"), ("daemon",)]
+            for args in commands:
+                try:
+                    p = subprocess.run(
+                        watcher_cmd("--config", str(lab.config), *args),
+                        capture_output=True,
+                        text=True,
+                        timeout=20,
+                        env=env,
+                        cwd=lab.root,
+                    )
+                except subprocess.TimeoutExpired:
+                    out.problem(f"{args[0]}: still running after 20 s instead of refusing")
+                    continue
+                flat = " ".join(p.stderr.split())
+                out.require(p.returncode == 2, f"{args[0]}: exit {p.returncode}, expected 2")
+                out.require("Traceback" not in p.stderr, f"{args[0]}: traceback")
+                out.require(flat.count("error:") == 1, f"{args[0]}: not one error: {flat[:300]!r}")
+                out.require(
+                    key.lower() in flat.lower(),
+                    f"{args[0]}: error does not name {key}: {flat[:300]!r}",
+                )
+                out.require("hunter2-chaos" not in p.stderr + p.stdout, f"{args[0]}: secret echoed")
+                if flat and flat not in out.notes:
+                    out.notes.append(flat)
+            out.require(lab.fingerprint() == fp, "files changed")
+            if out.problems:
+                out.survived = False
+        return out
+
+    return run
+
+
+for _case in (
+    "unknown key",
+    "unknown table",
+    "wrong type (number)",
+    "wrong type (list)",
+    "duplicate watch names",
+    "bad duration",
+    "negative jitter",
+    "bad selector",
+    "password in the file",
+    "invalid TOML",
+    "missing password variable",
+):
+    scenario(
+        f"config: {_case}",
+        CONFIG,
+        f"{_case}: `check`, `list` and `daemon` each print one error naming it, exit 2, and "
+        "leave every file as it was",
+        chaos_runs=1,
+    )(config_fault(_case))
+
+
+# -- e-mail -----------------------------------------------------------------------------------
+
+EMAIL = "email"
+
+
+def email_fault(case: str) -> Callable[[Path], Outcome]:
+    def run(tmp: Path) -> Outcome:
+        out = Outcome(f"e-mail: {case}")
+        auth = ("watcher", "right-pw-chaos") if case == "auth failure" else None
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        from tests.smtpserver import SMTPTestServer, free_port
+
+        srv = SMTPTestServer(auth=auth).start()
+        try:
+            extra: dict[str, Any] = {}
+            if auth:
+                extra = {"username": auth[0], "password_env": "CHAOS_SMTP_PW"}
+            if case == "timeout mid-DATA":
+                extra["timeout"] = 1
+            with Lab(tmp, email=_email_table(srv, **extra)) as lab:
+                good_port = srv.port
+                if case == "SMTP refused":
+                    lab.email = _email_table(srv, smtp_port=free_port())
+                lab.site.set("/policy", GOOD)
+                lab.write_config()
+                lab.check()
+                lab.site.set("/policy", revised(1))
+                ran = lab.check()
+                if ran.status != "changed":
+                    out.problem(f"setup: {ran.status}")
+                    return out
+                env = {"CHAOS_SMTP_PW": "wrong-pw-chaos"} if auth else None
+                if case == "timeout mid-DATA":
+                    srv.stall_next(1, 4.0)
+                if case == "4xx then success":
+                    srv.refuse_next(1, 451, "4.3.0 try again later")
+                first = lab.cli("outbox", "retry", "--json", env=env)
+                out.require(not first.crashed, f"first delivery crashed: {first.crashed}")
+                out.require(first.code == 1, f"first delivery: exit {first.code}, expected 1")
+                rows = lab.state().outbox
+                out.require(len(rows) == 1, f"{len(rows)} outbox rows, expected 1")
+                row = rows[0] if rows else {}
+                out.require(row.get("status") == "failed", f"row status {row.get('status')}")
+                bad = readable(row.get("last_error"))
+                out.require(bad is None, f"last_error: {bad}")
+                want = {
+                    "SMTP refused": "refused",
+                    "auth failure": "authentication",
+                    "timeout mid-DATA": "timed out",
+                    "4xx then success": "451",
+                }[case]
+                out.require(
+                    want in (row.get("last_error") or "").lower(),
+                    f"last_error {row.get('last_error')!r} does not say {want}",
+                )
+                out.notes.append(f"failed: {row.get('last_error')}")
+                if case == "SMTP refused":
+                    lab.email = _email_table(srv, smtp_port=good_port)
+                    lab.write_config()
+                if case == "timeout mid-DATA":
+                    time.sleep(4.2)  # let the stalled session end
+                env = {"CHAOS_SMTP_PW": auth[1]} if auth else None
+                second = lab.cli("outbox", "retry", "--json", env=env)
+                out.require(second.code == 0, f"retry: exit {second.code} {second.stderr[:200]}")
+                srv.wait_for(1, 5)
+                time.sleep(0.3)
+                rows = lab.state().outbox
+                mid = rows[0]["message_id"] if rows else None
+                got = [m for m in srv.messages if str(m["Message-ID"]) == mid]
+                if not got:
+                    out.reports_lost += 1
+                    out.problem("the report was never delivered")
+                elif len(got) > 1:
+                    out.problem(f"delivered {len(got)} times")
+                out.require(len(srv.messages) == len(got), "other messages were delivered")
+                out.require(rows and rows[0]["status"] == "sent", "row not marked sent")
+                for secret in ("wrong-pw-chaos", "right-pw-chaos"):
+                    blob = lab.db.read_bytes() + b"".join(
+                        p.read_bytes() for p in lab.root.glob("watcher.db-*")
+                    )
+                    out.require(secret.encode() not in blob, f"{secret} stored in the database")
+                    for r in (first, second):
+                        out.require(secret not in r.stdout + r.stderr, f"{secret} printed")
+                out.problems.extend(lab.integrity())
+                if out.problems:
+                    out.survived = False
+        finally:
+            srv.stop()
+        return out
+
+    return run
+
+
+for _case, _what in (
+    ("SMTP refused", "nothing listens on smtp_port; then the server is there"),
+    ("auth failure", "the password variable holds a wrong password; then the right one"),
+    ("timeout mid-DATA", "the server takes the message and does not answer (timeout 1 s)"),
+    ("4xx then success", "451 to the first DATA, 250 to the next"),
+):
+    scenario(
+        f"e-mail: {_case}",
+        EMAIL,
+        f"{_what}: the failure is kept on the outbox row with a readable cause, the report is "
+        "delivered exactly once by the retry, no secret stored or printed",
+        chaos_runs=3,
+    )(email_fault(_case))
