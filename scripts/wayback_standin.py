@@ -1,0 +1,77 @@
+"""Serve a stand-in Wayback Machine on 127.0.0.1, archived from the demo site's policies.
+
+    python scripts/wayback_standin.py --port 8765 [--delay 0.2]
+
+Each demo policy (watcher/demo_site/<slug>/v*.html) is archived at
+https://demo.policy-watcher.test/<slug>/privacy-policy/ with monthly captures from 2019 on,
+moving to its next version every year, with repeated lines and revisits as the real CDX
+index has them. Point `[wayback] base_url` at it to try `watcher backfill` from a shell:
+interrupt it, run it again, and see a complete, duplicate-free history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.wayback_server import FakeWayback  # noqa: E402
+
+SITE = "https://demo.policy-watcher.test"
+
+
+def build(wb: FakeWayback) -> list[str]:
+    root = resources.files("watcher") / "demo_site"
+    urls = []
+    for slug_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        versions = sorted(p.name for p in slug_dir.iterdir() if p.name.endswith(".html"))
+        url = f"{SITE}/{slug_dir.name}/privacy-policy/"
+        urls.append(url)
+        previous = None
+        for year_index, year in enumerate(range(2019, 2025)):
+            page = versions[min(year_index // 2, len(versions) - 1)]
+            page_bytes = (slug_dir / page).read_bytes()
+            for month in (1, 4, 7, 10):
+                ts = f"{year}{month:02d}15120000"
+                if month in (4, 10) and previous is not None:
+                    # a revisit record: the archive saw the same bytes again
+                    wb.add(url, ts, previous, revisit=True)
+                    continue
+                # live pages carry per-request noise (here a comment), so most captures
+                # have their own digest although the policy text is the same
+                body = page_bytes + f"<!-- served {ts} -->".encode()
+                wb.add(url, ts, body, repeat=2 if month == 7 else 1)
+                previous = body
+    return urls
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--delay", type=float, default=0.0, help="seconds added to each playback")
+    args = ap.parse_args()
+    wb = FakeWayback(port=args.port)
+    urls = build(wb)
+    if args.delay:
+        wb.slow("playback", args.delay, times=10**9)
+    wb.start()
+    print(f"stand-in Wayback Machine at {wb.base}; archived policies:", flush=True)
+    for u in urls:
+        print(f"  {u}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        wb.stop()
+
+
+if __name__ == "__main__":
+    main()
