@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import sqlite3
@@ -1820,3 +1821,315 @@ for _case, _what in (
         "delivered exactly once by the retry, no secret stored or printed",
         chaos_runs=3,
     )(email_fault(_case))
+
+
+# -- security ---------------------------------------------------------------------------------
+
+SECURITY = "security"
+
+
+def prelude_cmd(prelude: str, *args: str) -> list[str]:
+    """argv running the CLI after `prelude` (Python statements) in the child itself."""
+    code = (
+        f"{prelude}\n"
+        "import contextlib, sys\n"
+        "with contextlib.suppress(ImportError):\n"
+        "    import watcher.cli_mail\n"
+        "from watcher.cli import main\n"
+        "sys.argv[0] = 'watcher'\n"
+        "main()\n"
+    )
+    return [sys.executable, "-c", code, *args]
+
+
+HOSTILE = "<script>alert('pw')</script> and <img src=x onerror=alert(1)>"
+
+
+@scenario(
+    "HTML e-mail escapes page text",
+    SECURITY,
+    "a policy whose text and title contain <script> and <img onerror>: the change e-mail's "
+    "HTML part has no script/img element and no on* attribute, the text is shown escaped",
+    chaos_runs=2,
+)
+def html_escaping(tmp: Path) -> Outcome:
+    import email
+    import email.policy
+    from html import escape
+    from html.parser import HTMLParser
+
+    out = Outcome("HTML e-mail escapes page text")
+    smtp = _smtp_server()
+    try:
+        with Lab(tmp, email=_email_table(smtp)) as lab:
+            lab.site.set("/policy", GOOD)
+            lab.write_config()
+            lab.check()
+            paras = [*POLICY_PARAGRAPHS, f"New clause: {escape(HOSTILE)}."]
+            lab.site.set("/policy", policy_html(paras, title=escape(HOSTILE)))
+            ran = lab.check()
+            out.require(ran.status == "changed", f"check: {ran.status}")
+            r = lab.cli("outbox", "retry", "--json")
+            out.require(r.code == 0, f"outbox retry: exit {r.code}")
+            msgs = smtp.wait_for(1, 5)
+            out.require(len(msgs) == 1, f"{len(msgs)} messages")
+            tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+            class Tags(HTMLParser):
+                def handle_starttag(self, tag, attrs):  # noqa: ANN001, ANN202
+                    tags.append((tag, attrs))
+
+            for m in msgs:
+                m = email.message_from_bytes(m.as_bytes(), policy=email.policy.default)
+                html_part = m.get_body(preferencelist=("html",))
+                if html_part is None:
+                    out.problem("no HTML part")
+                    continue
+                html = html_part.get_content()
+                Tags().feed(html)
+                out.require("&lt;script&gt;" in html, "the hostile text is not shown (escaped)")
+                bad = [t for t, _ in tags if t in ("script", "img", "iframe", "object", "embed")]
+                out.require(not bad, f"active elements in the HTML part: {bad}")
+                on = [a for _, attrs in tags for a, _v in attrs if a.lower().startswith("on")]
+                out.require(not on, f"event-handler attributes in the HTML part: {on}")
+                out.require("<script" not in html.lower(), "raw <script in the HTML part")
+                out.require("\n" not in str(m["Subject"]), "multi-line subject")
+            if out.problems:
+                out.survived = False
+    finally:
+        smtp.stop()
+    return out
+
+
+@scenario(
+    "no shell with page or config text",
+    SECURITY,
+    "no os.system / os.popen / shell=True / subprocess anywhere in watcher/ (AST scan), and a "
+    "page, URL, user agent and selectors full of $(touch ...) and `touch ...` run through "
+    "check, show, diff and outbox without creating the marker file",
+    chaos_runs=1,
+)
+def no_shell(tmp: Path) -> Outcome:
+    import ast
+
+    out = Outcome("no shell with page or config text")
+    for path in sorted((ROOT / "watcher").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', '?')}"
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] + [getattr(node, "module", "") or ""]
+                if any(n.split(".")[0] in ("subprocess", "pty", "commands") for n in names):
+                    out.problem(f"{where}: imports {names}")
+            if isinstance(node, ast.Call):
+                fn = ast.unparse(node.func)
+                if fn in ("os.system", "os.popen", "os.execv", "os.execvp", "os.spawnl"):
+                    out.problem(f"{where}: calls {fn}")
+                for kw in node.keywords:
+                    if kw.arg == "shell":
+                        out.problem(f"{where}: shell= keyword")
+    marker = tmp / "PWNED"
+    payloads = [
+        f"$(touch {marker})",
+        f"`touch {marker}`",
+        f"; touch {marker} #",
+        f"| touch {marker}",
+    ]
+    smtp = _smtp_server()
+    try:
+        with Lab(tmp / "lab", email=_email_table(smtp)) as lab:
+            lab.fetch_extra["user_agent"] = "chaos " + payloads[0]
+            lab.site.set("/policy", GOOD)
+            url = lab.site.url("/policy") + "?q=$(id)&r=`id`;id|id"
+            lab.site.set("/policy", GOOD)
+            lab.write_config(url=url, select=["main"], remove=[f"[data-x='{payloads[1]}']"])
+            lab.check()
+            from html import escape
+
+            paras = [*POLICY_PARAGRAPHS, *(escape(p) for p in payloads)]
+            lab.site.set("/policy", policy_html(paras, title=escape(payloads[0])))
+            for args in (
+                ("check", "--json"),
+                ("show", WATCH),
+                ("diff", WATCH),
+                ("history", WATCH),
+                ("search", payloads[0]),
+                ("outbox", "retry"),
+            ):
+                r = lab.cli(*args)
+                out.require(not r.crashed, f"{args[0]} crashed: {r.crashed}")
+            out.require(not marker.exists(), "the marker file was created: a shell ran page text")
+    finally:
+        smtp.stop()
+    if out.problems:
+        out.survived = False
+    return out
+
+
+_CERT: tuple[Path, Path] | None = None
+
+
+def self_signed(tmp: Path) -> Any:
+    import ssl
+
+    if shutil.which("openssl") is None:
+        raise Unavailable("openssl is needed to make a test certificate")
+    cert, key = tmp / "cert.pem", tmp / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+@scenario(
+    "TLS verified by default",
+    SECURITY,
+    "a self-signed HTTPS site: the check fails with a certificate error; with verify_tls = "
+    "false it succeeds and the opt-out is logged",
+    chaos_runs=2,
+)
+def tls_default(tmp: Path) -> Outcome:
+    out = Outcome("TLS verified by default")
+    with Lab(tmp, tls=self_signed(tmp)) as lab:
+        lab.site.set("/policy", GOOD)
+        lab.write_config()
+        r = lab.sub("check", "--json")
+        judge_check(out, lab, r, ("error",), ("certificate",), 20, "verified check")
+        lab.write_config(verify_tls=False)
+        r = lab.sub("check", "--json")
+        judge_check(out, lab, r, ("new",), (), 20, "opt-out check")
+        out.require(
+            "verification is off" in r.stderr.lower(),
+            f"the opt-out is not logged: {r.stderr.strip()[:200]!r}",
+        )
+        if out.problems:
+            out.survived = False
+    return out
+
+
+@scenario(
+    "secrets stay secret",
+    SECURITY,
+    "an SMTP password (in its variable) refused by the server: it is not in the database, the "
+    "WAL, any file, the outbox error, the daemon log or any command output",
+    chaos_runs=2,
+)
+def secrets(tmp: Path) -> Outcome:
+    _need_daemon()
+    out = Outcome("secrets stay secret")
+    secret = "s3cr3t-" + hashlib.sha256(os.urandom(8)).hexdigest()[:12]
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tests.smtpserver import SMTPTestServer
+
+    srv = SMTPTestServer(auth=("watcher", "the-real-one")).start()
+    try:
+        table = _email_table(srv, username="watcher", password_env="CHAOS_SECRET_PW")
+        with Lab(tmp, email=table) as lab:
+            env = {"CHAOS_SECRET_PW": secret}
+            lab.site.set("/policy", GOOD)
+            lab.write_config()
+            outputs = [lab.sub("check", "--json", env=env)]
+            lab.site.set("/policy", revised(1))
+            outputs.append(lab.sub("check", "--json", env=env))
+            outputs.append(lab.sub("outbox", "retry", env=env))
+            outputs.append(lab.sub("outbox", "--json", env=env))
+            outputs.append(lab.sub("test-email", env=env))
+            outputs.append(lab.sub("daemon", "--once", "--log-level", "DEBUG", env=env))
+            out.require(
+                any(a[1] == secret for a in srv.auth_attempts), "the password was never tried"
+            )
+            for r in outputs:
+                out.require(secret not in r.stdout + r.stderr, "the password was printed")
+            for p in lab.root.rglob("*"):
+                if p.is_file() and secret.encode() in p.read_bytes():
+                    out.problem(f"the password is in {p.relative_to(lab.root)}")
+            rows = lab.state().outbox
+            out.require(rows and rows[0]["last_error"], "no delivery error recorded")
+            out.notes.append(f"recorded: {rows[0]['last_error'] if rows else None}")
+            if out.problems:
+                out.survived = False
+    finally:
+        srv.stop()
+    return out
+
+
+@scenario(
+    "private files (0600/0700)",
+    SECURITY,
+    "under umask 022, `watcher check` creates watcher.db (and its -wal/-shm) 0600, snapshots/ "
+    "and its subfolders 0700, snapshot files 0600",
+    chaos_runs=1,
+)
+def permissions(tmp: Path) -> Outcome:
+    import stat
+
+    out = Outcome("private files (0600/0700)")
+    with Lab(tmp) as lab:
+        lab.site.set("/policy", GOOD)
+        lab.write_config()
+        p = subprocess.run(
+            prelude_cmd("import os; os.umask(0o022)", "--config", str(lab.config), "check"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        out.require(p.returncode == 0, f"check: exit {p.returncode} {p.stderr[-200:]}")
+        files = [lab.db, *lab.root.glob("watcher.db-*")]
+        for f in files:
+            mode = stat.S_IMODE(f.stat().st_mode)
+            out.require(mode == 0o600, f"{f.name} is {mode:o}")
+        for d in [lab.snapshots, *(x for x in lab.snapshots.rglob("*") if x.is_dir())]:
+            mode = stat.S_IMODE(d.stat().st_mode)
+            out.require(mode == 0o700, f"{d.relative_to(lab.root)}/ is {mode:o}")
+        snaps = [x for x in lab.snapshots.rglob("*") if x.is_file()]
+        out.require(snaps, "no snapshot written")
+        for f in snaps:
+            mode = stat.S_IMODE(f.stat().st_mode)
+            out.require(mode == 0o600, f"{f.relative_to(lab.root)} is {mode:o}")
+        out.notes.append(f"checked {len(files)} database files, {len(snaps)} snapshots")
+        if out.problems:
+            out.survived = False
+    return out
+
+
+@scenario(
+    "redirects stay on http(s)",
+    SECURITY,
+    "302 to file://, ftp://, gopher://, data:, javascript: and a scheme-less //host path: "
+    "each check errors with a readable cause, nothing from /etc/passwd is stored",
+    chaos_runs=2,
+)
+def redirect_schemes(tmp: Path) -> Outcome:
+    out = Outcome("redirects stay on http(s)")
+    targets = [
+        "file:///etc/passwd",
+        "FILE:///etc/passwd",
+        "ftp://127.0.0.1/etc/passwd",
+        "gopher://127.0.0.1:70/_x",
+        "data:text/html,<p>owned</p>",
+        "javascript:alert(1)",
+    ]
+    with Lab(tmp) as lab:
+        lab.site.set("/policy", GOOD)
+        lab.write_config()
+        lab.check()
+        before = lab.state()
+        for t in targets:
+            lab.site.set("/go", status=302, headers={"Location": t}, etag=False)
+            lab.write_config(url=lab.site.url("/go"))
+            judge_check(out, lab, lab.check(), ("error",), ("scheme", "redirect"), 20, t)
+        compare_states(out, before, lab.state())
+        blob = lab.db.read_bytes() + b"".join(p.read_bytes() for p in lab.root.glob("watcher.db-*"))
+        out.require(b"root:x:0:0" not in blob, "/etc/passwd content stored")
+        if out.problems:
+            out.survived = False
+    return out
