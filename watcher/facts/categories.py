@@ -10,127 +10,19 @@ from __future__ import annotations
 
 import re
 
-from watcher.facts import units
+from watcher.facts import doc, load_lexicon
 from watcher.models import Fact
 
-# id -> (reader's label, pattern, sensitive)
-CATEGORIES: tuple[tuple[str, str, str, bool], ...] = (
-    ("contact_details", "contact details", r"contact (?:details|information|data|info)", False),
-    (
-        "name",
-        "name",
-        r"(?:full |first |last |your |display |real |legal )?names?\b(?! of)(?!\s+(?:server|of the))",
-        False,
-    ),
-    ("email", "email address", r"e-?mail (?:address|addresses)", False),
-    (
-        "phone",
-        "phone number",
-        r"(?:tele)?phone numbers?|mobile (?:phone )?numbers?|telephone",
-        False,
-    ),
-    (
-        "postal_address",
-        "postal address",
-        r"(?:postal|physical|home|billing|mailing|shipping|street) address(?:es)?",
-        False,
-    ),
-    ("date_of_birth", "date of birth / age", r"dates? of birth|birth ?dates?|birthdays?", False),
-    ("gender", "gender", r"gender", False),
-    (
-        "identifiers",
-        "identifiers",
-        r"(?:user|account|customer|online|unique|advertising|ad) (?:ids?|identifiers?)|usernames?|user names?|login (?:details|credentials)|passwords?",
-        False,
-    ),
-    (
-        "government_id",
-        "government ID",
-        r"passports?|driv(?:er'?s|ing) licen[cs]es?|(?:government|national)[- ]issued (?:id|identification)|national (?:id|identity|insurance) (?:cards?|numbers?)|social security numbers?|identity documents?|id documents?",
-        False,
-    ),
-    (
-        "ip_address",
-        "IP address",
-        r"ip address(?:es)?|internet protocol (?:\(\"?ip\"?\) )?address(?:es)?",
-        False,
-    ),
-    (
-        "device_info",
-        "device information",
-        r"device (?:information|data|identifiers?|ids?|type|model|attributes)|browser type|operating system|user[- ]agent|hardware model|imei",
-        False,
-    ),
-    (
-        "location",
-        "location",
-        r"(?:geo)?location (?:data|information)|geolocation|gps|precise location|approximate location",
-        False,
-    ),
-    (
-        "payment",
-        "payment / financial data",
-        r"payment (?:information|details|data|card|method)s?|credit card|debit card|card (?:number|details)|bank (?:account|details)|billing information|financial (?:information|data|details)",
-        False,
-    ),
-    (
-        "usage_data",
-        "usage data",
-        r"usage (?:data|information)|log (?:data|files|information)|pages? (?:you )?(?:visit(?:ed)?|view(?:ed)?)|clickstream|browsing (?:history|activity)|interaction data",
-        False,
-    ),
-    ("cookies", "cookies", r"cookies?", False),
-    (
-        "communications",
-        "communications content",
-        r"(?:content of (?:your )?(?:messages|communications)|messages you send|chat (?:messages|logs|history)|call recordings?|recordings? of (?:calls|conversations)|voice recordings?)",
-        False,
-    ),
-    (
-        "photos",
-        "photos / images",
-        r"photos?|photographs?|selfies?|profile pictures?|images? of (?:you|your face)",
-        False,
-    ),
-    (
-        "user_content",
-        "user content / inputs",
-        r"user content|(?:your )?prompts|inputs? and outputs?",
-        False,
-    ),
-    ("health", "health data", r"health|medical|disabilit(?:y|ies)", True),
-    (
-        "special_categories",
-        "special category data",
-        r"special categor(?:y|ies)|sensitive (?:personal )?(?:data|information)|racial|ethnic origin|religio(?:n|us)|political (?:opinions|views)|sexual orientation|sex life|trade union|philosophical beliefs",
-        True,
-    ),
-    (
-        "biometric",
-        "biometric data",
-        r"biometric|facial (?:recognition|geometry|scans?|features)|face ?prints?|fingerprints?|voice ?prints?",
-        True,
-    ),
-    ("genetic", "genetic data", r"genetic", True),
-    (
-        "children",
-        "children's data",
-        r"children|child's|childrens|minors|under (?:the age of )?1[3-8]\b",
-        True,
-    ),
-    (
-        "criminal",
-        "criminal records",
-        r"criminal (?:records?|convictions?|offen[cs]es|background)",
-        True,
-    ),
+# id -> (reader's label, pattern, sensitive), from watcher/data/categories.json
+CATEGORIES: tuple[tuple[str, str, str, bool], ...] = tuple(
+    (c["id"], c["label"], c["pattern"], bool(c["sensitive"]))
+    for c in load_lexicon("categories.json")["categories"]
 )
 
 _COMPILED = tuple(
     (cid, label, re.compile(r"\b(?:" + rx + r")", re.I), sens)
     for cid, label, rx, sens in CATEGORIES
 )
-_ANY = re.compile(r"\b(?:" + "|".join(rx for _c, _l, rx, _s in CATEGORIES) + ")", re.I)
 _NEG = re.compile(
     r"(?:\b(?:not|never|no|neither|nor|without)\b|n't)[^;:]{0,400}$",
     re.I,
@@ -162,24 +54,35 @@ def _negated(s: str, start: int) -> bool:
     return bool(_NEG_VERB.search(clause[m.start() :]))
 
 
+_NAME_NOT = re.compile(
+    r"\b(domain|company|brand|file|product|trade|business|host|user|screen)\s*$", re.I
+)
+_STATES = re.compile(r"[.!?:;,]$")
+
+
 def extract(text: str, language: str | None = None) -> list[Fact]:
     facts: list[Fact] = []
     seen: set[str] = set()
-    for u in units(text):
+    d = doc(text)
+    # units where each category's pattern may match (exact literal prefilter)
+    where = [d.candidates(rx) for _cid, _label, rx, _sens in _COMPILED]
+    for i, u in enumerate(d.units):
         s = u.text
-        if u.kind == "heading" or (
-            u.kind == "para" and len(s.split()) <= 8 and not re.search(r"[.!?:;,]$", s)
-        ):
-            continue  # headings name topics, they do not state collection
-        if not _ANY.search(s):
-            continue
-        for cid, label, rx, sens in _COMPILED:
+        skip: bool | None = None
+        for (cid, label, rx, sens), cand in zip(_COMPILED, where, strict=True):
+            if i not in cand:
+                continue
+            if skip is None:
+                # headings name topics, they do not state collection
+                skip = u.kind == "heading" or (
+                    u.kind == "para" and len(s.split()) <= 8 and not _STATES.search(s)
+                )
+            if skip:
+                break
+            if cid in seen and "not:" + cid in seen:
+                continue  # both forms known: any further mention changes nothing
             for m in rx.finditer(s):
-                if cid == "name" and re.search(
-                    r"\b(domain|company|brand|file|product|trade|business|host|user|screen)\s*$",
-                    s[: m.start()],
-                    re.I,
-                ):
+                if cid == "name" and _NAME_NOT.search(s, 0, m.start()):
                     continue
                 neg = _negated(s, m.start())
                 key = f"not:{cid}" if neg else cid

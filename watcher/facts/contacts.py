@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from watcher.facts import slug, units
+from watcher.facts import doc, slug
 from watcher.models import Fact
 
 _EMAIL = re.compile(
@@ -46,6 +46,25 @@ _STREET = (
     r"parkway|plaza|row|terrace|wharf|quay|gate|hill|park|centre|center)"
 )
 _POSTCODE = re.compile(r"\b(?:" + _UK_POST + "|" + _US_ZIP + "|" + _EU_POST + r")\b")
+_STREET_RX = re.compile(r"\b" + _STREET + r"\b", re.I)
+_STREET_ANY = re.compile(_STREET, re.I)
+_ADDRESS_CUE = re.compile(
+    r"\b(address|office|located at|headquarter|write to|mail to|post)\b", re.I
+)
+_STREET_NO = re.compile(r"\b\d{1,5}[A-Za-z]?,?\s+(?=[A-Z]|rue|via|calle|avenue)")
+_YEAR = re.compile(r"(19|20)\d\d\b")
+_LEAD = re.compile(r"^.*\b(?:at|is|to|in|of)\s+(?=[A-Z0-9])")
+_TAIL = re.compile(r",?\s*(?:[A-Z][A-Za-z]+\s?){1,3}")
+_TAIL_COUNTRY = re.compile(
+    r",?\s*(United|France|Germany|Ireland|USA|UK|England|Netherlands|Spain|Italy|Belgium|"
+    r"Luxembourg|Sweden|Switzerland|Canada|Australia)"
+)
+_NO_DPO = re.compile(r"\b(no|not|without)\b[^.]{0,30}\b(DPO|data protection officer)", re.I)
+_REPRESENTATIVE = re.compile(r"representative", re.I)
+_DIGITS3 = re.compile(r"\d{3}")
+_NON_DIGIT = re.compile(r"\D")
+_YEAR_THEN = re.compile(r"(19|20)\d{2}\D+\d+")
+_DIGIT_CHARS = tuple("0123456789")
 
 
 def _ev(s: str) -> str:
@@ -54,17 +73,15 @@ def _ev(s: str) -> str:
 
 def _addresses(sentence: str) -> list[str]:
     out: list[str] = []
-    if not re.search(r"\b" + _STREET + r"\b", sentence, re.I) and not re.search(
-        r"\b(address|office|located at|headquarter|write to|mail to|post)\b", sentence, re.I
-    ):
+    if not _STREET_RX.search(sentence) and not _ADDRESS_CUE.search(sentence):
         return out
     for m in _POSTCODE.finditer(sentence):
         window_start = max(0, m.start() - 90)
         window = sentence[window_start : m.start()]
         # the street number: the first "12 Something" / "12, rue" in the window
         num = None
-        for n in re.finditer(r"\b\d{1,5}[A-Za-z]?,?\s+(?=[A-Z]|rue|via|calle|avenue)", window):
-            if not re.match(r"(19|20)\d\d\b", n.group(0)):
+        for n in _STREET_NO.finditer(window):
+            if not _YEAR.match(n.group(0)):
                 num = n
                 break
         if num is not None:
@@ -72,15 +89,12 @@ def _addresses(sentence: str) -> list[str]:
         else:
             parts = [p for p in window.split(",")]
             a = ",".join(parts[-3:]) + m.group(0)
-            a = re.sub(r"^.*\b(?:at|is|to|in|of)\s+(?=[A-Z0-9])", "", a.strip())
-        tail = re.match(r",?\s*(?:[A-Z][A-Za-z]+\s?){1,3}", sentence[m.end() :])
-        if tail and re.match(
-            r",?\s*(United|France|Germany|Ireland|USA|UK|England|Netherlands|Spain|Italy|Belgium|Luxembourg|Sweden|Switzerland|Canada|Australia)",
-            tail.group(0),
-        ):
+            a = _LEAD.sub("", a.strip())
+        tail = _TAIL.match(sentence, m.end())
+        if tail and _TAIL_COUNTRY.match(tail.group(0)):
             a += tail.group(0)
         a = a.strip(" ,.;()")
-        if len(a.split()) < 3 or "," not in a and not re.search(_STREET, a, re.I):
+        if len(a.split()) < 3 or "," not in a and not _STREET_ANY.search(a):
             continue
         out.append(a)
     return out
@@ -96,35 +110,45 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
         seen.add(key)
         facts.append(Fact("contact", key, value, _ev(ev), dict(detail)))
 
-    for u in units(text):
+    d = doc(text)
+    # units where each pattern may match (exact literal prefilters); postal codes and phone
+    # numbers need a digit
+    w_email = d.candidates(_EMAIL)
+    w_dpo = d.candidates(_DPO)
+    w_rep = d.candidates(_REP)
+    w_art = d.candidates(_REPRESENTATIVE)
+    w_digit = d.having(_DIGIT_CHARS, icase=False)
+    for i, u in enumerate(d.units):
         s = u.text
-        for m in _EMAIL.finditer(s):
-            addr = m.group(0).rstrip(".")
-            add(addr.lower(), addr, s, type="email")
-        if _DPO.search(s) and not re.search(
-            r"\b(no|not|without)\b[^.]{0,30}\b(DPO|data protection officer)", s, re.I
-        ):
+        if i in w_email:
+            for m in _EMAIL.finditer(s):
+                addr = m.group(0).rstrip(".")
+                add(addr.lower(), addr, s, type="email")
+        if i in w_dpo and _DPO.search(s) and not _NO_DPO.search(s):
             add("dpo", "Data Protection Officer", s, type="dpo")
-        for m in _REP.finditer(s):
-            region = (m.group(1) or m.group(2) or m.group(3) or "").lower()
-            if region in ("eu", "eea", "european union"):
-                add("eu_representative", "EU representative", s, type="representative")
-            elif region in ("uk", "united kingdom"):
-                add("uk_representative", "UK representative", s, type="representative")
-            else:
-                add("swiss_representative", "Swiss representative", s, type="representative")
-        if _REP_ART27.search(s) and re.search(r"representative", s, re.I):
+        if i in w_rep:
+            for m in _REP.finditer(s):
+                region = (m.group(1) or m.group(2) or m.group(3) or "").lower()
+                if region in ("eu", "eea", "european union"):
+                    add("eu_representative", "EU representative", s, type="representative")
+                elif region in ("uk", "united kingdom"):
+                    add("uk_representative", "UK representative", s, type="representative")
+                else:
+                    add("swiss_representative", "Swiss representative", s, type="representative")
+        if i in w_art and _REP_ART27.search(s) and _REPRESENTATIVE.search(s):
             add("eu_representative", "EU representative", s, type="representative")
+        if i not in w_digit:
+            continue
         for a in _addresses(s):
             key = "address:" + " ".join(sorted(set(slug(a).split())))
             add(key, a, s, type="postal_address")
-        if re.search(r"\d{3}", s):
+        if _DIGITS3.search(s):
             for m in _PHONE.finditer(s):
                 num = m.group(0).strip()
-                digits = re.sub(r"\D", "", num)
+                digits = _NON_DIGIT.sub("", num)
                 if not 9 <= len(digits) <= 15:
                     continue
-                if _DATEISH.match(num) or re.fullmatch(r"(19|20)\d{2}\D+\d+", num):
+                if _DATEISH.match(num) or _YEAR_THEN.fullmatch(num):
                     continue
                 before = s[max(0, m.start() - 30) : m.start()]
                 if _NOT_PHONE.search(before):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from watcher.facts import units
+from watcher.facts import doc
 from watcher.models import Fact
 
 _IDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -55,6 +55,8 @@ _MONEY = re.compile(
     re.I,
 )
 _FEE_CTX = re.compile(r"\b(fee|fees|charge|charges|charged|cost|costs|payment of|pay)\b", re.I)
+_SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
 _CUR = {"£": "GBP", "$": "USD", "us$": "USD", "€": "EUR", "euro": "EUR", "euros": "EUR",
         "pound": "GBP", "pounds": "GBP", "dollar": "USD", "dollars": "USD"}  # fmt: skip
 
@@ -73,21 +75,28 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
         key = base if n == 1 else f"{base}~{n}"
         facts.append(Fact(kind, key, value, ev[:500], dict(detail)))
 
-    for u in units(text):
+    d = doc(text)
+    # units where each pattern may match (exact literal prefilters)
+    w_ids = [(key, rx, d.candidates(rx)) for key, rx in _IDS]
+    w_fee = d.candidates(_FEE_CTX)
+    w_money = d.candidates(_MONEY)
+    for i, u in enumerate(d.units):
         s = u.text
         taken: list[str] = []
-        for key, rx in _IDS:
+        for key, rx, w in w_ids:
+            if i not in w:
+                continue
             for m in rx.finditer(s):
-                val = re.sub(r"\s+", "", m.group(1))
+                val = _SPACES.sub("", m.group(1))
                 if key == "ico_registration" and not _ICO_CTX.search(s):
                     continue
-                if key == "registration_number" and (val in taken or not re.search(r"\d", val)):
+                if key == "registration_number" and (val in taken or not _DIGIT.search(val)):
                     continue
                 if val in taken:
                     continue
                 taken.append(val)
                 add("identifier", key, val, s, type=key)
-        if _FEE_CTX.search(s):
+        if i in w_fee and i in w_money and _FEE_CTX.search(s):
             for m in _MONEY.finditer(s):
                 sym = (m.group("sym") or m.group("sym2") or "").lower()
                 amount = m.group("a1") or m.group("a2")

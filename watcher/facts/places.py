@@ -10,71 +10,13 @@ from __future__ import annotations
 
 import re
 
-from watcher.facts import units
+from watcher.facts import doc, load_lexicon
 from watcher.models import Fact
 
-# canonical name -> aliases (matched case-sensitively, whole words)
+# canonical name -> aliases (matched case-sensitively, whole words), from
+# watcher/data/countries.json
 PLACES: dict[str, tuple[str, ...]] = {
-    "United States": ("United States of America", "United States", "USA", "U.S.A.", "U.S.", "US"),
-    "United Kingdom": ("United Kingdom", "UK", "U.K.", "Great Britain", "Britain", "England"),
-    "European Union": ("European Union", "EU"),
-    "European Economic Area": ("European Economic Area", "EEA"),
-    "Switzerland": ("Switzerland",),
-    "Ireland": ("Ireland",),
-    "Germany": ("Germany",),
-    "France": ("France",),
-    "Netherlands": ("Netherlands", "the Netherlands"),
-    "Belgium": ("Belgium",),
-    "Luxembourg": ("Luxembourg",),
-    "Spain": ("Spain",),
-    "Italy": ("Italy",),
-    "Portugal": ("Portugal",),
-    "Sweden": ("Sweden",),
-    "Finland": ("Finland",),
-    "Denmark": ("Denmark",),
-    "Norway": ("Norway",),
-    "Poland": ("Poland",),
-    "Austria": ("Austria",),
-    "Czech Republic": ("Czech Republic", "Czechia"),
-    "Romania": ("Romania",),
-    "Bulgaria": ("Bulgaria",),
-    "Greece": ("Greece",),
-    "Estonia": ("Estonia",),
-    "Lithuania": ("Lithuania",),
-    "Latvia": ("Latvia",),
-    "Cyprus": ("Cyprus",),
-    "Malta": ("Malta",),
-    "Iceland": ("Iceland",),
-    "Canada": ("Canada",),
-    "Mexico": ("Mexico",),
-    "Brazil": ("Brazil",),
-    "Argentina": ("Argentina",),
-    "Chile": ("Chile",),
-    "Colombia": ("Colombia",),
-    "Australia": ("Australia",),
-    "New Zealand": ("New Zealand",),
-    "Japan": ("Japan",),
-    "South Korea": ("South Korea", "Republic of Korea", "Korea"),
-    "China": ("China", "PRC"),
-    "Hong Kong": ("Hong Kong",),
-    "Taiwan": ("Taiwan",),
-    "Singapore": ("Singapore",),
-    "India": ("India",),
-    "Philippines": ("Philippines",),
-    "Vietnam": ("Vietnam", "Viet Nam"),
-    "Indonesia": ("Indonesia",),
-    "Malaysia": ("Malaysia",),
-    "Thailand": ("Thailand",),
-    "Israel": ("Israel",),
-    "Ukraine": ("Ukraine",),
-    "Russia": ("Russia", "Russian Federation"),
-    "Turkey": ("Turkey", "Türkiye"),
-    "United Arab Emirates": ("United Arab Emirates", "UAE"),
-    "South Africa": ("South Africa",),
-    "Nigeria": ("Nigeria",),
-    "Egypt": ("Egypt",),
-    "Pakistan": ("Pakistan",),
-    "Serbia": ("Serbia",),
+    canon: tuple(aliases) for canon, aliases in load_lexicon("countries.json")["places"].items()
 }
 
 _ALIAS: dict[str, str] = {}
@@ -158,13 +100,24 @@ _MECH: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 )
 
 
+_TURKEY = re.compile(r"\bturkey\b")
+_US_MONEY = re.compile(r"\s*(?:Dollars?|\$)")
+_NEGATION = re.compile(r"\b(not|never|no)\b", re.I)
+_DATA_WORD = re.compile(r"\b(stor|host|server|transfer|data ?cent)", re.I)
+_PAREN = re.compile(r"\(.*?\)")
+_PLACE_SPLIT = re.compile(r"\s*(?:/|,|&|\band\b)\s*")
+_SWISS_UK = re.compile(r"\b(Swiss|UK Extension)\b")
+_EU_US_DPF = re.compile(r"\bEU[- ]U\.?S\.? (?:Data Privacy Framework|DPF)")
+_SHORT = {"European Economic Area": "EEA", "European Union": "EU", "United Kingdom": "UK"}
+
+
 def _places_in(s: str) -> list[str]:
     out: list[str] = []
     for m in _PLACE_RE.finditer(s):
         alias = m.group(1)
-        if alias == "US" and re.match(r"\s*(?:Dollars?|\$)", s[m.end() :]):
+        if alias == "US" and _US_MONEY.match(s, m.end()):
             continue
-        if alias == "Turkey" and re.search(r"\bturkey\b", s):
+        if alias == "Turkey" and _TURKEY.search(s):
             continue
         canon = _ALIAS[alias]
         if canon not in out:
@@ -182,65 +135,66 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
         seen.add((kind, key))
         facts.append(Fact(kind, key, value, ev[:500], dict(detail)))
 
-    for u in units(text):
+    d = doc(text)
+    # units where each pattern may match (exact literal prefilters)
+    w_outside = d.candidates(_OUTSIDE)
+    w_cue = d.candidates(_CUE)
+    w_mech = [(key, name, rx, d.candidates(rx)) for key, name, rx in _MECH]
+    for i, u in enumerate(d.units):
         s = u.text
-        for m in _OUTSIDE.finditer(s):
-            if _CUE.search(s):
-                region = m.group(1)
-                canon = _ALIAS.get(region, region)
-                short = {
-                    "European Economic Area": "EEA",
-                    "European Union": "EU",
-                    "United Kingdom": "UK",
-                }.get(canon, canon)
-                if region.startswith("your"):
-                    canon, short = "your country", "your country"
-                if re.search(r"\b(not|never|no)\b", s[max(0, m.start() - 60) : m.start()], re.I):
-                    add(
-                        "location",
-                        "not_outside:" + short.lower(),
-                        f"Kept within the {short}",
-                        s,
-                        negated=True,
-                    )
-                else:
-                    add(
-                        "location",
-                        "outside:" + short.lower(),
-                        f"Outside the {short}",
-                        s,
-                        outside=True,
-                    )
+        if i in w_outside:
+            for m in _OUTSIDE.finditer(s):
+                if _CUE.search(s):
+                    region = m.group(1)
+                    canon = _ALIAS.get(region, region)
+                    short = _SHORT.get(canon, canon)
+                    if region.startswith("your"):
+                        canon, short = "your country", "your country"
+                    if _NEGATION.search(s[max(0, m.start() - 60) : m.start()]):
+                        add(
+                            "location",
+                            "not_outside:" + short.lower(),
+                            f"Kept within the {short}",
+                            s,
+                            negated=True,
+                        )
+                    else:
+                        add(
+                            "location",
+                            "outside:" + short.lower(),
+                            f"Outside the {short}",
+                            s,
+                            outside=True,
+                        )
         if u.kind == "row":
             # processor tables: a cell that *is* a place list ("UK / Germany", "USA (...)")
             for c in u.cells[1:]:
-                core = re.sub(r"\(.*?\)", "", c).strip()
-                parts = [p.strip() for p in re.split(r"\s*(?:/|,|&|\band\b)\s*", core) if p.strip()]
+                core = _PAREN.sub("", c).strip()
+                parts = [p.strip() for p in _PLACE_SPLIT.split(core) if p.strip()]
                 if parts and all(p in _ALIAS for p in parts):
                     for p in parts:
                         add("location", _ALIAS[p].lower(), _ALIAS[p], s, via="table")
-        elif _CUE.search(s) and not (
-            _NOT_DATA.search(s)
-            and not re.search(r"\b(stor|host|server|transfer|data ?cent)", s, re.I)
+        elif (
+            i in w_cue and _CUE.search(s) and not (_NOT_DATA.search(s) and not _DATA_WORD.search(s))
         ):
-            outside_spans = [m.span() for m in _OUTSIDE.finditer(s)]
+            outside_spans = None
             for m in _PLACE_RE.finditer(s):
+                if outside_spans is None:
+                    outside_spans = (
+                        [m.span() for m in _OUTSIDE.finditer(s)] if i in w_outside else []
+                    )
                 if any(a <= m.start() < b for a, b in outside_spans):
                     continue
                 if _LAWISH.match(s, m.end()) or _LAWISH_BEFORE.search(
-                    s[max(0, m.start() - 25) : m.start()]
+                    s, max(0, m.start() - 25), m.start()
                 ):
                     continue
                 places = _places_in(m.group(0))
                 for canon in places:
                     add("location", canon.lower(), canon, s)
-        for key, name, rx in _MECH:
-            if rx.search(s):
-                if (
-                    key == "eu_us_dpf"
-                    and re.search(r"\b(Swiss|UK Extension)\b", s)
-                    and not re.search(r"\bEU[- ]U\.?S\.? (?:Data Privacy Framework|DPF)", s)
-                ):
+        for key, name, rx, w in w_mech:
+            if i in w and rx.search(s):
+                if key == "eu_us_dpf" and _SWISS_UK.search(s) and not _EU_US_DPF.search(s):
                     continue
                 detail: dict[str, object] = {}
                 if key == "privacy_shield":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from watcher.facts import slug, units
+from watcher.facts import doc, slug
 from watcher.models import Fact
 
 _NUM_WORDS = {
@@ -185,6 +185,16 @@ _STOP = set(
 )
 
 
+_AGO = re.compile(r"\s*ago\b")
+_NOT_BEFORE = re.compile(r"(?:\b(?:not|never|no)\b|n't)[^.]{0,30}$", re.I)
+_DELETE_NEAR = re.compile(r"\b(delet|eras|remov)", re.I)
+_LABEL = re.compile(r"^\s*([^:|]{3,60})\s*[:|]\s")
+_OBJ_END = re.compile(r"\b(?:for|until|within|after|up to|no longer|as long|during|over)\b")
+_OBJ_END2 = re.compile(r"[(\[]|\b(?:permanently|indefinitely|forever|beyond|longer)\b")
+_WORD3 = re.compile(r"[A-Za-z]{3,}")
+_SUBJ_END = re.compile(r"[,;:]|\b(?:we|will|may|is|are|be|shall|would)\b")
+
+
 def _num(s: str) -> float | None:
     s = s.lower().replace(",", ".")
     if s in _NUM_WORDS:
@@ -198,7 +208,7 @@ def _num(s: str) -> float | None:
 def _applies_to(s: str, start: int) -> str:
     """What the period applies to: a label before ':' / a table's first cell, else the object
     of the retention verb, else the subject before it."""
-    m = re.match(r"^\s*([^:|]{3,60})\s*[:|]\s", s)
+    m = _LABEL.match(s)
     if m and m.end() <= start:
         return m.group(1).strip()
     verb = None
@@ -207,17 +217,13 @@ def _applies_to(s: str, start: int) -> str:
     if verb is None:
         return ""
     after = s[verb.end() : start]
-    obj = re.split(
-        r"\b(?:for|until|within|after|up to|no longer|as long|during|over)\b", after, maxsplit=1
-    )[0]
-    obj = re.split(
-        r"[(\[]|\b(?:permanently|indefinitely|forever|beyond|longer)\b", obj, maxsplit=1
-    )[0]
+    obj = _OBJ_END.split(after, maxsplit=1)[0]
+    obj = _OBJ_END2.split(obj, maxsplit=1)[0]
     obj = obj.strip(" ,;:()")
-    if len(re.findall(r"[A-Za-z]{3,}", obj)) >= 1 and len(obj) <= 120:
+    if _WORD3.search(obj) and len(obj) <= 120:
         return obj
     before = s[: verb.start()]
-    before = re.split(r"[,;:]|\b(?:we|will|may|is|are|be|shall|would)\b", before)[0]
+    before = _SUBJ_END.split(before)[0]
     return before.strip(" ,;:()")[:120]
 
 
@@ -235,36 +241,43 @@ def _key_words(s: str, limit: int = 6) -> str:
 def extract(text: str, language: str | None = None) -> list[Fact]:
     facts: list[Fact] = []
     keys: set[str] = set()
-    for u in units(text):
+    d = doc(text)
+    # units where each pattern may match (exact literal prefilters)
+    w_cue = d.candidates(_CUE)
+    w_period = d.candidates(_PERIOD)
+    w_vague = [(rx, label, d.candidates(rx)) for rx, label in _VAGUE]
+    for i, u in enumerate(d.units):
+        if i not in w_cue:
+            continue
         s = u.text
         if not _CUE.search(s):
             continue
         found: list[tuple[int, str, str | None, float | None]] = []
-        for m in _PERIOD.finditer(s):
+        for m in _PERIOD.finditer(s) if i in w_period else ():
             n = _num(m.group("num"))
             if n is None or n <= 0 or n > 1000:
                 continue
             unit = m.group("unit").lower()
             # skip ages ("under 16 years of age") and years of experience
             tail = s[m.end() : m.end() + 12].lower()
-            if "of age" in tail or "old" in tail[:5] or re.match(r"\s*ago\b", tail):
+            if "of age" in tail or "old" in tail[:5] or _AGO.match(tail):
                 continue
             n_int = int(n) if n == int(n) else n
             value = f"{n_int} {unit}{'' if n == 1 else 's'}"
             iso = ("PT" if unit in ("hour", "minute") else "P") + f"{n_int}{_ISO_UNIT[unit]}"
             found.append((m.start(), value, iso, n * _UNIT_DAYS[unit]))
-        for rx, label in _VAGUE:
+        for rx, label, w in w_vague:
+            if i not in w:
+                continue
             for m in rx.finditer(s):
                 if label is None:
                     unit = m.group(1).lower()
                     found.append((m.start(), f"a few {unit}s", None, 3 * _UNIT_DAYS[unit]))
                 else:
-                    if label == "indefinitely" and re.search(
-                        r"(?:\b(?:not|never|no)\b|n't)[^.]{0,30}$", s[: m.start()], re.I
-                    ):
+                    if label == "indefinitely" and _NOT_BEFORE.search(s, 0, m.start()):
                         continue
-                    if label == "indefinitely" and re.search(
-                        r"\b(delet|eras|remov)", s[m.start() - 3 : m.end() + 12], re.I
+                    if label == "indefinitely" and _DELETE_NEAR.search(
+                        s[m.start() - 3 : m.end() + 12]
                     ):
                         continue
                     found.append(
