@@ -611,7 +611,8 @@ def _set_text(el: etree._Element, text: str) -> None:
 
 def _preprocess(root: etree._Element, skip: set) -> None:
     """Decode Cloudflare e-mail protection; mark permalink anchors and Wayback furniture."""
-    for el in root.iter():
+    # A snapshot of the elements: decoding replaces children, which would derail root.iter().
+    for el in list(root.iter()):
         tag = el.tag
         if not isinstance(tag, str):
             continue
@@ -674,6 +675,24 @@ def _boilerplate(root: etree._Element) -> set:
         elif tag in ("div", "section", "dialog", "aside", "form", "span") and _is_cookie_banner(el):
             found.add(el)
     return found
+
+
+def _without_furniture(root: etree._Element, skip: set) -> set:
+    """Inside a selection, still drop navigation menus, sidebars and page headers/footers.
+
+    A broad selector (`body`, a layout wrapper) often takes the site's menus along, and a menu
+    edit is not a policy change. The selected element itself is never dropped, and furniture
+    that holds most of the selection's text (unusual markup) is kept.
+    """
+    furniture = _boilerplate(root) - {root} - skip
+    if not furniture:
+        return skip
+    pruned = skip | furniture
+    kept = _lengths(root, pruned).get(root, 0)
+    total = _lengths(root, skip).get(root, 0)
+    if total and kept < 0.5 * total:
+        return skip | {el for el in furniture if _is_cookie_banner(el)}
+    return pruned
 
 
 def _lengths(root: etree._Element, skip: set) -> dict:
@@ -945,7 +964,7 @@ def _extract_html(
             for el in roots:
                 if el in skip or any(a in skip for a in el.iterancestors()):
                     continue
-                lines.extend(_render(el, skip))
+                lines.extend(_render(el, _without_furniture(el, skip)))
             return Document(
                 text="\n".join(lines), title=title, language=language, encoding=encoding
             )
@@ -1138,12 +1157,21 @@ def _render(root: etree._Element, skip: set) -> list[str]:
                 list_depth += 1
             elif tag in PRE_TAGS:
                 pre_depth += 1
+        elif tag in _ADJACENT_SPACED:
+            prev = el.getprevious()
+            if prev is not None and prev.tag in _ADJACENT_SPACED and not prev.tail:
+                # Links/buttons set side by side (menus, tag lists) are separate words even
+                # when the markup has no space between them.
+                buf.append(" ")
         if el.text:
             add_text(el.text)
         stack.append((el, close))
         stack.extend((c, _OPEN) for c in reversed(el))
     flush()
     return lines
+
+
+_ADJACENT_SPACED = frozenset({"a", "button"})
 
 
 def _render_table(table: etree._Element, skip: set, lines: list[str], items: list) -> None:
