@@ -8,7 +8,8 @@ and blank lines are ignored, so noise never becomes a hunk. Hunks carry the raw 
 from __future__ import annotations
 
 import re
-from difflib import SequenceMatcher
+from bisect import bisect_left
+from difflib import Match, SequenceMatcher
 from functools import lru_cache
 
 from watcher.models import Hunk
@@ -34,16 +35,32 @@ _LIST = re.compile(r"^(?:[-*+\u2022>]|\d{1,3}[.)]|[a-zA-Z][.)]|\([a-zA-Z0-9]{1,4
 _WORD = re.compile(r"\w+")
 
 
+_TRANS_MAP = {chr(k): v for k, v in _TRANS.items()}
+_TRANS_RX = re.compile("[" + "".join(_TRANS_MAP) + "]")
+
+
+def _untrans(m: re.Match[str]) -> str:
+    return _TRANS_MAP[m.group()]
+
+
 @lru_cache(maxsize=65536)
 def normalize_line(line: str) -> str:
     """A line with noise removed: what two versions must agree on to count as unchanged."""
-    s = line.translate(_TRANS)
-    s = _LINK.sub(r"\1", s)
-    s = _ANGLE_URL.sub(r"\1", s)
-    s = _TAG.sub("", s)
-    s = _ANCHOR.sub("", s)
-    s = _EMPH.sub("", s)
-    s = s.replace("\\", "")
+    s = line
+    if "`" in s or not s.isascii():
+        s = _TRANS_RX.sub(_untrans, s)  # = s.translate(_TRANS), several times faster
+    # each substitution only when its pattern can match (same result, less work)
+    if "[" in s:
+        s = _LINK.sub(r"\1", s)
+    if "<" in s:
+        s = _ANGLE_URL.sub(r"\1", s)
+        s = _TAG.sub("", s)
+    if "{#" in s:
+        s = _ANCHOR.sub("", s)
+    if "*" in s or "_" in s:
+        s = _EMPH.sub("", s)
+    if "\\" in s:
+        s = s.replace("\\", "")
     s = _WS.sub(" ", s).strip()
     if s.startswith("|"):
         s = " | ".join(c.strip() for c in s.strip("|").split("|"))
@@ -62,11 +79,74 @@ def layout_key(text: str) -> list[str]:
             if not m:
                 break
             s = s[m.end() :]
-        out.extend(w.lower() for w in _WORD.findall(s))
+        if s.isascii():
+            out.extend(_WORD.findall(s.lower()))
+        else:
+            out.extend(w.lower() for w in _WORD.findall(s))
     return out
 
 
 _TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+_LAZY = 8  # a token found more often than this in b is matched lazily (see _Matcher)
+
+
+class _Matcher(SequenceMatcher):
+    """`SequenceMatcher` (no junk) with the same results, faster on token lists.
+
+    difflib's `find_longest_match` visits, for every a[i], every position of a[i] in b: with
+    whitespace and punctuation tokens that is quadratic. Here a popular token right after a
+    regular step only extends the matches of that step; its single-token matches (length 1) are
+    left implicit and looked up when the next step needs them. Lengths and tie-breaking (the
+    earliest longest match) are those of difflib: `get_opcodes` returns identical opcodes.
+    """
+
+    def find_longest_match(
+        self, alo: int = 0, ahi: int | None = None, blo: int = 0, bhi: int | None = None
+    ) -> Match:
+        a, b, b2j = self.a, self.b, self.b2j
+        if ahi is None:
+            ahi = len(a)
+        if bhi is None:
+            bhi = len(b)
+        besti, bestj, bestsize = alo, blo, 0
+        j2len: dict[int, int] = {}  # match length ending at (i - 1, j), for explicit j
+        lazy = None  # previous token, when its length-1 matches were left implicit
+        nothing: list[int] = []
+        for i in range(alo, ahi):
+            tok = a[i]
+            js = b2j.get(tok, nothing)
+            if lazy is None and len(js) > _LAZY:
+                newj2len: dict[int, int] = {}
+                for jp, k in j2len.items():  # ascending j, as difflib visits them
+                    j = jp + 1
+                    if j < bhi and b[j] == tok:
+                        k += 1
+                        newj2len[j] = k
+                        if k > bestsize:
+                            besti, bestj, bestsize = i - k + 1, j - k + 1, k
+                if bestsize == 0:  # the first length-1 match in range
+                    x = bisect_left(js, blo)
+                    if x < len(js) and js[x] < bhi:
+                        besti, bestj, bestsize = i, js[x], 1
+                j2len = newj2len
+                lazy = tok
+                continue
+            newj2len = {}
+            get = j2len.get
+            for j in js:
+                if j < blo:
+                    continue
+                if j >= bhi:
+                    break
+                kp = get(j - 1)
+                if kp is None:
+                    kp = 1 if lazy is not None and j - 1 >= blo and b[j - 1] == lazy else 0
+                k = newj2len[j] = kp + 1
+                if k > bestsize:
+                    besti, bestj, bestsize = i - k + 1, j - k + 1, k
+            j2len = newj2len
+            lazy = None
+        return Match(besti, bestj, bestsize)
 
 
 @lru_cache(maxsize=4096)
@@ -79,7 +159,7 @@ def _words(old: str, new: str) -> tuple[tuple[str, str], ...]:
         return (("-", old),)
     if len(a) * len(b) > 4_000_000:  # too big for a word diff: show it whole
         return (("-", old), ("+", new))
-    sm = SequenceMatcher(None, a, b, autojunk=False)
+    sm = _Matcher(None, a, b, autojunk=False)
     out: list[tuple[str, str]] = []
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
         if tag == "equal":
@@ -118,7 +198,7 @@ def hunks(old_text: str, new_text: str) -> list[Hunk]:
         hi_b -= 1
     if lo == hi_a and lo == hi_b:
         return []
-    sm = SequenceMatcher(None, a[lo:hi_a], b[lo:hi_b], autojunk=False)
+    sm = _Matcher(None, a[lo:hi_a], b[lo:hi_b], autojunk=False)
     out: list[Hunk] = []
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
         if tag == "equal":

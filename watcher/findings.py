@@ -46,6 +46,150 @@ def _label(key: str) -> str:
     return key.split("~")[0].replace("_", " ")
 
 
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def _short(s: Any, n: int = 60) -> str:
+    s = " ".join(str(s).split())
+    return s if len(s) <= n else s[: n - 1].rstrip() + "\u2026"
+
+
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>])")
+
+
+def _heading(v: Any) -> str:
+    """A heading as a reader sees it (Markdown escapes such as "10\\." dropped)."""
+    return _MD_ESCAPE.sub(r"\1", str(v))
+
+
+# Reader's names of the date keys of facts/dates.py (labels as written may be in any language:
+# "gelten ab", "s'applique à partir du", "took effect"...).
+_DATE_NAMES = {
+    "last_updated": "last updated date",
+    "last_modified": "last modified date",
+    "last_revised": "last revised date",
+    "last_reviewed": "last reviewed date",
+    "effective": "effective date",
+    "posted": "publication date",
+    "version_date": "version date",
+}
+
+
+def _date_name(key: str) -> str:
+    base = key.split("~")[0]
+    name = _DATE_NAMES.get(base)
+    if name is None:
+        name = _label(base)
+        if not name.endswith(" date"):
+            name += " date"
+    return name
+
+
+# Places written with "the" ("the United States", "the EEA").
+_THE_PLACE = re.compile(
+    r"^(?:United |European |Netherlands$|Philippines$|Czech Republic$|EEA$|EU$|UK$|US$|USA$)"
+)
+
+
+def _place(v: str) -> str:
+    return f"the {v}" if _THE_PLACE.match(v) else v
+
+
+def _region(key: str, value: str) -> str:
+    """The region of an "outside:" / "not_outside:" location fact ("the EEA", "your country")."""
+    r = re.sub(r"^(?:Outside|Kept within)\s+(?:the\s+)?", "", str(value)).strip()
+    if not r:
+        r = key.split(":", 1)[-1].upper()
+    return r if r.lower().startswith("your ") else _place(r)
+
+
+def _location_phrase(f: Fact, added: bool) -> str:
+    k, v = f.key, str(f.value)
+    now = "Now says" if added else "No longer says"
+    if k.startswith("not_outside:"):
+        return f"{now} data stays within {_region(k, v)}"
+    if k.startswith("outside:"):
+        return f"{now} data may be transferred outside {_region(k, v)}"
+    if added:
+        return f"Now mentions data stored in or sent to {_place(v)}"
+    return f"No longer mentions data going to {_place(v)}"
+
+
+_MECHANISM_NAMES = {
+    "adequacy": "an adequacy decision",
+    "scc": "Standard Contractual Clauses",
+    "bcr": "Binding Corporate Rules",
+}
+
+
+def _mechanism(f: Fact) -> str:
+    v = str(f.value)
+    name = _MECHANISM_NAMES.get(f.key)
+    if name:
+        return name
+    return f"the {v}" if re.match(r"(?:EU|UK|Swiss|US)\b", v) else v
+
+
+_IDENTIFIER_NAMES = {
+    "company_number": "company number",
+    "ico_registration": "ICO registration number",
+    "vat": "VAT number",
+    "rcs": "RCS number",
+    "siren": "SIREN number",
+    "ein": "EIN",
+    "registration_number": "registration number",
+}
+
+
+def _identifier_name(key: str) -> str:
+    base = key.split("~")[0]
+    return _IDENTIFIER_NAMES.get(base, _label(base))
+
+
+_CONTACT_NAMES = {
+    "email": "contact e-mail",
+    "postal_address": "postal address",
+    "phone": "phone number",
+}
+
+
+def _contact_added(f: Fact) -> str:
+    t = (f.detail or {}).get("type")
+    if t == "dpo" or f.key == "dpo":
+        return "Now mentions a Data Protection Officer"
+    if t == "representative" or f.key.endswith("_representative"):
+        return f"Now names an {f.value}"
+    return f"New {_CONTACT_NAMES.get(str(t), 'contact')}: {f.value}"
+
+
+def _contact_removed(f: Fact) -> str:
+    t = (f.detail or {}).get("type")
+    if t == "dpo" or f.key == "dpo":
+        return "No longer mentions a Data Protection Officer"
+    if t == "representative" or f.key.endswith("_representative"):
+        return f"No longer names an {f.value}"
+    return f"{_cap(_CONTACT_NAMES.get(str(t), 'contact'))} removed: {f.value}"
+
+
+def _cookie_added(f: Fact) -> str:
+    t = (f.detail or {}).get("type")
+    if t == "category" or f.key.startswith("category:"):
+        return f"Now mentions {f.value}"
+    if t == "name" or f.key.startswith("name:"):
+        return f"New cookie: {f.value}"
+    return f"New tracker: {f.value}"
+
+
+def _cookie_removed(f: Fact) -> str:
+    t = (f.detail or {}).get("type")
+    if t == "category" or f.key.startswith("category:"):
+        return f"No longer mentions {f.value}"
+    if t == "name" or f.key.startswith("name:"):
+        return f"Cookie no longer listed: {f.value}"
+    return f"Tracker no longer mentioned: {f.value}"
+
+
 def _excerpt(s: str | None, n: int = 200) -> str | None:
     if s is None:
         return None
@@ -96,9 +240,12 @@ def _party_phrase(f: Fact) -> str:
     return f"{f.value} ({', '.join(bits)})" if bits else str(f.value)
 
 
+_ROLE_NAMES = {"advertising": "advertising partner", "analytics": "analytics provider"}
+
+
 def _party_role(f: Fact) -> str:
-    role = str((f.detail or {}).get("role") or "third party")
-    return role.replace("_", " ")
+    role = str((f.detail or {}).get("role") or "third party").replace("_", " ")
+    return _ROLE_NAMES.get(role, role)
 
 
 def _date_findings(old: dict[str, Fact], new: dict[str, Fact]) -> list[Finding]:
@@ -113,14 +260,12 @@ def _date_findings(old: dict[str, Fact], new: dict[str, Fact]) -> list[Finding]:
         a, b = old[ko], new[kn]
         if a.value == b.value:
             continue
-        label = str(b.detail.get("label") or _label(kn)).strip()
-        label = label[:1].upper() + label[1:].lower()
-        if not label.lower().endswith("date"):
-            label += " date"
+        name = _date_name(kn)
+        was = f" (previously the {_date_name(ko)})" if _date_name(ko) != name else ""
         out.append(
             _f(
                 "date_changed", kn, a.value, b.value, "low",
-                f"{label} moved from {_fmt_date(a.value)} to {_fmt_date(b.value)}",
+                f"{_cap(name)} moved from {_fmt_date(a.value)} to {_fmt_date(b.value)}{was}",
                 a.evidence, b.evidence,
             )
         )  # fmt: skip
@@ -133,7 +278,7 @@ def _date_findings(old: dict[str, Fact], new: dict[str, Fact]) -> list[Finding]:
                 None,
                 b.value,
                 "low",
-                f"New {_label(k)} date: {_fmt_date(b.value)}",
+                f"New {_date_name(k)}: {_fmt_date(b.value)}",
                 None,
                 b.evidence,
             )
@@ -147,12 +292,15 @@ def _date_findings(old: dict[str, Fact], new: dict[str, Fact]) -> list[Finding]:
                 a.value,
                 None,
                 "low",
-                f"Removed {_label(k)} date ({_fmt_date(a.value)})",
+                f"Removed {_date_name(k)} ({_fmt_date(a.value)})",
                 a.evidence,
                 None,
             )
         )
     return out
+
+
+_PREPOSITION = re.compile(r"(?:in|on|at|by|from|with|within|after|until|during)\b", re.I)
 
 
 def _retention_days(f: Fact) -> float | None:
@@ -197,11 +345,13 @@ def _retention_findings(old: dict[str, Fact], new: dict[str, Fact]) -> list[Find
         else:
             sev, how = "medium", "changed"
         what = str(b.detail.get("applies_to") or a.detail.get("applies_to") or "").strip()
-        subject = f" for {what}" if what and len(what) < 60 else ""
+        subject = ""
+        if what and len(what) < 60:
+            subject = f" {what}" if _PREPOSITION.match(what) else f" for {what}"
         out.append(
             _f(
                 "retention_changed", b.key, a.value, b.value, sev,
-                f"Retention{subject} changed from '{a.value}' to {b.value} ({how})",
+                f"Retention{subject} changed from '{a.value}' to '{b.value}' ({how})",
                 a.evidence, b.evidence, {"applies_to": what, "direction": how},
             )
         )  # fmt: skip
@@ -209,14 +359,14 @@ def _retention_findings(old: dict[str, Fact], new: dict[str, Fact]) -> list[Find
         if j not in used_n:
             out.append(
                 _f("retention_added", b.key, None, b.value, "medium",
-                   f"New retention period: {b.value}" + (f" ({b.detail.get('applies_to')})" if b.detail.get("applies_to") else ""),
+                   f"New retention period: {b.value}" + (f" ({_short(b.detail['applies_to'])})" if b.detail.get("applies_to") else ""),
                    None, b.evidence, {"applies_to": b.detail.get("applies_to")})
             )  # fmt: skip
     for i, a in enumerate(rest_old):
         if i not in used_o:
             out.append(
                 _f("retention_removed", a.key, a.value, None, "medium",
-                   f"Retention statement removed: {a.value}" + (f" ({a.detail.get('applies_to')})" if a.detail.get("applies_to") else ""),
+                   f"Retention statement removed: {a.value}" + (f" ({_short(a.detail['applies_to'])})" if a.detail.get("applies_to") else ""),
                    a.evidence, None, {"applies_to": a.detail.get("applies_to")})
             )  # fmt: skip
     return out
@@ -231,10 +381,18 @@ def _simple(
         if k in old:
             a = old[k]
             if not _same_value(kind, a, b) and kind in ("identifier", "fee", "contact"):
-                name = "fee" if kind == "fee" else _label(k)
+                if kind == "fee":
+                    name = "fee"
+                elif kind == "identifier":
+                    name = _identifier_name(k)
+                else:
+                    t = str((b.detail or {}).get("type"))
+                    name = _CONTACT_NAMES.get(t) or str(
+                        b.value if t == "representative" else "contact"
+                    )
                 out.append(
                     _f(f"{kind}_changed", k, a.value, b.value, "medium" if kind == "fee" else "low",
-                       f"{name[:1].upper() + name[1:]} changed from {a.value} to {b.value}", a.evidence, b.evidence)
+                       f"{_cap(name)} changed from {a.value} to {b.value}", a.evidence, b.evidence)
                 )  # fmt: skip
             continue
         f = _added(kind, b, new_text=new_text, old_text=old_text)
@@ -270,9 +428,9 @@ def _added(kind: str, b: Fact, *, new_text: str, old_text: str) -> Finding | Non
     if kind == "contact":
         if d.get("type") == "email" and _CF.search(old_text):
             return None  # the old page hid its e-mail addresses behind Cloudflare obfuscation
-        return _f("contact_added", b.key, None, v, "low", f"New contact: {v}", None, ev)
+        return _f("contact_added", b.key, None, v, "low", _contact_added(b), None, ev)
     if kind == "location":
-        return _f("location_added", b.key, None, v, "high", f"Data now stored/sent: {v}", None, ev)
+        return _f("location_added", b.key, None, v, "high", _location_phrase(b, True), None, ev)
     if kind == "transfer_mechanism":
         sev = "high" if b.key == "privacy_shield" else "medium"
         extra = " (invalid since 16 July 2020)" if d.get("invalid") else ""
@@ -282,7 +440,7 @@ def _added(kind: str, b: Fact, *, new_text: str, old_text: str) -> Finding | Non
             None,
             v,
             sev,
-            f"Transfers now rely on {v}{extra}",
+            f"Transfers now rely on {_mechanism(b)}{extra}",
             None,
             ev,
         )
@@ -308,9 +466,10 @@ def _added(kind: str, b: Fact, *, new_text: str, old_text: str) -> Finding | Non
     if kind == "legal_basis":
         return _f("legal_basis_added", b.key, None, v, "medium", f"New legal basis: {v}", None, ev)
     if kind == "cookie":
-        return _f("cookie_added", b.key, None, v, "medium", f"New cookie/tracker: {v}", None, ev)
+        return _f("cookie_added", b.key, None, v, "medium", _cookie_added(b), None, ev)
     if kind == "identifier":
-        return _f("identifier_added", b.key, None, v, "info", f"New {_label(b.key)}: {v}", None, ev)
+        name = _identifier_name(b.key)
+        return _f("identifier_added", b.key, None, v, "info", f"New {name}: {v}", None, ev)
     if kind == "fee":
         return _f("fee_added", b.key, None, v, "medium", f"New fee: {v}", None, ev)
     return None
@@ -334,7 +493,7 @@ def _removed(kind: str, a: Fact, *, new_text: str) -> Finding | None:
         if d.get("type") == "email" and _CF.search(new_text):
             return None
         sev = "medium" if a.key in ("dpo", "eu_representative", "uk_representative") else "low"
-        return _f("contact_removed", a.key, v, None, sev, f"Contact removed: {v}", ev, None)
+        return _f("contact_removed", a.key, v, None, sev, _contact_removed(a), ev, None)
     if kind == "location":
         return _f(
             "location_removed",
@@ -342,14 +501,21 @@ def _removed(kind: str, a: Fact, *, new_text: str) -> Finding | None:
             v,
             None,
             "medium",
-            f"No longer mentions data going to {v}",
+            _location_phrase(a, False),
             ev,
             None,
         )
     if kind == "transfer_mechanism":
         sev = "low" if a.key == "privacy_shield" else "medium"
         return _f(
-            "transfer_mechanism_removed", a.key, v, None, sev, f"No longer relies on {v}", ev, None
+            "transfer_mechanism_removed",
+            a.key,
+            v,
+            None,
+            sev,
+            f"Transfers no longer rely on {_mechanism(a)}",
+            ev,
+            None,
         )
     if kind == "data_category":
         if d.get("negated"):
@@ -383,10 +549,17 @@ def _removed(kind: str, a: Fact, *, new_text: str) -> Finding | None:
             None,
         )
     if kind == "cookie":
-        return _f("cookie_removed", a.key, v, None, "low", f"Cookie/tracker removed: {v}", ev, None)
+        return _f("cookie_removed", a.key, v, None, "low", _cookie_removed(a), ev, None)
     if kind == "identifier":
         return _f(
-            "identifier_removed", a.key, v, None, "info", f"Removed {_label(a.key)}: {v}", ev, None
+            "identifier_removed",
+            a.key,
+            v,
+            None,
+            "info",
+            f"Removed {_identifier_name(a.key)}: {v}",
+            ev,
+            None,
         )
     if kind == "fee":
         return _f("fee_removed", a.key, v, None, "low", f"Fee removed: {v}", ev, None)
@@ -409,6 +582,15 @@ def _section_bodies(text: str, secs: list[Fact]) -> dict[str, str]:
         )
         out[f.key] = " ".join(normalize_line(x) for x in lines[start:end])
     return out
+
+
+# digits and month names: a heading that differs only by them is a date line, not a section
+_DATEISH_HEADING = re.compile(
+    r"\d+|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\s+", re.I
+)
+
+
+_DIGIT = re.compile(r"\d")
 
 
 def _lcs_keys(a: list[str], b: list[str]) -> set[str]:
@@ -435,7 +617,7 @@ def _section_findings(
             a, b = ok[k], nk[k]
             out.append(
                 _f("section_moved", k, a.detail.get("index"), b.detail.get("index"), "info",
-                   f"Section '{b.value}' moved", a.value, b.value)
+                   f"Section '{_heading(b.value)}' moved", a.value, b.value)
             )  # fmt: skip
     rem = [f for f in old if f.key not in nk]
     add = [f for f in new if f.key not in ok]
@@ -462,9 +644,15 @@ def _section_findings(
             used_o.add(i)
             used_n.add(j)
             a, b = rem[i], add[j]
+            if (
+                _DIGIT.search(a.key)
+                and _DIGIT.search(b.key)
+                and _DATEISH_HEADING.sub("", a.key) == _DATEISH_HEADING.sub("", b.key)
+            ):
+                continue  # "Last updated: 3 May 2024" -> "...: 9 June 2025": a date finding says it
             out.append(
                 _f("section_renamed", b.key, a.value, b.value, "info",
-                   f"Section '{a.value}' renamed to '{b.value}'", a.value, b.value)
+                   f"Section '{_heading(a.value)}' renamed to '{_heading(b.value)}'", a.value, b.value)
             )  # fmt: skip
         rem = [f for i, f in enumerate(rem) if i not in used_o]
         add = [f for j, f in enumerate(add) if j not in used_n]
@@ -476,7 +664,7 @@ def _section_findings(
                 None,
                 b.value,
                 "low",
-                f"New section: '{b.value}'",
+                f"New section: '{_heading(b.value)}'",
                 None,
                 b.value,
             )
@@ -489,7 +677,7 @@ def _section_findings(
                 a.value,
                 None,
                 "medium",
-                f"Section removed: '{a.value}'",
+                f"Section removed: '{_heading(a.value)}'",
                 a.value,
                 None,
             )
@@ -526,7 +714,7 @@ def _text_finding(hs: list, cosmetic: bool) -> tuple[Finding, int, int]:
         summary = "Formatting-only changes (layout, list markers or heading levels)"
     else:
         sev = "info" if total <= 3 else "low" if total < 40 else "medium" if total < 400 else "high"
-        summary = f"Text changed: {added} words added, {removed} removed"
+        summary = f"Text changed: {added} word{'' if added == 1 else 's'} added, {removed} removed"
     f = _f("text_changed", "text", removed, added, sev, summary, ex_old, ex_new, {"hunks": len(hs)})
     return f, added, removed
 

@@ -150,11 +150,12 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                     short = _SHORT.get(canon, canon)
                     if region.startswith("your"):
                         canon, short = "your country", "your country"
+                    the = "" if short == "your country" else "the "
                     if _NEGATION.search(s[max(0, m.start() - 60) : m.start()]):
                         add(
                             "location",
                             "not_outside:" + short.lower(),
-                            f"Kept within the {short}",
+                            f"Kept within {the}{short}",
                             s,
                             negated=True,
                         )
@@ -162,7 +163,7 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                         add(
                             "location",
                             "outside:" + short.lower(),
-                            f"Outside the {short}",
+                            f"Outside {the}{short}",
                             s,
                             outside=True,
                         )
