@@ -222,3 +222,182 @@ def test_tables_empty_ota_header_row_and_tab_rows() -> None:
     (t,) = tables(tabbed)
     assert t.header[0] == "Third Party Name"
     assert [r[0] for r in t.rows] == ["Amito Ltd", "SendGrid"]
+
+
+# --------------------------------------------------------------------------- fast paths
+# The pre-filters of dates.py must never change a result: they are checked here against the
+# plain regexes they stand for.
+
+import re  # noqa: E402
+import sys  # noqa: E402
+from re import _constants as sre_c  # noqa: E402
+from re import _parser as sre_parse  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from watcher.facts import dates as D  # noqa: E402
+from watcher.facts import text as T  # noqa: E402
+
+_WILD = [chr(c) for c in range(ord("a"), ord("z") + 1)] + ["é", "'"]
+
+
+def _expand(pattern: str) -> list[str]:
+    """Every string a label pattern matches, each \\s+ as one space, "." as any of _WILD."""
+
+    def seq(items) -> list[str]:
+        out = [""]
+        for op, av in items:
+            out = [a + b for a in out for b in node(op, av)]
+        return out
+
+    def node(op, av) -> list[str]:
+        if op is sre_c.LITERAL:
+            return [chr(av)]
+        if op is sre_c.ANY:
+            return _WILD
+        if op is sre_c.AT:
+            return [""]
+        if op is sre_c.IN:
+            res = []
+            for iop, iav in av:
+                if iop is sre_c.LITERAL:
+                    res.append(chr(iav))
+                elif iop is sre_c.CATEGORY and iav is sre_c.CATEGORY_SPACE:
+                    res.append(" ")
+                else:
+                    raise AssertionError(f"unsupported class item {iop} {iav}")
+            return res
+        if op is sre_c.SUBPATTERN:
+            return seq(av[-1])
+        if op is sre_c.BRANCH:
+            return [x for b in av[1] for x in seq(b)]
+        if op is sre_c.MAX_REPEAT:
+            lo, hi, item = av
+            body = seq(item)
+            if (lo, hi) == (0, 1):
+                return ["", *body]
+            assert lo == 1, av
+            return body  # \s+ -> one space
+        raise AssertionError(f"unsupported regex op {op} {av}")
+
+    return seq(sre_parse.parse(pattern))
+
+
+def test_label_keywords_and_reach_cover_every_label_spelling() -> None:
+    reach: dict[str, int] = {}
+    for _key, _strong, alt in D._LABELS:
+        for spelling in _expand(alt):
+            low = spelling.lower()
+            assert D._LABEL.fullmatch(spelling), spelling
+            found = False
+            for kw in D._KEYWORD_REACH:
+                for m in re.finditer(f"(?={re.escape(kw)})", low):
+                    found = True
+                    reach[kw] = max(reach.get(kw, 0), m.start())
+            assert found, f"no keyword in label spelling {spelling!r}"
+    assert reach == D._KEYWORD_REACH
+    # no keyword is a prefix of another (the keyword scan must see every keyword start)
+    for a in D._KEYWORD_REACH:
+        assert not any(b != a and b.startswith(a) for b in D._KEYWORD_REACH)
+
+
+def test_any_digit_is_str_isdigit() -> None:
+    bad = [
+        i for i in range(sys.maxunicode + 1) if bool(D._ANY_DIGIT.match(chr(i))) != chr(i).isdigit()
+    ]
+    assert bad == []
+
+
+def test_fold_finds_every_ignorecase_match_of_ascii_and_e_acute() -> None:
+    ascii_cls = re.compile(r"[\x00-\x7f]", re.I)
+    e_acute = re.compile("é", re.I)
+    for i in range(128, sys.maxunicode + 1):
+        c = chr(i)
+        assert len(T.fold(c)) == 1 or not (ascii_cls.match(c) or e_acute.match(c))
+        if ascii_cls.match(c):
+            for a in map(chr, range(128)):
+                if re.fullmatch(re.escape(a), c, re.I):
+                    assert T.fold(c) == a.lower(), (hex(i), a)
+        if e_acute.match(c):
+            assert T.fold(c) == "é", hex(i)
+    assert len(T.fold("x\u0130y")) == 3
+
+
+_LABEL_WORDS = [
+    "Last updated",
+    "last  updated",
+    "Effective date",
+    "date of the last revision",
+    "s'applique à partir du",
+    "Fecha de entrada en vigor",
+    "in force since",
+    "Version",
+    "Stand",
+    "gilt ab",
+    "published",
+    "UPDATED",
+    "updated-",
+    "reviewed",
+    "Review Date",
+]
+_FILL = st.sampled_from(
+    [" ", "  ", "\u2003", "-", ":", ".", "x", "Policy", "**", "[", "](u)", "<b>", "\\", "10",
+     "2024", "May 5, 2023", "01/02/2023", "\u0130", "ſ", "é", "\t", "| ", "_"]
+)  # fmt: skip
+_TEXT = st.lists(st.one_of(st.sampled_from(_LABEL_WORDS), _FILL), max_size=14).map("".join)
+
+
+def _reference_plain(line: str) -> str:
+    s = T._BR.sub(" ", line)
+    s = T._LINK.sub(r"\1", s)
+    s = T._AUTOLINK.sub(r"\1", s)
+    s = T._TAG.sub("", s)
+    s = s.replace("\\", "")
+    s = re.sub(r"(?<![\w*])[*_]{1,3}|[*_]{1,3}(?![\w*])", "", s)
+    s = T._MARKER.sub("", s.strip())
+    return T._SPACES.sub(" ", s).strip()
+
+
+def _reference_split(s: str) -> list[str]:
+    last_word = re.compile(r"([\w.]+)[.!?][\"'”’)]*\s*$")
+    out, start = [], 0
+    for m in T._SENT_END.finditer(s):
+        w = last_word.search(s[start : m.end()])
+        if w and s[m.start()] == ".":
+            word = w.group(1).lower()
+            if word in T._ABBREV or (len(word) == 1 and word.isalpha()):
+                continue
+        out.append(s[start : m.end()].strip())
+        start = m.end()
+    if s[start:].strip():
+        out.append(s[start:].strip())
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT)
+def test_fast_paths_equal_reference(s: str) -> None:
+    assert [(m.span(), m.lastgroup) for m in D._labels(s)] == [
+        (m.span(), m.lastgroup) for m in D._LABEL.finditer(s)
+    ]
+    assert T.plain(s) == _reference_plain(s)
+    assert T.plain("- " + s) == _reference_plain("- " + s)
+    assert T.split_sentences(s + ". Next one. ok") == _reference_split(s + ". Next one. ok")
+    # a block without a keyword (after the pre-filter's rules) holds no label
+    if not D._PREFILTER.search(T.fold(s)):
+        assert not D._LABEL.search(D._scan_line(s))
+
+
+def test_month_trie_matches_like_longest_first_alternation() -> None:
+    flat = "|".join(sorted((re.escape(m) for m in D.MONTHS), key=len, reverse=True))
+    ref = re.compile(D._DATE.pattern.replace(D._MONTH_RE, flat), re.I | re.X)
+    samples = [
+        "Updated 3 sept. 2023",
+        "Sept 3, 2023 and September 2024",
+        "1er mars 2022 / märz 2021 / Mar 2020",
+        "dec 2019, déc. 2018, decembre 2017, 12 dez 2016",
+        "Juni 2020 juin 2021 jun 5 2022 junio de 2023",
+    ]
+    for s in samples:
+        assert [m.group(0) for m in D._DATE.finditer(s)] == [m.group(0) for m in ref.finditer(s)]

@@ -224,3 +224,64 @@ def test_deterministic_order() -> None:
     a = [f.key for f in extract(text)]
     assert a == ["zendesk", "stripe", "mixpanel"]
     assert a == [f.key for f in extract(text)]
+
+
+# --------------------------------------------------------------------------- fast paths
+# parties.py finds gazetteer names by word and counts mentions by substring; both must give
+# exactly what the plain regexes give.
+
+import re  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from watcher.facts import parties as P  # noqa: E402
+from watcher.facts.text import fold  # noqa: E402
+
+_NAMES = [
+    "Google",
+    "Google Analytics",
+    "Amazon.com",
+    "Amazon Web Services",
+    "AWS",
+    "Stripe",
+    "PayPal (Europe)",
+    "OpenAI L.L.C.",
+    "reCAPTCHA",
+    "npm",
+    "Segment",
+    "Acme",
+    "iOS",
+]
+_FILL = st.sampled_from([" ", "  ", ".", ",", "-", "@", "/", ".x", "Inc", "s", "_", "é", "\u0130",
+                         "(", ")", "\u2003", "we use ", "hosted by ", "the "])  # fmt: skip
+_TEXT = st.lists(st.one_of(st.sampled_from(_NAMES), _FILL), max_size=14).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT)
+def test_gazetteer_matches_equal_regex(s: str) -> None:
+    g = P.gazetteer()
+    assert P._gazetteer_matches(s, g) == [
+        (m.start(), m.end(), m.group(0)) for m in g["regex"].finditer(s)
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["Google", "AWS", "Acme Corp", "é-Shop", "i.e"]), _TEXT)
+def test_mentions_equal_regex(base: str, text: str) -> None:
+    rx = re.compile(rf"(?<![\w.@/]){re.escape(base)}(?![\w])", re.I)
+    hits = [m.start() for m in rx.finditer(text)]
+    assert P._mentions(base, text, fold(text)) == (len(hits), hits[0] if hits else -1)
+
+
+def test_strong_cue_hint_is_in_every_cue() -> None:
+    cue = P._STRONG_CUE.pattern
+    cue = cue[: cue.rindex(r")\s+")] + ")"  # without the trailing \s+ and name
+    # expand the cue alternatives (no name part): every spelling must hold a hint word
+    from test_facts_dates import _expand
+
+    spellings = _expand(cue)
+    assert len(spellings) > 50
+    for s in spellings:
+        assert P._STRONG_CUE_HINT.search(s), s

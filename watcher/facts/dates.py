@@ -28,10 +28,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from watcher.facts.text import blocks, cells, is_table_line, plain
+from watcher.facts.text import blocks, cells, fold, is_table_line, plain, trie_pattern
 from watcher.models import Fact
 
 __all__ = ["extract", "parse_date", "MONTHS"]
+
 
 MONTHS: dict[str, int] = {}
 _MONTH_NAMES = {
@@ -52,7 +53,9 @@ for _n, _names in _MONTH_NAMES.items():
     for _w in _names.split():
         MONTHS[_w.rstrip(".")] = _n
 
-_MONTH_RE = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
+# As a trie, the month names are tried in the same order as a longest-first alternation (the
+# names that match at one place are prefixes of each other) but far faster.
+_MONTH_RE = trie_pattern(list(MONTHS))
 _ORD = r"(?:\s?(?:st|nd|rd|th)|er|º|°|\.)?"
 
 _DATE = re.compile(
@@ -146,12 +149,70 @@ _LABELS: list[tuple[str, bool, str]] = [
     ("version_date", False, r"version|versie|versione|versi[óo]n|fassung"),
 ]
 
+# The word-start lookbehind is shared by all branches (checked once per position, not once per
+# branch); group spans and `lastgroup` are the same as with one lookbehind inside each group.
 _LABEL = re.compile(
-    "|".join(
-        f"(?P<L{i}>(?<![\\w-])(?:{alt})(?![\\w-]))" for i, (_k, _s, alt) in enumerate(_LABELS)
-    ),
+    "(?<![\\w-])(?:"
+    + "|".join(f"(?P<L{i}>(?:{alt})(?![\\w-]))" for i, (_k, _s, alt) in enumerate(_LABELS))
+    + ")",
     re.I,
 )
+# Cheap pre-filter (performance only, never changes a result). Every spelling of every label
+# holds one of these keywords; the number is how far into the label the keyword can start,
+# over all spellings when each \s+ matches one character and "." any letter.
+# tests/test_facts_dates.py recomputes both from `_LABELS`.
+_KEYWORD_REACH = {
+    "revis": 17, "modif": 17, "updat": 17, "review": 17, "last": 12, "effect": 11, "effet": 7,
+    "force": 11, "appl": 2, "valid": 0, "versi": 13, "fassung": 0, "jour": 16, "vigu": 17,
+    "vigor": 20, "vigen": 9, "aktualisier": 8, "stand": 0, "nderung": 8, "ndert": 11, "ltig": 2,
+    "gilt": 0, "gelten": 0, "kraft": 3, "wirksam": 0, "actualiza": 7, "aggiorna": 7,
+    "efficace": 0, "laatst": 0, "bijgewerkt": 7, "gewijzigd": 7, "ingangsdatum": 0, "kracht": 4,
+    "geldig": 0, "posted": 0, "publish": 0, "publie": 0, "publi\u00e9": 0,
+}  # fmt: skip
+
+
+# Keywords are searched in the case-folded text (`fold`). A block without one holds no label:
+# `plain` only deletes markup and normalizes spaces, so a keyword of the plain text is a run of
+# the raw block too, unless `plain` joined two runs by deleting a link target, a tag or a
+# backslash. `_PREFILTER` therefore also stops at "[", "<" and "\\" (then `_scan_line` first).
+_KEYWORD = re.compile(trie_pattern(list(_KEYWORD_REACH)))
+_PREFILTER = re.compile(r"[\[<\\]|" + _KEYWORD.pattern)
+_WS_RUN = re.compile(r"\s\s")
+# Exactly the characters for which str.isdigit() is true (\d plus superscripts, circled digits
+# and the like; tests/test_facts_dates.py checks it against the running Python's Unicode).
+_ANY_DIGIT = re.compile(
+    "[\\d\u00b2\u00b3\u00b9\u1369-\u1371\u19da\u2070\u2074-\u2079\u2080-\u2089\u2460-\u2468"
+    "\u2474-\u247c\u2488-\u2490\u24ea\u24f5-\u24fd\u24ff\u2776-\u277e\u2780-\u2788\u278a-\u2792"
+    "\U00010a40-\U00010a43\U00010e60-\U00010e68\U00011052-\U0001105a\U0001f100-\U0001f10a]"
+)
+
+
+def _labels(s: str) -> list[re.Match[str]]:
+    """The matches of `_LABEL.finditer(s)`, trying the label only shortly before keywords.
+
+    A label match starts at a word start and ends before a non-word character, so no keyword
+    runs across its ends, and every keyword inside it starts at most `_KEYWORD_REACH[kw]`
+    characters in. So the first keyword found at or after the start of the next match has that
+    start within its reach, and earlier keywords have no match within theirs.
+    """
+    low = fold(s)
+    if len(low) != len(s) or _WS_RUN.search(s):
+        return list(_LABEL.finditer(s))
+    out: list[re.Match[str]] = []
+    pos = 0
+    for km in _KEYWORD.finditer(low):
+        k = km.start()
+        if k < pos:
+            continue
+        for q in range(max(pos, k - _KEYWORD_REACH[km.group(0)]), k + 1):
+            m = _LABEL.match(s, q)
+            if m:
+                out.append(m)
+                pos = m.end()
+                break
+    return out
+
+
 _STRONG_GAP = re.compile(r"^[^\d.!?;]{0,45}$")
 _WEAK_GAP = re.compile(
     r"^\s*(?:[:\-–—]\s*)?(?:(?:date|on|in|as\s+of|as\s+at|at|from|le|du|am|vom|el|il|al|op"
@@ -317,12 +378,28 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     lines = blocks(text)
     pending: tuple[str, str] | None = None  # (key, label) of a label-only block
     for line in lines:
-        if not any(c.isdigit() for c in line):
+        # Blocks without a label keyword hold no label: skip them unless they may hold the date
+        # of a preceding label-only block.
+        s: str | None = None
+        pm = _PREFILTER.search(fold(line))
+        if pm is not None and pm.end() - pm.start() == 1:  # "[", "<" or "\\" first
             s = _scan_line(line)
+            has_label = _KEYWORD.search(fold(s)) is not None
+        else:
+            has_label = pm is not None
+        if not has_label and pending is None:
+            continue
+        if not _ANY_DIGIT.search(line):
+            if not has_label:
+                pending = None
+                continue
+            if s is None:
+                s = _scan_line(line)
             k = _label_only(s)
             pending = (k, s.rstrip(": ")) if k else None
             continue
-        s = _scan_line(line)
+        if s is None:
+            s = _scan_line(line)
         if pending is not None:
             key, label = pending
             pending = None
@@ -333,7 +410,9 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                 if parsed:
                     _add(out, seen, key, label, dm.group(0), parsed, s)
                     continue
-        for lm in _LABEL.finditer(s):
+        if not has_label:
+            continue
+        for lm in _labels(s):
             idx = int(lm.lastgroup[1:])
             key, strong, _ = _LABELS[idx]
             if key in seen:

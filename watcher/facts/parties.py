@@ -31,7 +31,15 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from watcher.facts.text import blocks, is_table_line, plain, sentences, tables
+from watcher.facts.text import (
+    blocks,
+    fold,
+    is_table_line,
+    plain,
+    split_sentences,
+    tables,
+    trie_pattern,
+)
 from watcher.models import Fact
 
 __all__ = ["extract", "normalize_name", "strip_suffix", "gazetteer"]
@@ -315,6 +323,32 @@ _STRONG_CUE = re.compile(
     r"|we (?:use|utili[sz]e|rely on|work with|partner with|engage|have engaged|have appointed|appointed)"
     r"(?: the services of| a service (?:called|named))?)\s+" + _NAME
 )
+# Every _STRONG_CUE match holds one of these (tests/test_facts_parties.py checks it).
+_STRONG_CUE_HINT = re.compile(
+    trie_pattern(
+        [
+            "hosted ",
+            "powered by",
+            "provided by",
+            "operated by",
+            "processed by",
+            "stored ",
+            "called",
+            "representative",
+            "processor",
+            "provider",
+            "we use",
+            "we utili",
+            "we rely",
+            "we work",
+            "we partner",
+            "we engage",
+            "we have",
+            "we appointed",
+        ]
+    )
+)
+_ITEM = re.compile(r"^(?:[-*+•●▪]|\(?[a-z0-9]{1,3}[.)])\s")
 _ATTRIBUTIVE = re.compile(
     r" (?!(?:to|for|and|or|as|in|on|which|who|that|is|are|was|were|will|may|can|with|under"
     r"|based|located|at|from|by|so|if|when|via|through|who|whose|where|acts|provides|processes"
@@ -404,19 +438,69 @@ def gazetteer() -> dict[str, Any]:
         for s in [e["name"], *e.get("aliases", [])]:
             alias.setdefault(_norm(strip_suffix(s)), key)
             surfaces.setdefault(s, key)
-    pat = "|".join(re.escape(s) for s in sorted(surfaces, key=len, reverse=True))
-    rx = re.compile(rf"(?<![\w@/.-])(?:{pat})(?![\w-]|\.\w)")
+    ordered = sorted(surfaces, key=len, reverse=True)
+    # by_run: the surfaces (longest first, as in "regex") under their leading word, which is
+    # also the word a match starts with; `_gazetteer_matches` uses it instead of "regex".
+    by_run: dict[str, list[str]] = {}
+    for surface in ordered:
+        by_run.setdefault(_RUN.match(surface).group(0), []).append(surface)
     countries: dict[str, str] = raw.get("countries", {})
     cpat = "|".join(re.escape(s) for s in sorted(countries, key=len, reverse=True))
     crx = re.compile(rf"(?<![\w.])(?:{cpat})(?![\w])")
-    return {
-        "entries": entries,
-        "alias": alias,
-        "surfaces": surfaces,
-        "regex": rx,
-        "countries": countries,
-        "country_regex": crx,
-    }
+    return _Gazetteer(
+        entries=entries,
+        alias=alias,
+        surfaces=surfaces,
+        by_run=by_run,
+        countries=countries,
+        country_regex=crx,
+    )
+
+
+class _Gazetteer(dict):
+    """The gazetteer dict; its big "regex" (unused by this module) is compiled on first use."""
+
+    def __missing__(self, key: str) -> Any:
+        if key != "regex":
+            raise KeyError(key)
+        pat = "|".join(re.escape(s) for s in sorted(self["surfaces"], key=len, reverse=True))
+        rx = self["regex"] = re.compile(rf"(?<![\w@/.-])(?:{pat})(?![\w-]|\.\w)")
+        return rx
+
+
+_RUN = re.compile(r"\w+")
+_GAZ_AFTER = re.compile(r"[\w-]|\.\w")  # what may not follow a gazetteer name
+
+
+def _gazetteer_matches(s: str, g: dict[str, Any]) -> list[tuple[int, int, str]]:
+    """(start, end, surface) of every match of `g["regex"].finditer(s)`, found by word.
+
+    Each surface starts with a word character and the regex allows no word character before
+    it, so a match starts where a word starts, and that word is the surface's leading word
+    (the one after it would be a word character or the surface's own next character). The
+    candidates of that word are tried longest first, like the regex alternation.
+    """
+    by_run = g["by_run"]
+    words = _RUN.findall(s)
+    if by_run.keys().isdisjoint(words):
+        return []
+    out: list[tuple[int, int, str]] = []
+    pos = 0
+    for wm in _RUN.finditer(s):
+        p = wm.start()
+        if p < pos:
+            continue
+        cands = by_run.get(wm.group(0))
+        if cands is None or (p and s[p - 1] in "@/.-"):
+            continue
+        for surface in cands:
+            if s.startswith(surface, p):
+                e = p + len(surface)
+                if not _GAZ_AFTER.match(s, e):
+                    out.append((p, e, surface))
+                    pos = e
+                    break
+    return out
 
 
 def _norm(s: str) -> str:
@@ -653,9 +737,9 @@ def _table_name(cell: str) -> str | None:
     key = normalize_name(cell)
     if key in g["entries"]:
         return cell
-    m = g["regex"].search(cell)
-    if m and m.start() == 0:
-        return m.group(0)
+    hits = _gazetteer_matches(cell, g)
+    if hits and hits[0][0] == 0:
+        return hits[0][2]
     if len(cell.split()) > 6 or cell.endswith("."):
         return None
     if _looks_generic(cell) or _is_country(cell) or not re.match(r"[A-Z0-9]", cell):
@@ -687,15 +771,24 @@ def _sentence_detail(s: str, start: int, end: int) -> dict[str, Any]:
 
 def _from_prose(text: str, col: _Collector) -> None:
     g = gazetteer()
+    by_run = g["by_run"]
     heading = ""
     for b in blocks(text):
         if is_table_line(b):
             continue
+        p = plain(b)
         if b.startswith("#"):
-            heading = plain(b)
-        is_item = bool(re.match(r"^(?:[-*+•●▪]|\(?[a-z0-9]{1,3}[.)])\s", b))
-        for s in sentences(b):
-            _gazetteer_hits(s, col, g)
+            heading = p
+        is_item = bool(_ITEM.match(b))
+        # The sentences of a block are pieces of `p` cut at spaces: when `p` holds no gazetteer
+        # word or no strong-cue keyword, none of its sentences does.
+        gaz = not by_run.keys().isdisjoint(_RUN.findall(p))
+        cue = _STRONG_CUE_HINT.search(p) is not None
+        for s in split_sentences(p) if p and (gaz or cue) else ():
+            if gaz:
+                _gazetteer_hits(s, col, g)
+            if not cue:
+                continue
             for m in _STRONG_CUE.finditer(s):
                 cand = _trim_name(m.group("n"))
                 nxt = s[m.start("n") + len(cand) :]
@@ -704,12 +797,11 @@ def _from_prose(text: str, col: _Collector) -> None:
                 if (
                     cand
                     and _plausible_unknown(cand, strong=True)
-                    and (normalize_name(cand) in g["entries"] or not g["regex"].search(cand))
+                    and (normalize_name(cand) in g["entries"] or not _gazetteer_matches(cand, g))
                 ):
                     d = _sentence_detail(s, m.start("n"), m.start("n") + len(cand))
                     col.add(cand, s, d)
         if is_item and _HEADING_PARTY.search(heading):
-            p = plain(b)
             lm = _LIST_HEAD.match(p)
             if lm:
                 cand = _trim_name(lm.group("n"))
@@ -741,13 +833,12 @@ def _trim_name(n: str) -> str:
 
 def _gazetteer_hits(s: str, col: _Collector, g: dict[str, Any]) -> None:
     has_cue = None
-    for m in g["regex"].finditer(s):
-        surface = m.group(0)
+    for start, end, surface in _gazetteer_matches(s, g):
         key = g["surfaces"][surface]
         entry = g["entries"][key]
         if entry.get("party") is False:
             continue
-        after = s[m.end() : m.end() + 30]
+        after = s[end : end + 30]
         suffixed = bool(
             re.match(
                 r",?\s+(?:Inc|Ltd|LLC|GmbH|S\.A|SAS|B\.V|Limited|Corp|plc|AB|Pty|AG|Pte)\b", after
@@ -761,15 +852,15 @@ def _gazetteer_hits(s: str, col: _Collector, g: dict[str, Any]) -> None:
             # part of a longer proper name ("Clear Ring", "Acme Segment")?
             if re.match(r" [A-Z][a-z]", after) and not suffixed:
                 continue
-            if re.search(r"[A-Z][\w&.-]* $", s[: m.start()]) and m.start() > 0:
+            if re.search(r"[A-Z][\w&.-]* $", s[:start]) and start > 0:
                 continue
             if (
-                m.start() == 0
+                start == 0
                 and not suffixed
                 and not re.match(r"\s*(?:\(|,|is\b|provides\b|acts\b|processes\b)", after)
             ):
                 continue
-        col.add(surface, s, _sentence_detail(s, m.start(), m.end()))
+        col.add(surface, s, _sentence_detail(s, start, end))
 
 
 def extract(text: str, language: str | None = None) -> list[Fact]:
@@ -787,15 +878,14 @@ def _dominant(text: str, facts: list[Fact]) -> str | None:
     if not facts:
         return None
     counts: list[tuple[int, int, str]] = []
+    low = fold(text)
     for f in facts:
         base = strip_suffix(f.value)
         if len(base) < 2:
             continue
-        hits = [
-            m.start() for m in re.finditer(rf"(?<![\w.@/]){re.escape(base)}(?![\w])", text, re.I)
-        ]
-        if hits:
-            counts.append((len(hits), hits[0], f.key))
+        n, first = _mentions(base, text, low)
+        if n:
+            counts.append((n, first, f.key))
     if not counts:
         return None
     counts.sort(reverse=True)
@@ -804,3 +894,45 @@ def _dominant(text: str, facts: list[Fact]) -> str | None:
     if n >= 10 and first <= 0.15 * len(text) and n >= 2 * second:
         return key
     return None
+
+
+_MENTION_BEFORE = re.compile(r"[\w.@/]", re.I)
+_MENTION_AFTER = re.compile(r"[\w]", re.I)
+
+
+@lru_cache(maxsize=512)
+def _literal_ci(base: str) -> re.Pattern[str]:
+    return re.compile(re.escape(base), re.I)
+
+
+def _mentions(base: str, text: str, low: str) -> tuple[int, int]:
+    r"""(count, first start) of the matches of
+    `(?<![\w.@/]){re.escape(base)}(?![\w])` (IGNORECASE) in `text`, `low` being `fold(text)`.
+
+    Same matches, much faster: the bare literal is looked for (as a plain substring of `low`
+    when `base` is ASCII, see `fold`; no look-behind in front of it), the context after."""
+    rx = _literal_ci(base)
+    fast = base.isascii() and len(low) == len(text)
+    needle = base.lower()
+    n, first, pos = 0, -1, 0
+    while True:
+        if fast:
+            a = low.find(needle, pos)
+            if a < 0:
+                return n, first
+            m = rx.match(text, a)
+            if m is None:
+                pos = a + 1
+                continue
+        else:
+            m = rx.search(text, pos)
+            if m is None:
+                return n, first
+        a, b = m.span()
+        if (a == 0 or not _MENTION_BEFORE.match(text, a - 1)) and not _MENTION_AFTER.match(text, b):
+            n += 1
+            if first < 0:
+                first = a
+            pos = b
+        else:
+            pos = a + 1
