@@ -65,7 +65,30 @@ def corpus_html_files() -> list[Path]:
     return sorted(CORPUS.glob("*/*.html"))
 
 
-_WORDS = ["account", "privacy", "settings", "help", "center", "careers", "press", "blog", "pricing", "enterprise", "developers", "api", "status", "security", "partners", "investors", "community", "events", "support", "download", "contact", "about"]
+_WORDS = [
+    "account",
+    "privacy",
+    "settings",
+    "help",
+    "center",
+    "careers",
+    "press",
+    "blog",
+    "pricing",
+    "enterprise",
+    "developers",
+    "api",
+    "status",
+    "security",
+    "partners",
+    "investors",
+    "community",
+    "events",
+    "support",
+    "download",
+    "contact",
+    "about",
+]
 
 EDITS = [
     "We may share your email address with SendGrid (email delivery, United States) to send "
