@@ -52,3 +52,25 @@ def test_large_documents_are_fast():
         and ("+", "now ") in hs[0].words
         or any("now" in t for op, t in hs[0].words if op == "+")
     )
+
+
+def test_fast_matcher_matches_difflib():
+    import random
+    from difflib import SequenceMatcher
+
+    from watcher.diff import _Matcher
+
+    rnd = random.Random(7)
+    for _ in range(3000):
+        pop = rnd.random()
+        n = rnd.randint(1, 5)
+
+        def seq(k, pop=pop, n=n):
+            return [" " if rnd.random() < pop else rnd.choice("abcde"[:n]) for _ in range(k)]
+
+        a = seq(rnd.randint(0, 50))
+        b = seq(rnd.randint(0, 50))
+        if rnd.random() < 0.5:
+            b = a[: rnd.randint(0, len(a))] + seq(rnd.randint(0, 8)) + a[rnd.randint(0, len(a)) :]
+        want = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        assert _Matcher(None, a, b, autojunk=False).get_opcodes() == want, (a, b)

@@ -252,3 +252,63 @@ def test_extract_facts_deterministic_and_deduplicated():
     pairs = [(f.kind, f.key) for f in a]
     assert len(pairs) == len(set(pairs))
     assert ("contact", "privacy@example.com") in pairs and ("location", "ireland") in pairs
+
+
+# --------------------------------------------------------------------------- prefilter
+
+PREFILTER_TEXT = (
+    "# Privacy\n\nWe store your e-mail address and IP address on servers in the United States.\n"
+    "We do not collect payment information. Data may be transferred outside the EEA under "
+    "Standard Contractual Clauses.\n"
+    "You have the right to lodge a complaint with a supervisory authority; contact "
+    "dpo@example.com or call +44 20 7946 0958.\n"
+    "We retain logs for 30 days. We use Google Analytics and analytics cookies.\n"
+    "| _ga | Google Analytics cookie | 2 years |\n"
+    "We \u017ftore data in Ireland (long s). CCL registration number Z9319063 (ICO).\n"
+)
+
+
+def test_prefilter_never_changes_a_result(monkeypatch):
+    """The literal prefilter only skips work: with it disabled the facts are identical."""
+    import watcher.facts as F
+
+    mods = (contacts, places, retention, categories, rights, identifiers)
+    with_filter = [[f.to_dict() for f in m.extract(PREFILTER_TEXT)] for m in mods]
+    F.clear_caches()
+    monkeypatch.setattr(F.Doc, "candidates", lambda self, rx: F.EVERY)
+    monkeypatch.setattr(F.Doc, "having", lambda self, needles, icase=True: F.EVERY)
+    without = [[f.to_dict() for f in m.extract(PREFILTER_TEXT)] for m in mods]
+    F.clear_caches()
+    assert with_filter == without
+    assert any(f["key"] == "ireland" for f in with_filter[1])  # "ſtore" matches case-insensitively
+
+
+def test_literals_are_necessary():
+    import re
+
+    from watcher.facts import literals
+
+    req, icase = literals(r"\b(?:right to (?:correct|update)|rectif)", re.I)
+    assert icase and req
+    for s in ("the Right To Update", "rectification", "right to correct"):
+        assert any(n in s.lower() for n in req)
+    assert literals(r"\d+", 0)[0] is None  # nothing literal: no prefilter
+    req, _ = literals(r"\bgoogle anal[a-z]*", re.I)
+    assert req == frozenset({"google anal"})
+
+
+def test_lexicons_are_data_files():
+    from watcher.facts import load_lexicon
+
+    assert "United States" in load_lexicon("countries.json")["places"]
+    assert {c["id"] for c in load_lexicon("categories.json")["categories"]} >= {"email", "health"}
+    assert {t["id"] for t in load_lexicon("trackers.json")["trackers"]} >= {"google_analytics"}
+    lex = load_lexicon("rights.json")
+    assert {r["id"] for r in lex["rights"]} >= {"access", "erasure"}
+    assert {b["id"] for b in lex["legal_bases"]} >= {"consent"}
+
+
+def test_outside_your_country_value():
+    fs = places.extract("We may transfer your data outside your country of residence.")
+    loc = next(f for f in fs if f.key == "outside:your country")
+    assert loc.value == "Outside your country"

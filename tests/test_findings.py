@@ -231,3 +231,73 @@ def test_lint_clean_policy_has_no_gdpr_gaps():
         ),
     )
     assert {f.field for f in out} == set()
+
+
+def _fact(kind, key, value, **detail):
+    from watcher.models import Fact
+
+    return Fact(kind, key, value, "evidence", detail)
+
+
+def test_location_summaries_read_as_sentences():
+    from watcher.findings import _added, _removed
+
+    kept = _fact("location", "not_outside:eea", "Kept within the EEA", negated=True)
+    out = _fact("location", "outside:eea", "Outside the EEA", outside=True)
+    us = _fact("location", "united states", "United States")
+    kw = {"new_text": "", "old_text": ""}
+    assert (
+        _removed("location", kept, new_text="").summary
+        == "No longer says data stays within the EEA"
+    )
+    assert _added("location", kept, **kw).summary == "Now says data stays within the EEA"
+    assert (
+        _added("location", out, **kw).summary == "Now says data may be transferred outside the EEA"
+    )
+    assert _removed("location", us, new_text="").summary == (
+        "No longer mentions data going to the United States"
+    )
+
+
+def test_date_summary_uses_the_key_not_the_label_as_written():
+    from watcher.findings import _date_findings
+
+    old = {"effective": _fact("date", "effective", "2020-09-08", label="is effective")}
+    new = {"effective": _fact("date", "effective", "2023-02-01", label="gelten ab")}
+    (f,) = _date_findings(old, new)
+    assert f.summary == "Effective date moved from 8 Sep 2020 to 1 Feb 2023"
+    old = {"last_updated": _fact("date", "last_updated", "2023-05-27", label="Last update")}
+    new = {"last_updated": _fact("date", "last_updated", "2024-03-07", label="Updated")}
+    (f,) = _date_findings(old, new)
+    assert f.summary == "Last updated date moved from 27 May 2023 to 7 Mar 2024"
+
+
+def test_other_summaries():
+    from watcher.findings import _added, _removed
+
+    kw = {"new_text": "", "old_text": ""}
+    dpo = _fact("contact", "dpo", "Data Protection Officer", type="dpo")
+    assert _removed("contact", dpo, new_text="").summary == (
+        "No longer mentions a Data Protection Officer"
+    )
+    mail = _fact("contact", "a@b.example", "a@b.example", type="email")
+    assert _added("contact", mail, **kw).summary == "New contact e-mail: a@b.example"
+    scc = _fact("transfer_mechanism", "adequacy", "Adequacy decision")
+    assert _added("transfer_mechanism", scc, **kw).summary == (
+        "Transfers now rely on an adequacy decision"
+    )
+    cat = _fact("cookie", "category:analytics", "analytics cookies", type="category")
+    assert _added("cookie", cat, **kw).summary == "Now mentions analytics cookies"
+    ico = _fact("identifier", "ico_registration", "Z9319063", type="ico_registration")
+    assert _added("identifier", ico, **kw).summary == "New ICO registration number: Z9319063"
+    sec = _fact("section", "governing law", "10\\. Governing Law")
+    from watcher.findings import _section_findings
+
+    (f,) = _section_findings([], [sec], "", "")
+    assert f.summary == "New section: '10. Governing Law'"
+
+
+def test_one_word_text_change_is_singular():
+    a = run(SEED, SEED.replace("committed to safeguarding", "committed to protecting"))
+    tc = next(f for f in a.findings if f.kind == "text_changed")
+    assert tc.summary == "Text changed: 1 word added, 1 removed"

@@ -94,10 +94,12 @@ class _Matcher(SequenceMatcher):
     """`SequenceMatcher` (no junk) with the same results, faster on token lists.
 
     difflib's `find_longest_match` visits, for every a[i], every position of a[i] in b: with
-    whitespace and punctuation tokens that is quadratic. Here a popular token right after a
-    regular step only extends the matches of that step; its single-token matches (length 1) are
-    left implicit and looked up when the next step needs them. Lengths and tie-breaking (the
-    earliest longest match) are those of difflib: `get_opcodes` returns identical opcodes.
+    whitespace and punctuation tokens that is quadratic. Here the matches of a popular token
+    (more than _LAZY positions in b) that do not extend a previous match (length 1) are left
+    implicit: they are looked up when the next token needs them, and the matches of two
+    popular tokens in a row are found by walking the shorter of their position lists. Lengths
+    and tie-breaking (the longest match ending first, then the leftmost in b) are difflib's:
+    `get_opcodes` returns identical opcodes (tests/test_diff.py checks it against difflib).
     """
 
     def find_longest_match(
@@ -109,42 +111,54 @@ class _Matcher(SequenceMatcher):
         if bhi is None:
             bhi = len(b)
         besti, bestj, bestsize = alo, blo, 0
-        j2len: dict[int, int] = {}  # match length ending at (i - 1, j), for explicit j
-        lazy = None  # previous token, when its length-1 matches were left implicit
+        # j2len[j]: length of the match ending at (i - 1, j); when the previous token was
+        # popular (`lazy`), only lengths >= 2 are stored and every other j in range with
+        # b[j] == lazy has length 1
+        j2len: dict[int, int] = {}
+        lazy = None
+        lazy_js: list[int] = []
         nothing: list[int] = []
         for i in range(alo, ahi):
             tok = a[i]
             js = b2j.get(tok, nothing)
-            if lazy is None and len(js) > _LAZY:
-                newj2len: dict[int, int] = {}
-                for jp, k in j2len.items():  # ascending j, as difflib visits them
-                    j = jp + 1
-                    if j < bhi and b[j] == tok:
-                        k += 1
-                        newj2len[j] = k
-                        if k > bestsize:
-                            besti, bestj, bestsize = i - k + 1, j - k + 1, k
-                if bestsize == 0:  # the first length-1 match in range
+            new: dict[int, int] = {}
+            if len(js) > _LAZY:
+                get = j2len.get
+                if lazy is None:  # j2len is complete: extend its matches
+                    for jp, k in j2len.items():
+                        if jp + 1 < bhi and b[jp + 1] == tok:
+                            new[jp + 1] = k + 1
+                elif len(lazy_js) <= len(js):
+                    for jp in lazy_js[bisect_left(lazy_js, blo) : bisect_left(lazy_js, bhi - 1)]:
+                        if b[jp + 1] == tok:
+                            new[jp + 1] = get(jp, 1) + 1
+                else:
+                    for j in js[bisect_left(js, blo + 1) : bisect_left(js, bhi)]:
+                        if b[j - 1] == lazy:
+                            new[j] = get(j - 1, 1) + 1
+                if new:
+                    k = max(new.values())
+                    if k > bestsize:  # difflib keeps the first (smallest) j of a new best
+                        j = min(j for j, kk in new.items() if kk == k)
+                        besti, bestj, bestsize = i - k + 1, j - k + 1, k
+                elif bestsize == 0:  # the first length-1 match in range
                     x = bisect_left(js, blo)
                     if x < len(js) and js[x] < bhi:
                         besti, bestj, bestsize = i, js[x], 1
-                j2len = newj2len
-                lazy = tok
+                j2len = new
+                lazy, lazy_js = tok, js
                 continue
-            newj2len = {}
             get = j2len.get
+            if js and (js[0] < blo or js[-1] >= bhi):
+                js = js[bisect_left(js, blo) : bisect_left(js, bhi)]
             for j in js:
-                if j < blo:
-                    continue
-                if j >= bhi:
-                    break
                 kp = get(j - 1)
                 if kp is None:
                     kp = 1 if lazy is not None and j - 1 >= blo and b[j - 1] == lazy else 0
-                k = newj2len[j] = kp + 1
+                k = new[j] = kp + 1
                 if k > bestsize:
                     besti, bestj, bestsize = i - k + 1, j - k + 1, k
-            j2len = newj2len
+            j2len = new
             lazy = None
         return Match(besti, bestj, bestsize)
 

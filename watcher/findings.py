@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from datetime import date
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any
 
 from watcher.diff import hunks as _hunks
@@ -204,8 +205,12 @@ def _by_key(facts: list[Fact]) -> dict[str, dict[str, Fact]]:
     return out
 
 
-def _words(s: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", s.lower()) if len(w) > 2}
+@lru_cache(maxsize=4096)
+def _words(s: str) -> frozenset[str]:
+    return frozenset(w for w in _ALNUM.findall(s.lower()) if len(w) > 2)
+
+
+_ALNUM = re.compile(r"[a-z0-9]+")
 
 
 def _jaccard(a: str, b: str) -> float:
@@ -629,9 +634,13 @@ def _section_findings(
         for i, a in enumerate(rem):
             for j, b in enumerate(add):
                 pos = abs(a.detail.get("index", 0) / n_old - b.detail.get("index", 0) / n_new)
-                hs = SequenceMatcher(None, a.key, b.key).ratio()
+                if pos > 0.25:
+                    continue  # both rules below need pos <= 0.25 and bs >= 0.5
                 ba, bb = ob.get(a.key, ""), nb.get(b.key, "")
                 bs = 1.0 if ba == bb else (_jaccard(ba, bb) if ba and bb else 0.0)
+                if bs < 0.5:
+                    continue
+                hs = SequenceMatcher(None, a.key, b.key).ratio()
                 if (hs >= 0.5 and bs >= 0.5 and pos <= 0.25) or (
                     bs >= 0.8 and pos <= 0.15 and hs >= 0.2
                 ):
