@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     base = Path(tempfile.mkdtemp(prefix="chaos-"))
     rows = []
     failures: list[str] = []
+    notes: list[str] = []
     t_start = time.monotonic()
     for s in chosen:
         runs = 1 if s.chaos_runs == 1 else max(1, round(args.runs * s.chaos_runs / 5))
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             stats["false"] += out.false_alerts
             if not out.ok:
                 failures.append(f"run {i + 1}: " + out.explain())
+            if s.group == "process" and out.notes:
+                notes.append(f"{s.name} (run {i + 1}): " + "; ".join(out.notes))
             if not args.keep:
                 import shutil
 
@@ -103,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{totals['reports']:>14}{totals['false']:>14}"
     )
     print(f"\n{len(rows)} scenarios, {totals['runs']} runs in {time.monotonic() - t_start:.0f}s")
+    if notes:
+        print("\nNotes:")
+        for n in notes:
+            print("  " + n)
     if failures:
         print("\nProblems:")
         for f in failures:

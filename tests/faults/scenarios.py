@@ -992,14 +992,19 @@ def _smtp_server(delay: float = 0.0) -> Any:
     from tests.smtpserver import SMTPTestServer, _Handler
 
     srv = SMTPTestServer().start()
+    srv.in_data = 0  # DATA replies being held right now
     if delay:
 
         class Slow(_Handler):
             async def handle_DATA(self, server, session, envelope):  # noqa: N802
                 import asyncio
 
-                await asyncio.sleep(delay)
-                return await super().handle_DATA(server, session, envelope)
+                srv.in_data += 1
+                try:
+                    await asyncio.sleep(delay)
+                    return await super().handle_DATA(server, session, envelope)
+                finally:
+                    srv.in_data -= 1
 
         srv._controller.handler = Slow(srv)  # used for every new connection
     return srv
@@ -1195,12 +1200,14 @@ def kill9(tmp: Path, kills: int = 5, seed: int | None = None) -> Outcome:
             lab.write_config()
             d = Daemon(lab)
             seen: dict[int, str] = {}
+            during_mail = 0
             for i in range(kills):
                 d.start()
                 time.sleep(rng.uniform(0.8, 4.0))
                 if not d.alive():
                     out.problem(f"daemon exited by itself before kill {i + 1}:\n{d.tail()}")
                     break
+                during_mail += int(smtp.in_data > 0)
                 d.kill9()
                 if lab.db.exists():
                     for r in _versions(lab):
@@ -1249,7 +1256,10 @@ def kill9(tmp: Path, kills: int = 5, seed: int | None = None) -> Outcome:
             for b in bad:
                 if readable(b["error"]):
                     out.problem(f"check {b['outcome']} without a readable cause: {b['error']!r}")
-            out.notes.append(f"{kills} kills, {d.starts} starts, {len(page.served)} revisions")
+            out.notes.append(
+                f"{kills} kills ({during_mail} in the middle of an SMTP DATA), {d.starts} starts,"
+                f" {len(page.served)} revisions"
+            )
     finally:
         smtp.stop()
     return out
