@@ -69,6 +69,12 @@ def daemon(
         raise fail(f"--log-file {log_file}: {e.strerror or e}") from None
     path = cfg.resolve_path(state.config_path)
     try:
+        secret_problem = cfg.missing_secret(cfg.load(path))
+    except cfg.ConfigError as e:
+        raise fail(str(e)) from None
+    if secret_problem:
+        raise fail(secret_problem)  # before anything is opened or written
+    try:
         d = Daemon(path)
     except cfg.ConfigError as e:
         raise fail(str(e)) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -431,6 +432,18 @@ class _Parser:
                 )
             )
         return tuple(out)
+
+
+def missing_secret(config: Config, environ: Mapping[str, str] | None = None) -> str | None:
+    """The one-line error when [email] names a password variable that is not set."""
+    env = os.environ if environ is None else environ
+    email = config.email
+    if email is None or not email.password_env or email.password_env in env:
+        return None
+    return (
+        f"{config.path}: email.password_env: the environment variable {email.password_env} "
+        "is not set; export it with the SMTP password (it never goes in the config file)"
+    )
 
 
 def _selector_problem(css: str) -> str | None:

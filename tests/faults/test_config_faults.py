@@ -6,13 +6,7 @@ import pytest
 
 from tests.faults import scenarios as sc
 
-KNOWN_BUGS = {
-    "config: missing password variable": (
-        "BUG: `watcher daemon` starts although [email] password_env names an unset variable "
-        "(watcher/daemon.py, watcher/cli_mail.py); every delivery then fails, instead of one "
-        "clear error and exit 2 at start"
-    ),
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def _param(name: str):  # noqa: ANN202
