@@ -62,6 +62,7 @@ class Ingested:
     analysis: Analysis | None = None
     change_id: int | None = None
     capture_id: int | None = None
+    touch: int | None = None  # a version seen again: its last_seen moves to this check
 
 
 def check_watch(ctx: Context, watch: Watch) -> CheckResult:
@@ -80,20 +81,23 @@ def check_watch(ctx: Context, watch: Watch) -> CheckResult:
         result = Ingested("error", error=f"internal error: {type(e).__name__}: {e}")
     duration = time.perf_counter() - t0
     try:
-        ctx.store.add_check(
-            watch.name,
-            started_at=started,
-            duration=duration,
-            outcome=result.status,
-            error=result.error,
-            version_id=result.version,
-            capture_id=result.capture_id,
-        )
-        flip = ctx.store.note_outcome(
-            watch.name, result.status in ACCEPTED, started, ctx.failure_threshold
-        )
-        if flip:
-            _enqueue_alert(ctx, watch, flip, result.error, started)
+        with ctx.store.transaction():  # one commit per check on the unchanged path
+            if result.touch is not None:
+                ctx.store.touch_version(result.touch, started)
+            ctx.store.add_check(
+                watch.name,
+                started_at=started,
+                duration=duration,
+                outcome=result.status,
+                error=result.error,
+                version_id=result.version,
+                capture_id=result.capture_id,
+            )
+            flip = ctx.store.note_outcome(
+                watch.name, result.status in ACCEPTED, started, ctx.failure_threshold
+            )
+            if flip:
+                _enqueue_alert(ctx, watch, flip, result.error, started)
     except WatcherError as e:
         result = Ingested("error", error=str(e))
     except Exception as e:  # e.g. sqlite3.OperationalError: disk full
@@ -114,9 +118,9 @@ def check_watch(ctx: Context, watch: Watch) -> CheckResult:
 def _check(ctx: Context, watch: Watch, now: datetime) -> Ingested:
     store = ctx.store
     store.ensure_watch(watch.name, watch.url, now)
-    last_capture = store.latest_capture(watch.name, source="live")
-    last_ok = _last_check_accepted(store, watch.name)
-    latest = store.latest_version(watch.name)
+    state = store.check_state(watch.name)
+    last_capture, latest = state.last_capture, state.latest_version
+    last_ok = state.last_outcome in ACCEPTED
     etag = last_capture.etag if (last_capture and last_ok and latest) else None
     modified = last_capture.last_modified if (last_capture and last_ok and latest) else None
     if not watch.verify_tls:
@@ -137,19 +141,12 @@ def _check(ctx: Context, watch: Watch, now: datetime) -> Ingested:
             return Ingested(
                 "error", error="server answered 304 Not Modified without a prior version"
             )
-        store.touch_version(latest.id, now)
-        return Ingested("unchanged", version=latest.id)
+        return Ingested("unchanged", version=latest, touch=latest)
     raw_sha = sha256_hex(capture.body)
     if last_capture and last_ok and latest and raw_sha == last_capture.raw_sha256:
         # Identical bytes: nothing to parse, nothing to store but the check row.
-        store.touch_version(latest.id, now)
-        return Ingested("unchanged", version=latest.id)
+        return Ingested("unchanged", version=latest, touch=latest)
     return ingest(ctx, watch, capture, now=now, notify=True)
-
-
-def _last_check_accepted(store: Store, name: str) -> bool:
-    rows = store.recent_checks(name, limit=1)
-    return bool(rows) and rows[0]["outcome"] in ACCEPTED
 
 
 def ingest(

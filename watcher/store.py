@@ -135,6 +135,13 @@ class WatchStatus:
 
 
 @dataclass
+class CheckState:
+    last_capture: StoredCapture | None
+    last_outcome: str | None
+    latest_version: int | None
+
+
+@dataclass
 class SearchHit:
     watch: str
     version_id: int
@@ -261,6 +268,7 @@ class Store:
             fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
             os.close(fd)
         self._lock = threading.RLock()
+        self._known_watches: dict[str, str] = {}
         try:
             conn = sqlite3.connect(
                 str(self.path), timeout=30, check_same_thread=False, isolation_level=None
@@ -407,12 +415,15 @@ class Store:
 
     # -- watches ---------------------------------------------------------------------------
     def ensure_watch(self, name: str, url: str, now: datetime) -> None:
+        if self._known_watches.get(name) == url:
+            return  # the common case: no write on every check
         with self.transaction():
             self._exec(
                 "INSERT INTO watches(name, url, added_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET url = excluded.url",
                 (name, url, iso(now)),
             )
+        self._known_watches[name] = url
 
     def watch_statuses(self, names: Sequence[str]) -> list[WatchStatus]:
         out = []
@@ -443,6 +454,26 @@ class Store:
             )
         return out
 
+    def check_state(self, watch: str) -> CheckState:
+        """What a check needs to know before fetching, in three small indexed queries."""
+        cap = self._one(
+            "SELECT * FROM captures WHERE watch = ? AND source = 'live' ORDER BY id DESC LIMIT 1",
+            (watch,),
+        )
+        last = self._one(
+            "SELECT outcome FROM checks WHERE watch = ? ORDER BY id DESC LIMIT 1", (watch,)
+        )
+        ver = self._one(
+            "SELECT id, sha256 FROM versions WHERE watch = ? "
+            "ORDER BY captured_at DESC, id DESC LIMIT 1",
+            (watch,),
+        )
+        return CheckState(
+            last_capture=_capture(cap) if cap else None,
+            last_outcome=last["outcome"] if last else None,
+            latest_version=ver["id"] if ver else None,
+        )
+
     def last_check_times(self) -> dict[str, datetime]:
         rows = self._q("SELECT watch, max(started_at) AS at FROM checks GROUP BY watch")
         return {r["watch"]: parse_iso(r["at"]) for r in rows}
@@ -456,6 +487,8 @@ class Store:
             if row is None:
                 return None
             if ok:
+                if not row["consecutive_errors"] and not row["failing"]:
+                    return None
                 self._exec(
                     "UPDATE watches SET consecutive_errors = 0, failing = 0, failing_since = NULL "
                     "WHERE name = ?",
