@@ -24,8 +24,15 @@ def store(tmp_path: Path):
 def test_schema_and_wal(store: Store) -> None:
     assert store.schema_version == SCHEMA_VERSION
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    for table in ("watches", "captures", "versions", "checks", "changes", "outbox",
-                  "wayback_imports"):
+    for table in (
+        "watches",
+        "captures",
+        "versions",
+        "checks",
+        "changes",
+        "outbox",
+        "wayback_imports",
+    ):
         assert table in store.db.table_names()
 
 
@@ -50,25 +57,57 @@ def test_snapshot_roundtrip_is_content_addressed_and_compressed(store: Store) ->
 def test_capture_refuses_missing_snapshot(store: Store) -> None:
     store.ensure_watch("a", "http://a", T0)
     with pytest.raises(StoreError, match="snapshot is missing"):
-        store.add_capture("a", fetched_at=T0, source="live", url="http://a", status=200,
-                          content_type="text/html", charset=None, raw_sha256="0" * 64, size=1)
+        store.add_capture(
+            "a",
+            fetched_at=T0,
+            source="live",
+            url="http://a",
+            status=200,
+            content_type="text/html",
+            charset=None,
+            raw_sha256="0" * 64,
+            size=1,
+        )
 
 
 def test_versions_order_facts_search_and_changes(store: Store) -> None:
     store.ensure_watch("a", "http://a", T0)
     f = Fact("party", "sendgrid", "SendGrid", "We use SendGrid.", {"country": "United States"})
-    v1 = store.add_version("a", captured_at=T0 + timedelta(days=2), source="live",
-                           text="# P\nWe use Mailchimp.", title="P", language="en", facts=[],
-                           capture_id=None)
-    v0 = store.add_version("a", captured_at=T0, source="wayback", text="# P\nOld text.",
-                           title="P", language="en", facts=[f], capture_id=None)
+    v1 = store.add_version(
+        "a",
+        captured_at=T0 + timedelta(days=2),
+        source="live",
+        text="# P\nWe use Mailchimp.",
+        title="P",
+        language="en",
+        facts=[],
+        capture_id=None,
+    )
+    v0 = store.add_version(
+        "a",
+        captured_at=T0,
+        source="wayback",
+        text="# P\nOld text.",
+        title="P",
+        language="en",
+        facts=[f],
+        capture_id=None,
+    )
     assert [v.id for v in store.versions("a")] == [v0, v1]  # by time, not insertion
     assert store.get_version("a", v0).facts == [f]
     before, after = store.neighbours("a", T0 + timedelta(days=1))
     assert before.id == v0 and after.id == v1
     finding = Finding("party_added", "parties", None, "SendGrid", "high", "New processor SendGrid")
-    store.add_change("a", old_version=v0, new_version=v1, detected_at=T0, classification="substantive",
-                     summary="new processor SendGrid", severity="high", findings=[finding])
+    store.add_change(
+        "a",
+        old_version=v0,
+        new_version=v1,
+        detected_at=T0,
+        classification="substantive",
+        summary="new processor SendGrid",
+        severity="high",
+        findings=[finding],
+    )
     assert store.versions("a")[1].summary == "new processor SendGrid"
     assert store.change_between(v0, v1).findings[0].new == "SendGrid"
     hits = store.search("mailchimp")
@@ -78,11 +117,27 @@ def test_versions_order_facts_search_and_changes(store: Store) -> None:
 
 
 def test_outbox_lifecycle(store: Store) -> None:
-    mid = store.enqueue(watch="a", change_id=None, kind="change", message_id="<m1@x>",
-                        recipients=["p@example.com"], subject="s", message=b"raw", now=T0)
+    mid = store.enqueue(
+        watch="a",
+        change_id=None,
+        kind="change",
+        message_id="<m1@x>",
+        recipients=["p@example.com"],
+        subject="s",
+        message=b"raw",
+        now=T0,
+    )
     # the same Message-ID is never queued twice
-    store.enqueue(watch="a", change_id=None, kind="change", message_id="<m1@x>",
-                  recipients=["p@example.com"], subject="s", message=b"raw", now=T0)
+    store.enqueue(
+        watch="a",
+        change_id=None,
+        kind="change",
+        message_id="<m1@x>",
+        recipients=["p@example.com"],
+        subject="s",
+        message=b"raw",
+        now=T0,
+    )
     assert len(store.due_messages(T0)) == 1
     store.mark_failed(mid, "SMTP connection refused", T0 + timedelta(minutes=5))
     assert store.due_messages(T0) == []

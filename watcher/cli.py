@@ -32,6 +32,16 @@ app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 
+# Options shared by several commands (one definition, one help text).
+SelectOpt = Annotated[
+    list[str] | None,
+    typer.Option("--select", help="CSS selector for the policy body (repeatable)."),
+]
+RemoveOpt = Annotated[
+    list[str] | None, typer.Option("--remove", help="CSS selector to drop (repeatable).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
 SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
@@ -108,12 +118,8 @@ def init(
 def add(
     url: str,
     name: Annotated[str, typer.Option("--name", help="Unique name: a-z, 0-9, - and _.")],
-    select: Annotated[
-        list[str] | None, typer.Option("--select", help="CSS selector for the policy body.")
-    ] = None,
-    remove: Annotated[
-        list[str] | None, typer.Option("--remove", help="CSS selector to drop.")
-    ] = None,
+    select: SelectOpt = None,
+    remove: RemoveOpt = None,
     every: Annotated[str | None, typer.Option("--every", help="Check interval, e.g. 1d.")] = None,
 ) -> None:
     """Append a watch to the config file, keeping its comments."""
@@ -176,7 +182,7 @@ def run_checks(config: cfg.Config, watches: Sequence[Watch]) -> list[CheckResult
 
 
 @app.command("list")
-def list_(json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def list_(json_: JsonOpt = False) -> None:
     """Each watch with its last check, status, number of versions and last change."""
     config = load_config()
     store = open_store(config)
@@ -224,7 +230,7 @@ def check(
     names: Annotated[
         list[str] | None, typer.Argument(help="Watches to check (default all).")
     ] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_: JsonOpt = False,
 ) -> None:
     """Fetch now, store, analyze. Exit 1 if any watch errored."""
     config = load_config()
@@ -328,7 +334,7 @@ def print_analysis(a: Analysis, header: str) -> None:
 @app.command()
 def history(
     name: str,
-    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_: JsonOpt = False,
 ) -> None:
     """The versions of a watch, oldest first, with a change summary each."""
     config = load_config()
@@ -375,7 +381,7 @@ def show(
     version: Annotated[int | None, typer.Argument(help="Version id (default latest).")] = None,
     raw: Annotated[bool, typer.Option("--raw", help="The raw capture bytes.")] = False,
     facts: Annotated[bool, typer.Option("--facts", help="The facts extracted from it.")] = False,
-    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_: JsonOpt = False,
 ) -> None:
     """The extracted text of a version (default latest); --raw the capture, --facts its facts."""
     config = load_config()
@@ -436,7 +442,7 @@ def diff(
     name: str,
     old: Annotated[int | None, typer.Argument(help="Old version id.")] = None,
     new: Annotated[int | None, typer.Argument(help="New version id (default latest).")] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_: JsonOpt = False,
 ) -> None:
     """Findings, then the word-level diff, between two versions (default the last two)."""
     from watcher import findings as analyzer
@@ -470,13 +476,9 @@ def diff(
 def compare(
     old_file: Path,
     new_file: Path,
-    select: Annotated[
-        list[str] | None, typer.Option("--select", help="CSS selector for the body.")
-    ] = None,
-    remove: Annotated[
-        list[str] | None, typer.Option("--remove", help="CSS selector to drop.")
-    ] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    select: SelectOpt = None,
+    remove: RemoveOpt = None,
+    json_: JsonOpt = False,
 ) -> None:
     """Analyze two local files (HTML, text, Markdown or PDF). Nothing is stored."""
     from watcher import facts as fact_extractors
@@ -521,13 +523,9 @@ def read_document(path: Path, select: Sequence[str], remove: Sequence[str]):  # 
 @app.command()
 def extract(
     target: Annotated[str, typer.Argument(help="A local file or an http(s) URL.")],
-    select: Annotated[
-        list[str] | None, typer.Option("--select", help="CSS selector for the body.")
-    ] = None,
-    remove: Annotated[
-        list[str] | None, typer.Option("--remove", help="CSS selector to drop.")
-    ] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    select: SelectOpt = None,
+    remove: RemoveOpt = None,
+    json_: JsonOpt = False,
 ) -> None:
     """Show what extraction yields for a file or URL, to tune selectors."""
     from watcher import DEFAULT_USER_AGENT
@@ -571,7 +569,7 @@ def extract(
 @app.command()
 def search(
     query: str,
-    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_: JsonOpt = False,
     limit: Annotated[int, typer.Option("--limit", help="At most this many hits.")] = 50,
 ) -> None:
     """Full-text search across every stored version (SQLite FTS5)."""
@@ -606,7 +604,7 @@ def search(
 @app.command()
 def reextract(
     names: Annotated[list[str] | None, typer.Argument(help="Watches (default all).")] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_: JsonOpt = False,
 ) -> None:
     """Re-derive the latest version of each watch from its stored raw capture.
 
@@ -642,7 +640,7 @@ def backfill(
     ] = None,
     until: Annotated[str | None, typer.Option("--until", help="Same forms as --since.")] = None,
     every: Annotated[str | None, typer.Option("--every", help="month, quarter or year.")] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_: JsonOpt = False,
 ) -> None:
     """Import a policy's past from the Wayback Machine (resumable, duplicate-free)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from watcher import config as cfg
-from watcher.cli import app, console, emit_json, err, fail, load_config, open_store, state
+from watcher.cli import JsonOpt, app, console, emit_json, err, fail, load_config, open_store, state
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -90,7 +90,7 @@ def outbox(
     action: Annotated[
         str | None, typer.Argument(help="`retry`: send every queued and failed message now.")
     ] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_: JsonOpt = False,
 ) -> None:
     """List queued and failed messages; `watcher outbox retry` sends them now."""
     if action not in (None, "retry"):
@@ -176,7 +176,7 @@ def _retry(config: cfg.Config, store: Any, json_: bool) -> None:
 def report(
     since: Annotated[str, typer.Option("--since", help="Period to cover: 12h, 7d, 4w...")] = "7d",
     email: Annotated[bool, typer.Option("--email", help="Send it to [email] to.")] = False,
-    json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_: JsonOpt = False,
 ) -> None:
     """A digest of every change in a period, on the terminal or by e-mail."""
     from watcher import report as rpt

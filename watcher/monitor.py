@@ -13,6 +13,7 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.message import EmailMessage
 
 from watcher import extract as extractor
 from watcher import facts as fact_extractors
@@ -321,17 +322,7 @@ def _enqueue_change(
         now=now,
         message_id=message_id,
     )
-    ctx.store.enqueue(
-        watch=watch.name,
-        change_id=change_id,
-        kind="change",
-        message_id=message_id,
-        recipients=recipients,
-        subject=str(msg["Subject"]),
-        message=msg.as_bytes(),
-        now=now,
-        status="held" if settings.digest else "queued",
-    )
+    _queue(ctx, watch, "change", msg, recipients, change_id, now, held=settings.digest)
 
 
 def _enqueue_alert(ctx: Context, watch: Watch, flip: str, error: str | None, now: datetime) -> None:
@@ -346,13 +337,29 @@ def _enqueue_alert(ctx: Context, watch: Watch, flip: str, error: str | None, now
     msg = report.build_alert_email(
         settings, recipients, watch.name, watch.url, flip, error, now=now, message_id=message_id
     )
+    _queue(ctx, watch, "alert", msg, recipients, None, now)
+
+
+def _queue(
+    ctx: Context,
+    watch: Watch,
+    kind: str,
+    msg: EmailMessage,
+    recipients: list[str],
+    change_id: int | None,
+    now: datetime,
+    *,
+    held: bool = False,
+) -> None:
+    """Put a built message in the outbox; "held" ones wait to be merged into a digest."""
     ctx.store.enqueue(
         watch=watch.name,
-        change_id=None,
-        kind="alert",
-        message_id=message_id,
+        change_id=change_id,
+        kind=kind,
+        message_id=str(msg["Message-ID"]),
         recipients=recipients,
         subject=str(msg["Subject"]),
         message=msg.as_bytes(),
         now=now,
+        status="held" if held else "queued",
     )
