@@ -222,3 +222,16 @@ def test_rollback_that_persists_is_reported(project: Project, site: LocalSite) -
         "suspicious",
         "changed",
     ]
+
+
+def test_first_version_facts_are_derived_on_first_use(project: Project, site: LocalSite) -> None:
+    import sqlite3
+
+    setup(project, site, POLICY_V1)
+    project.json("check")
+    db = project.root / "watcher.db"
+    assert sqlite3.connect(db).execute("SELECT facts FROM versions").fetchone()[0] == "null"
+    shown = project.json("show", "acme", "--facts")
+    assert any(f["kind"] == "party" and f["value"] == "Mailchimp" for f in shown["facts"])
+    stored = sqlite3.connect(db).execute("SELECT facts FROM versions").fetchone()[0]
+    assert "Mailchimp" in stored  # saved, not recomputed next time

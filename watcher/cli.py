@@ -398,13 +398,16 @@ def show(
     store.close()
     if facts:
         from watcher import findings as analyzer
+        from watcher.monitor import facts_of
 
-        lint = analyzer.lint(v.text, v.facts)
+        with open_store(config) as store:
+            v_facts = facts_of(store, v)
+        lint = analyzer.lint(v.text, v_facts)
         if json_:
             emit_json(
                 {
                     "version": v.id,
-                    "facts": [f.to_dict() for f in v.facts],
+                    "facts": [f.to_dict() for f in v_facts],
                     "lint": [f.to_dict() for f in lint],
                 }
             )
@@ -412,7 +415,7 @@ def show(
         table = Table(title=f"Facts of {name} version {v.id} ({when(v.captured_at)})")
         for col in ("kind", "value", "detail", "evidence"):
             table.add_column(col, overflow="fold")
-        for f in v.facts:
+        for f in v_facts:
             detail = ", ".join(f"{k}={val}" for k, val in f.detail.items() if val not in (None, ""))
             table.add_row(f.kind, f.value, detail, shorten(f.evidence, 120))
         console.print(table)
@@ -462,7 +465,11 @@ def diff(
     else:
         a = by_id[old]
         b = by_id[new] if new is not None else versions[-1]
-    analysis = analyzer.analyze(a.text, b.text, a.facts, b.facts, title=b.title)
+    from watcher.monitor import facts_of
+
+    with open_store(config) as store:
+        a_facts, b_facts = facts_of(store, a), facts_of(store, b)
+    analysis = analyzer.analyze(a.text, b.text, a_facts, b_facts, title=b.title)
     if json_:
         emit_json({"old": a.id, "new": b.id, **analysis.to_dict()})
         return

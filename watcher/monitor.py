@@ -27,6 +27,7 @@ from watcher.models import (
     CheckResult,
     EmailSettings,
     ExtractError,
+    Fact,
     FetchError,
     Watch,
     WatcherError,
@@ -222,9 +223,15 @@ def ingest(
                 capture_id=capture_id,
             )
 
-    facts = fact_extractors.extract_facts(doc.text, doc.language)
+    # Facts are derived when a comparison needs them: a first version waits (cold checks of
+    # thousands of pages skip the most expensive stage; `facts_of` fills them in later).
+    facts = (
+        fact_extractors.extract_facts(doc.text, doc.language)
+        if prev is not None or nxt is not None
+        else None
+    )
     analysis_prev = (
-        analyzer.analyze(prev.text, doc.text, prev.facts, facts, title=doc.title)
+        analyzer.analyze(prev.text, doc.text, facts_of(store, prev), facts or [], title=doc.title)
         if prev is not None
         else None
     )
@@ -255,12 +262,22 @@ def ingest(
                 new = store.get_version(watch.name, vid)
                 _enqueue_change(ctx, watch, change_id, analysis_prev, prev, new, now)  # type: ignore[arg-type]
         if nxt is not None:
-            after = analyzer.analyze(doc.text, nxt.text, facts, nxt.facts, title=nxt.title)
+            after = analyzer.analyze(
+                doc.text, nxt.text, facts or [], facts_of(store, nxt), title=nxt.title
+            )
             _record_change(store, watch, vid, nxt.id, after, now)
     status = "new" if prev is None else "changed"
     return Ingested(
         status, version=vid, analysis=analysis_prev, change_id=change_id, capture_id=capture_id
     )
+
+
+def facts_of(store: Store, version: StoredVersion) -> list[Fact]:
+    """A stored version's facts, derived (and saved) on first use."""
+    if version.facts is None:
+        version.facts = fact_extractors.extract_facts(version.text, version.language)
+        store.set_facts(version.id, version.facts)
+    return version.facts
 
 
 def _record_change(

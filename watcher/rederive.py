@@ -14,6 +14,7 @@ from watcher import extract as extractor
 from watcher import facts as fact_extractors
 from watcher import findings as analyzer
 from watcher.models import ExtractError, Watch, WatcherError
+from watcher.monitor import facts_of
 from watcher.store import Store, sha256_hex
 
 
@@ -46,7 +47,9 @@ def reextract_watch(store: Store, watch: Watch, *, now: datetime) -> RederiveRes
     facts = fact_extractors.extract_facts(doc.text, doc.language)
     latest = store.latest_version(watch.name)
     if latest is not None and latest.sha256 == sha256_hex(doc.text):
-        if [f.to_dict() for f in facts] != [f.to_dict() for f in latest.facts]:
+        if latest.facts is not None and [f.to_dict() for f in facts] != [
+            f.to_dict() for f in latest.facts
+        ]:
             store.set_facts(latest.id, facts)  # the fact extractors improved
             return RederiveResult(watch.name, "unchanged", latest.id, "facts refreshed")
         return RederiveResult(watch.name, "unchanged", latest.id)
@@ -65,7 +68,9 @@ def reextract_watch(store: Store, watch: Watch, *, now: datetime) -> RederiveRes
         )
         if latest is None:
             return RederiveResult(watch.name, "new", vid, "first version from a stored capture")
-        analysis = analyzer.analyze(latest.text, doc.text, latest.facts, facts, title=doc.title)
+        analysis = analyzer.analyze(
+            latest.text, doc.text, facts_of(store, latest), facts, title=doc.title
+        )
         store.add_change(
             watch.name,
             old_version=latest.id,

@@ -62,7 +62,7 @@ class StoredVersion:
     title: str | None
     language: str | None
     text: str
-    facts: list[Fact]
+    facts: list[Fact] | None  # None: not derived yet (see monitor.facts_of)
     capture_id: int | None
     technical: bool
     summary: str | None = None
@@ -564,7 +564,7 @@ class Store:
         text: str,
         title: str | None,
         language: str | None,
-        facts: Sequence[Fact],
+        facts: Sequence[Fact] | None,
         capture_id: int | None,
         technical: bool = False,
     ) -> int:
@@ -582,7 +582,7 @@ class Store:
                     title,
                     language,
                     text,
-                    json.dumps([f.to_dict() for f in facts], ensure_ascii=False),
+                    _facts_json(facts),
                     capture_id,
                     int(technical),
                 ),
@@ -621,7 +621,7 @@ class Store:
                     len(text.split()),
                     title,
                     language,
-                    json.dumps([f.to_dict() for f in facts], ensure_ascii=False),
+                    _facts_json(facts),
                     version_id,
                 ),
             )
@@ -630,7 +630,7 @@ class Store:
         with self.transaction():
             self._exec(
                 "UPDATE versions SET facts = ? WHERE id = ?",
-                (json.dumps([f.to_dict() for f in facts], ensure_ascii=False), version_id),
+                (_facts_json(facts), version_id),
             )
 
     _VERSION_COLS = (
@@ -1004,11 +1004,23 @@ def _version(r: dict[str, Any]) -> StoredVersion:
         title=r["title"],
         language=r["language"],
         text=r["text"],
-        facts=[Fact.from_dict(d) for d in json.loads(r["facts"] or "[]")],
+        facts=_facts(r["facts"]),
         capture_id=r["capture_id"],
         technical=bool(r["technical"]),
         summary=r.get("summary"),
     )
+
+
+def _facts(raw: str | None) -> list[Fact] | None:
+    data = json.loads(raw) if raw else []
+    return None if data is None else [Fact.from_dict(d) for d in data]
+
+
+def _facts_json(facts: Sequence[Fact] | None) -> str:
+    """JSON null marks facts not derived yet; they are computed when first needed."""
+    if facts is None:
+        return "null"
+    return json.dumps([f.to_dict() for f in facts], ensure_ascii=False)
 
 
 def _change(r: dict[str, Any]) -> StoredChange:

@@ -21,6 +21,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from watcher.facts.text import cap_length
 from watcher.models import Fact
 
 FAMILIES = (
@@ -151,7 +152,7 @@ def split_sentences(s: str) -> list[str]:
             out[-1] = out[-1] + " " + p
         else:
             out.append(p)
-    return [p.strip() for p in out if p.strip()]
+    return cap_length([p.strip() for p in out if p.strip()])
 
 
 @lru_cache(maxsize=32)

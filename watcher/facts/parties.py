@@ -583,7 +583,9 @@ def _clean_purpose(p: str) -> str:
     return p
 
 
+@lru_cache(maxsize=256)
 def _role_from(text: str) -> str | None:
+    """The role a sentence gives its parties (cached: a sentence naming many asks often)."""
     for rx, role in _ROLE_CUES:
         if rx.search(text):
             return role

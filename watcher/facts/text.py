@@ -155,8 +155,35 @@ def is_table_line(line: str) -> bool:
     return (s.startswith("|") and s.count("|") >= 2) or line.count("\t") >= 2
 
 
+MAX_SENTENCE = 1500  # characters; longer "sentences" are run-on text or hostile input
+
+
+def cap_length(parts: list[str], limit: int = MAX_SENTENCE) -> list[str]:
+    """Cut over-long sentences at spaces into pieces of at most `limit` characters.
+
+    Real sentences stay whole; a 5 MB paragraph without a full stop becomes pieces, so every
+    per-sentence pattern in the fact extractors stays linear in the size of the page.
+    """
+    if all(len(p) <= limit for p in parts):
+        return parts
+    out: list[str] = []
+    for p in parts:
+        while len(p) > limit:
+            cut = p.rfind(" ", limit // 2, limit)
+            cut = cut if cut > 0 else limit
+            out.append(p[:cut].strip())
+            p = p[cut:].strip()
+        if p:
+            out.append(p)
+    return out
+
+
 def split_sentences(s: str) -> list[str]:
-    """The sentences of one plain block."""
+    """The sentences of one plain block (over-long ones cut, see `cap_length`)."""
+    return cap_length(_split_sentences(s))
+
+
+def _split_sentences(s: str) -> list[str]:
     out: list[str] = []
     start = 0
     for m in _SENT_END.finditer(s):
