@@ -235,3 +235,25 @@ def test_first_version_facts_are_derived_on_first_use(project: Project, site: Lo
     assert any(f["kind"] == "party" and f["value"] == "Mailchimp" for f in shown["facts"])
     stored = sqlite3.connect(db).execute("SELECT facts FROM versions").fetchone()[0]
     assert "Mailchimp" in stored  # saved, not recomputed next time
+
+
+def test_large_run_uses_processes_per_host_and_keeps_order(project: Project) -> None:
+    from watcher.runner import PROCESS_THRESHOLD
+
+    sites = [LocalSite(host=f"127.0.0.{i}").start() for i in (1, 2, 3)]
+    try:
+        watches = []
+        for n in range(PROCESS_THRESHOLD + 5):
+            s = sites[n % 3]
+            s.set(f"/p{n}", policy_html(POLICY_V1.replace("Mailchimp", f"Vendor{n} Ltd")))
+            watches.append({"name": f"w{n:02d}", "url": s.url(f"/p{n}")})
+        project.write_config(watches)
+        out = project.json("check")
+        assert [r["name"] for r in out] == [w["name"] for w in watches]
+        assert {r["status"] for r in out} == {"new"}
+        again = project.json("check")
+        assert {r["status"] for r in again} == {"unchanged"}
+        assert len({r["version"] for r in out}) == len(watches)
+    finally:
+        for s in sites:
+            s.stop()

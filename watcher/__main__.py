@@ -1,3 +1,4 @@
 from watcher.cli import main
 
-main()
+if __name__ == "__main__":  # also keeps spawned worker processes from re-running the CLI
+    main()

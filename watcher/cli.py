@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -170,15 +169,10 @@ def select_watches(config: cfg.Config, names: Sequence[str]) -> list[Watch]:
 
 
 def run_checks(config: cfg.Config, watches: Sequence[Watch]) -> list[CheckResult]:
-    from watcher.monitor import check_watch
+    from watcher.runner import check_all
 
-    store = open_store(config)
-    ctx = make_context(config, store)
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, config.fetch.concurrency)) as pool:
-            return list(pool.map(lambda w: check_watch(ctx, w), watches))
-    finally:
-        store.close()
+    open_store(config).close()  # a clear error (exit 1) before any worker starts
+    return check_all(config, watches)
 
 
 @app.command("list")

@@ -2,7 +2,8 @@
 
 It plays "real sites" for the offline demo and for the tests: pages can be swapped between
 checks, answer with any status and headers, honour conditional GET, or run a custom handler
-(for slow, broken or hostile responses). It binds 127.0.0.1 only.
+(for slow, broken or hostile responses). It binds loopback only (127.0.0.1 by default;
+other 127.x addresses play other hosts).
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ class LocalSite:
 
     @property
     def base(self) -> str:
-        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+        host = self._server.server_address[0]
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     def url(self, path: str = "/") -> str:
         return self.base + path
