@@ -35,7 +35,14 @@ def check_all(config: Config, watches: Sequence[Watch]) -> list[CheckResult]:
         groups[i].extend(host_watches)
         sizes[i] += len(host_watches)
     threads = max(1, config.fetch.concurrency // workers)
-    ctx = multiprocessing.get_context("spawn")  # no inherited locks, sockets or SQLite handles
+    # Load the pipeline once here, so forked workers start with it in memory.
+    import watcher.monitor  # noqa: F401
+    import watcher.store  # noqa: F401
+
+    # fork is cheap (no re-import) and safe here: this process has no threads, sockets or
+    # SQLite handles open yet. Elsewhere, spawn.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         futures = [pool.submit(_check_group, config, g, threads) for g in groups if g]
         by_name = {r.name: r for f in futures for r in f.result()}
