@@ -15,10 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-from watcher import extract as extractor
-from watcher import facts as fact_extractors
-from watcher import findings as analyzer
-from watcher import guard
 from watcher.fetch import Fetcher
 from watcher.models import (
     SEVERITY_RANK,
@@ -155,6 +151,12 @@ def ingest(
     ctx: Context, watch: Watch, capture: Capture, *, now: datetime, notify: bool
 ) -> Ingested:
     """Store one capture and, if its text is new, a version and the change it makes."""
+    # Imported here, not at the top: unchanged checks (the common case) never need them.
+    from watcher import extract as extractor
+    from watcher import facts as fact_extractors
+    from watcher import findings as analyzer
+    from watcher import guard
+
     store = ctx.store
     raw_sha = store.put_snapshot(capture.body)  # the file exists before any row names it
     capture_id = store.add_capture(
@@ -275,6 +277,8 @@ def ingest(
 def facts_of(store: Store, version: StoredVersion) -> list[Fact]:
     """A stored version's facts, derived (and saved) on first use."""
     if version.facts is None:
+        from watcher import facts as fact_extractors
+
         version.facts = fact_extractors.extract_facts(version.text, version.language)
         store.set_facts(version.id, version.facts)
     return version.facts
