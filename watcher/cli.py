@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 a watch/operation failed, 2 usage or config error.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -740,7 +741,7 @@ def demo(
     console.rule("Done")
     console.print(", ".join(f"{k}: {v}" for k, v in totals.items()))
     console.print(f"The database is in {workdir}/. Explore it:")
-    for line in explore_hint(workdir):
+    for line in explore_hint(workdir, invoked_as()):
         console.print(f"  {line}")
     if totals["error"]:
         raise typer.Exit(1)
@@ -748,6 +749,17 @@ def demo(
 
 # The daemon and e-mail commands live in their own module; importing it registers them.
 from watcher import cli_mail as _cli_mail  # noqa: E402,F401
+
+
+def invoked_as() -> str:
+    """How the user ran us, so printed hints can be pasted back: `.venv/bin/watcher`..."""
+    arg0 = Path(sys.argv[0])
+    if arg0.name == "__main__.py":
+        return "python -m watcher"
+    if arg0.name == "watcher" and arg0.parent != Path():
+        rel = os.path.relpath(arg0)
+        return rel if not rel.startswith("..") else str(arg0)
+    return "watcher"
 
 
 def main() -> None:

@@ -111,14 +111,14 @@ def run_demo(workdir: Path) -> Iterator[DemoDay]:
             store.close()
 
 
-def explore_hint(workdir: Path) -> list[str]:
+def explore_hint(workdir: Path, prog: str = "watcher") -> list[str]:
     cfg = workdir / "config.toml"
     return [
-        f"watcher --config {cfg} list",
-        f"watcher --config {cfg} history claro",
-        f"watcher --config {cfg} diff claro",
-        f"watcher --config {cfg} show claro --facts",
-        f'watcher --config {cfg} search "SendGrid"',
+        f"{prog} --config {cfg} list",
+        f"{prog} --config {cfg} history claro",
+        f"{prog} --config {cfg} diff claro",
+        f"{prog} --config {cfg} show claro --facts",
+        f'{prog} --config {cfg} search "SendGrid"',
     ]
 
 
