@@ -285,3 +285,17 @@ def test_strong_cue_hint_is_in_every_cue() -> None:
     assert len(spellings) > 50
     for s in spellings:
         assert P._STRONG_CUE_HINT.search(s), s
+
+
+def test_owner_speaking_of_itself_is_no_party() -> None:
+    # "We at X" and a definition of "We"/"Us" name the policy's owner, not a third party
+    text = (
+        "We at OpenAI respect your privacy and are strongly committed to keeping secure any "
+        "information we obtain from you. We host our data with AWS."
+    )
+    assert parties(text) == {"amazon web services": "AWS"}
+    text = (
+        'Company (referred to as either "the Company", "We", "Us" or "Our" in this Agreement) '
+        "refers to the Acme Computer Inc. We use Acme Computer servers and Intercom for support."
+    )
+    assert parties(text) == {"intercom": "Intercom"}

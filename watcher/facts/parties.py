@@ -388,6 +388,14 @@ _OWNER2 = re.compile(
     r"[\"“]we[\"”],?\s+[\"“]us[\"”],?\s+(?:and|or)\s+[\"“]our[\"”]\s+(?:all\s+)?(?:refer|refers|mean|means)\s+(?:to\s+)?"
     + r"(?P<n>[A-Z][\w&'’.-]*(?:\s+[A-Z][\w&'’.-]*){0,4})"
 )
+# The owner speaking of itself: "We at OpenAI respect your privacy", and a definition whose
+# defined term is "we"/"us": 'Company (referred to as "We", "Us" or "Our") refers to Acme Inc.'
+_OWNER_NAME = r"(?P<n>[A-Z][\w&'’.-]*(?:\s+[A-Z][\w&'’.-]*){0,4})"
+_OWNER3 = re.compile(r"\b[Ww]e at " + _OWNER_NAME)
+_OWNER4 = re.compile(
+    r"[\"“'‘](?:[Ww]e|[Uu]s|[Oo]ur)[\"”'’][^()]{0,80}\)\s+(?:refers?|means?)\s+(?:to\s+)?(?:the\s+)?"
+    + _OWNER_NAME
+)
 _PURPOSE_PROSE = re.compile(
     r"\b(?:to|for)\s+(?P<p>(?:send|sending|deliver|delivering|process|processing|host|hosting|store"
     r"|storing|provide|analy[sz]e|analy[sz]ing|measure|understand|track|manage|monitor|verify"
@@ -596,7 +604,7 @@ def _owners(text: str) -> set[str]:
     """Keys of the policy owner's names (from "Acme, Inc. ("Acme", "we", "us")")."""
     owners: set[str] = set()
     head = text[:20000]
-    for rx in (_OWNER, _OWNER2):
+    for rx in (_OWNER, _OWNER2, _OWNER3, _OWNER4):
         for m in rx.finditer(head):
             for g in ("n", "a"):
                 v = m.groupdict().get(g)
