@@ -299,3 +299,17 @@ def test_owner_speaking_of_itself_is_no_party() -> None:
         "refers to the Acme Computer Inc. We use Acme Computer servers and Intercom for support."
     )
     assert parties(text) == {"intercom": "Intercom"}
+
+
+def test_footer_profile_links_are_no_parties() -> None:
+    # a page footer's "follow us" links: one profile name per line, nothing else
+    text = (
+        "Questions? Write to privacy@example.com.\nDiscord\nGitHub\nLinkedIn\nX [Twitter]\nYouTube"
+    )
+    assert parties(text) == {}
+    # the same names in a list a sentence introduces, or under a processors heading, count
+    text = (
+        "Some of these providers, and links to their opt-out tools, are:\n"
+        "  - Google\n  - Facebook\n## Sub-processors\n- GitHub\n"
+    )
+    assert set(parties(text)) == {"google", "facebook", "github"}

@@ -783,6 +783,7 @@ def _from_prose(text: str, col: _Collector) -> None:
     g = gazetteer()
     by_run = g["by_run"]
     heading = ""
+    listed = False
     for b in blocks(text):
         if is_table_line(b):
             continue
@@ -794,6 +795,10 @@ def _from_prose(text: str, col: _Collector) -> None:
         # word or no strong-cue keyword, none of its sentences does.
         gaz = not by_run.keys().isdisjoint(_RUN.findall(p))
         cue = _STRONG_CUE_HINT.search(p) is not None
+        if not is_item:
+            listed = p.endswith(":")  # items after "...links to their opt-out tools, are:"
+        if gaz and not (is_item and listed) and _bare_profile_link(p, g, heading):
+            gaz = False
         for s in split_sentences(p) if p and (gaz or cue) else ():
             if gaz:
                 _gazetteer_hits(s, col, g)
@@ -822,6 +827,33 @@ def _from_prose(text: str, col: _Collector) -> None:
                     d["source"] = "list"
                     d.setdefault("role", _role_from(heading))
                     col.add(cand, p, d)
+
+
+# Where a site keeps its own profiles: a line holding nothing but such a name ("LinkedIn",
+# "X [Twitter]", "- YouTube") is a "follow us" link of a footer or menu, not a recipient.
+_PROFILE_CATEGORIES = frozenset(
+    ["social", "video", "media", "communications", "developer platform", "chat"]
+)
+_BARE_REST = re.compile(r"^[\W_]*(?:\w{1,2})?[\W_]*$")
+
+
+def _bare_profile_link(p: str, g: dict[str, Any], heading: str) -> bool:
+    """True when block `p` is only the names of social profiles (outside a heading about
+    processors or providers)."""
+    if len(p) > 60 or _HEADING_PARTY.search(heading):
+        return False
+    hits = _gazetteer_matches(p, g)
+    if not hits:
+        return False
+    rest, pos = [], 0
+    for start, end, surface in hits:
+        entry = g["entries"][g["surfaces"][surface]]
+        if entry.get("category") not in _PROFILE_CATEGORIES:
+            return False
+        rest.append(p[pos:start])
+        pos = end
+    rest.append(p[pos:])
+    return _BARE_REST.match(" ".join(rest)) is not None
 
 
 def _trim_name(n: str) -> str:
