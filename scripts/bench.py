@@ -3,11 +3,17 @@
     .venv/bin/python scripts/bench.py --quick              # N = 200 and 2,000 (a few minutes)
     .venv/bin/python scripts/bench.py                      # N = 200, 2,000 and 10,000
     .venv/bin/python scripts/bench.py --quick --vs-urlwatch  # plus urlwatch on the same 500 pages
+    .venv/bin/python scripts/bench.py --daemon-only --idle 60  # the real daemon only (~2 min)
 
 Every scenario runs in its own child process (`_check`), so CPU (getrusage) and peak RSS
 (ru_maxrss) are that run's alone; the site runs in another process (`_serve`). Scenarios per N,
 in order on one data directory: cold (first fetch), warm with 304s, warm without 304s (server
 ETags off: full bodies, raw-hash short-circuit), and 10% of pages edited by one paragraph.
+
+The daemon line is the real `watcher daemon` (`bench_daemon`): a subprocess with 10,000 watches
+(every 1 d, jitter 1 h, e-mail on with an empty outbox), each one recorded as checked moments
+ago so nothing is due. RSS (VmRSS, VmHWM) and CPU (utime + stime) come from /proc/<pid> once it
+is idle; CPU over `--idle` seconds is scaled to an hour; then SIGTERM, and the exit is timed.
 """
 
 from __future__ import annotations
@@ -135,67 +141,6 @@ def child_micro() -> None:
     )
 
 
-def child_daemon(config_path: str, idle: float) -> None:
-    """RSS with every watch scheduled, and CPU per idle hour."""
-    sys.path.insert(0, str(bl.SRC))
-    import datetime as dt
-
-    rss_start = bl.rss_mb()
-    from watcher import config as cfg
-    from watcher.cli import make_context, open_store
-
-    conf = cfg.load(config_path)
-    store = open_store(conf)
-    ctx = make_context(conf, store)
-    how = "APScheduler BackgroundScheduler, one IntervalTrigger job per watch (bench stand-in)"
-    try:
-        import watcher.daemon  # noqa: F401
-
-        how += "; watcher.daemon is importable but its API was not wired in here"
-    except ImportError:
-        how += "; watcher/daemon.py not present yet"
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.triggers.interval import IntervalTrigger
-
-    from watcher.monitor import check_watch
-
-    sched = BackgroundScheduler(timezone=dt.UTC)
-    sched.start(paused=True)
-    now = dt.datetime.now(dt.UTC)
-    rng = random.Random(1)
-    for w in conf.watches:
-        every = conf.interval(w)
-        sched.add_job(
-            check_watch,
-            IntervalTrigger(seconds=every, jitter=conf.jitter or None),
-            args=[ctx, w],
-            id=w.name,
-            next_run_time=now + dt.timedelta(seconds=60 + rng.uniform(0, every)),
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=3600,
-        )
-    sched.resume()
-    time.sleep(1.0)
-    rss_sched = bl.rss_mb()
-    c0 = bl.rusage_self()["cpu"]
-    time.sleep(idle)
-    c1 = bl.rusage_self()["cpu"]
-    sched.shutdown(wait=False)
-    print(
-        json.dumps(
-            {
-                "watches": len(conf.watches),
-                "rss_start_mb": rss_start,
-                "rss_mb": rss_sched,
-                "idle_s": idle,
-                "cpu_per_hour": (c1 - c0) * 3600 / idle,
-                "how": how,
-            }
-        )
-    )
-
-
 # -- the parent -------------------------------------------------------------------------------
 def run_child(args: list[str]) -> dict:
     r = bl.measure([PY, str(HERE), *args], env=bl.clean_env())
@@ -250,6 +195,27 @@ def bench_n(n: int, work: Path, profile: str | None, log) -> dict:
         res["st_changed"] = storage(d)
     finally:
         site.close()
+    return res
+
+
+def bench_daemon(work: Path, n: int, idle: float, log) -> dict:
+    """The real `watcher daemon` with n watches, every one checked moments ago (so none is due).
+
+    The config and database are generated in `work`; the checks table gets one row per watch
+    at `now` (Store.ensure_watch + add_check), as a restarted daemon would find it. Then
+    `python -m watcher --config X daemon --log-level WARNING` runs as a subprocess: RSS and
+    CPU come from /proc/<pid>/status and /proc/<pid>/stat once it is idle.
+    """
+    d = work / "daemon"
+    d.mkdir()
+    cfgp = d / "config.toml"
+    bl.write_daemon_config(cfgp, bl.daemon_urls(n))
+    t0 = time.perf_counter()
+    primed = bl.prime_checks(cfgp)
+    log(f"daemon: {primed:,} watches, checks table primed in {time.perf_counter() - t0:.1f}s")
+    res = bl.run_daemon(cfgp, idle, log)
+    res["watches"] = primed
+    log(f"daemon: {res}")
     return res
 
 
@@ -389,85 +355,94 @@ def render(res: dict) -> str:
         + (f"  (source under test: {res['src']})" if res.get("src") != str(ROOT) else ""),
         "",
     ]
-    rows = []
-    for r in res["sizes"]:
-        n = r["n"]
-        for key, label in (
-            ("cold", "cold (first fetch)"),
-            ("warm304", "warm unchanged, 304"),
-            ("warm200", "warm unchanged, 200 (hash short-circuit)"),
-            ("changed", "10% changed, rest 304"),
-        ):
-            c = r[key]
-            st = c["status"]
-            rows.append(
+    if res["sizes"]:
+        rows = []
+        for r in res["sizes"]:
+            n = r["n"]
+            for key, label in (
+                ("cold", "cold (first fetch)"),
+                ("warm304", "warm unchanged, 304"),
+                ("warm200", "warm unchanged, 200 (hash short-circuit)"),
+                ("changed", "10% changed, rest 304"),
+            ):
+                c = r[key]
+                st = c["status"]
+                rows.append(
+                    [
+                        f"{n:,} / {r['hosts']:,} hosts",
+                        label,
+                        f(c["n"] / c["wall"]),
+                        f(c["wall"]),
+                        f(c["cpu"] * 1000 / c["n"], 2),
+                        f(c["maxrss_mb"], 0),
+                        " ".join(f"{k}={v}" for k, v in sorted(st.items())),
+                    ]
+                )
+        out.append(
+            table(
+                rows,
+                ["N", "scenario", "checks/s", "wall s", "CPU ms/check", "peak RSS MB", "outcomes"],
+            )
+        )
+        out.append("")
+        srows = []
+        for r in res["sizes"]:
+            n = r["n"]
+            sc, s3, s2, sch = r["st_cold"], r["st_304"], r["st_200"], r["st_changed"]
+            total = sc["db"] + sc["snaps"]
+            srows.append(
                 [
-                    f"{n:,} / {r['hosts']:,} hosts",
-                    label,
-                    f(c["n"] / c["wall"]),
-                    f(c["wall"]),
-                    f(c["cpu"] * 1000 / c["n"], 2),
-                    f(c["maxrss_mb"], 0),
-                    " ".join(f"{k}={v}" for k, v in sorted(st.items())),
+                    f"{n:,}",
+                    f(total / max(1, sc["versions"]), 0),
+                    f(sc["db"] / max(1, sc["versions"]), 0),
+                    f(sc["snaps"] / max(1, sc["versions"]), 0),
+                    f"{sc['snaps'] / max(1, sc['raw']):.1%}",
+                    f((s3["db"] - sc["db"]) / n, 0),
+                    f((s2["db"] - s3["db"]) / n, 0),
+                    f(sch["versions"] - s2["versions"]),
                 ]
             )
-    out.append(
-        table(
-            rows,
-            ["N", "scenario", "checks/s", "wall s", "CPU ms/check", "peak RSS MB", "outcomes"],
+        out.append(
+            table(
+                srows,
+                [
+                    "N",
+                    "bytes/version (db+snapshots)",
+                    "db B/version",
+                    "snapshot B/version",
+                    "zstd size/raw",
+                    "B per unchanged check (304)",
+                    "B per unchanged check (200)",
+                    "new versions (10% run)",
+                ],
+            )
         )
-    )
-    out.append("")
-    srows = []
-    for r in res["sizes"]:
-        n = r["n"]
-        sc, s3, s2, sch = r["st_cold"], r["st_304"], r["st_200"], r["st_changed"]
-        total = sc["db"] + sc["snaps"]
-        srows.append(
-            [
-                f"{n:,}",
-                f(total / max(1, sc["versions"]), 0),
-                f(sc["db"] / max(1, sc["versions"]), 0),
-                f(sc["snaps"] / max(1, sc["versions"]), 0),
-                f"{sc['snaps'] / max(1, sc['raw']):.1%}",
-                f((s3["db"] - sc["db"]) / n, 0),
-                f((s2["db"] - s3["db"]) / n, 0),
-                f(sch["versions"] - s2["versions"]),
-            ]
-        )
-    out.append(
-        table(
-            srows,
-            [
-                "N",
-                "bytes/version (db+snapshots)",
-                "db B/version",
-                "snapshot B/version",
-                "zstd size/raw",
-                "B per unchanged check (304)",
-                "B per unchanged check (200)",
-                "new versions (10% run)",
-            ],
-        )
-    )
-    m = res["micro"]
-    out += [
-        "",
-        f"extraction over the corpus ({m['pages']} pages, median {m['page_kb_p50']:.0f} KB): "
-        f"p50 {m['extract_p50']:.1f} ms, p95 {m['extract_p95']:.1f} ms per page",
-        f"analysis per changed pair ({m['pairs']} consecutive corpus versions; facts of the new "
-        f"text + analyze): p50 {m['analysis_p50']:.1f} ms, p95 {m['analysis_p95']:.1f} ms "
-        f"(facts alone p50 {m['facts_p50']:.1f} ms)",
-        f"zstd (level of store.py) on the corpus HTML: {m['zstd_ratio']:.1%} of raw size",
-    ]
+    if res.get("micro"):
+        m = res["micro"]
+        out += [
+            "",
+            f"extraction over the corpus ({m['pages']} pages, median {m['page_kb_p50']:.0f} KB): "
+            f"p50 {m['extract_p50']:.1f} ms, p95 {m['extract_p95']:.1f} ms per page",
+            f"analysis per changed pair ({m['pairs']} consecutive corpus versions; facts of the new "
+            f"text + analyze): p50 {m['analysis_p50']:.1f} ms, p95 {m['analysis_p95']:.1f} ms "
+            f"(facts alone p50 {m['facts_p50']:.1f} ms)",
+            f"zstd (level of store.py) on the corpus HTML: {m['zstd_ratio']:.1%} of raw size",
+        ]
     if res.get("daemon"):
         dm = res["daemon"]
-        out.append(
-            f"daemon: {dm['watches']:,} watches scheduled: RSS {dm['rss_mb']:.0f} MB "
-            f"(interpreter at start {dm['rss_start_mb']:.0f} MB); idle scheduling overhead "
-            f"{dm['cpu_per_hour']:.2f} CPU s/hour (measured over {dm['idle_s']:.0f} s) — "
-            f"{dm['how']}"
+        stop = (
+            f"SIGTERM exit {dm['stop_rc']} in {dm['stop_s']:.1f} s"
+            if dm["stop_rc"] is not None
+            else f"no exit {dm['stop_s']:.0f} s after SIGTERM (killed)"
         )
+        line = (
+            f"daemon (real `watcher daemon`): {dm['watches']:,} watches scheduled: "
+            f"RSS {dm['rss_mb']:.0f} MB (peak {dm['hwm_mb']:.0f} MB); idle overhead "
+            f"{dm['cpu_per_hour']:.2f} CPU s/hour (measured over {dm['idle_s']:.0f} s); {stop}"
+        )
+        if dm["checks_during_run"]:
+            line += f"; {dm['checks_during_run']} check(s) ran (none should have been due)"
+        out += ["", line] if len(out) > 3 else [line]
     if res.get("urlwatch"):
         u = res["urlwatch"]
         rr = u["runs"]
@@ -525,8 +500,6 @@ def main() -> None:
             child_check(rest[0], prof)
         elif cmd == "_micro":
             child_micro()
-        elif cmd == "_daemon":
-            child_daemon(rest[0], float(rest[1]))
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="N = 200 and 2,000 only")
@@ -534,7 +507,11 @@ def main() -> None:
     ap.add_argument("--vs-urlwatch", action="store_true", help="compare with urlwatch")
     ap.add_argument("--reps", type=int, default=3, help="alternating urlwatch repetitions")
     ap.add_argument("--idle", type=float, default=60.0, help="daemon idle seconds measured")
-    ap.add_argument("--no-daemon", action="store_true")
+    ap.add_argument("--no-daemon", action="store_true", help="skip the daemon measurement")
+    ap.add_argument(
+        "--daemon-only", action="store_true", help="only the daemon measurement (no site, no N)"
+    )
+    ap.add_argument("--daemon-watches", type=int, default=10_000, help="watches the daemon gets")
     ap.add_argument("--profile", help="cProfile the 10%%-changed run of the largest N here")
     ap.add_argument("--json", help="also write the raw figures here")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -560,23 +537,15 @@ def main() -> None:
         "sizes": [],
     }
     try:
-        res["micro"] = run_child(["_micro"])
-        log(f"micro: {res['micro']}")
-        for n in sizes:
-            prof = a.profile if (a.profile and n == max(sizes)) else None
-            res["sizes"].append(bench_n(n, work, prof, log))
-        if not a.no_daemon:
-            cfgp = work / "daemon.toml"
-            bl.write_config(
-                cfgp,
-                {
-                    f"w{i:05d}": f"http://{bl.host_address(i % 1000)}:8080/p/{i}/privacy"
-                    for i in range(10_000)
-                },
-            )
-            res["daemon"] = run_child(["_daemon", str(cfgp), str(a.idle)])
-            log(f"daemon: {res['daemon']}")
-        if a.vs_urlwatch:
+        if not a.daemon_only:
+            res["micro"] = run_child(["_micro"])
+            log(f"micro: {res['micro']}")
+            for n in sizes:
+                prof = a.profile if (a.profile and n == max(sizes)) else None
+                res["sizes"].append(bench_n(n, work, prof, log))
+        if a.daemon_only or not a.no_daemon:
+            res["daemon"] = bench_daemon(work, a.daemon_watches, a.idle, log)
+        if a.vs_urlwatch and not a.daemon_only:
             res["urlwatch"] = vs_urlwatch(work, a.reps, log)
     finally:
         if a.json:

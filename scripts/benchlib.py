@@ -479,3 +479,184 @@ def fmt(x: Any, nd: int = 1) -> str:
     if isinstance(x, int):
         return f"{x:,}"
     return str(x)
+
+
+# -- the real daemon ----------------------------------------------------------------------------
+def daemon_urls(n: int) -> dict[str, str]:
+    """n watch URLs on 127.0.0.x port 9 (nothing listens there; no check is due anyway)."""
+    return {f"w{i:05d}": f"http://127.0.0.{2 + i % 250}:9/p/{i}/privacy" for i in range(n)}
+
+
+def write_daemon_config(path: Path, urls: dict[str, str]) -> None:
+    """A daemon config: every watch daily with up to 1 h jitter, storage next to the file.
+
+    [email] is on (an empty outbox), so the idle window includes the delivery poll a real
+    deployment runs every `daemon.DELIVERY_EVERY` seconds.
+    """
+    lines = [
+        "[storage]",
+        'database = "watcher.db"',
+        'snapshots = "snapshots"',
+        "[schedule]",
+        'every = "1d"',
+        'jitter = "1h"',
+        "[email]",
+        'smtp_host = "127.0.0.1"',
+        "smtp_port = 2525",
+        'security = "none"',
+        'to = ["privacy-team@example.com"]',
+    ]
+    for name, url in urls.items():
+        lines += ["[[watch]]", f'name = "{name}"', f'url = "{url}"', 'every = "1d"']
+    path.write_text("\n".join(lines) + "\n")
+
+
+def prime_checks(config_path: Path) -> int:
+    """Record a check of every watch at `now`, as a restarted daemon would find them.
+
+    Uses the store's own API (ensure_watch + add_check), in one transaction. The daemon then
+    schedules each first run at last check + 1 d, so nothing is due in the idle window.
+    """
+    sys.path.insert(0, str(SRC))
+    from datetime import UTC, datetime
+
+    from watcher import config as cfg
+    from watcher.store import Store
+
+    conf = cfg.load(config_path)
+    now = datetime.now(UTC)
+    with Store(conf.database, conf.snapshots) as store, store.transaction():
+        for w in conf.watches:
+            store.ensure_watch(w.name, w.url, now)
+            store.add_check(w.name, started_at=now, duration=0.1, outcome="unchanged")
+    return len(conf.watches)
+
+
+def proc_mem_mb(pid: int) -> dict[str, float]:
+    """VmRSS (now) and VmHWM (peak RSS so far) of a process, in MB; and its Threads."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(rest.split()[0]) / 1024
+        elif key == "Threads":
+            out[key] = int(rest)
+    return out
+
+
+def proc_cpu_s(pid: int) -> float:
+    """utime + stime of a process (all its threads), seconds, from /proc/<pid>/stat."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "; fields[0] = state
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_daemon(
+    config_path: Path,
+    idle: float,
+    log,  # noqa: ANN001
+    *,
+    settle: float = 3.0,
+    start_timeout: float = 600.0,
+    stop_timeout: float = 60.0,
+) -> dict[str, Any]:
+    """Start `python -m watcher --config X daemon --log-level WARNING`, wait until it is idle,
+    measure RSS and CPU over `idle` seconds, SIGTERM it and time its exit.
+
+    Idle = the scheduler and delivery threads exist (>= 3 threads: they start after every job
+    is added), and over the last `settle` seconds VmRSS moved < 0.5 MB and CPU grew < 0.05 s.
+    """
+    import signal
+    import sqlite3
+
+    workdir = config_path.parent
+    stderr_path = workdir / "daemon.stderr"
+    db = workdir / "watcher.db"
+    checks_before = sqlite3.connect(db).execute("SELECT count(*) FROM checks").fetchone()[0]
+    cmd = [
+        sys.executable,
+        "-m",
+        "watcher",
+        "--config",
+        str(config_path),
+        "daemon",
+        "--log-level",
+        "WARNING",
+    ]
+    with open(stderr_path, "wb") as err:
+        t_start = time.monotonic()
+        p = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=err, env=clean_env(), cwd=workdir
+        )
+    pid = p.pid
+    try:
+        samples: list[tuple[float, float, float]] = []  # (t, rss, cpu)
+        while True:
+            if p.poll() is not None:
+                raise RuntimeError(
+                    f"daemon exited during start ({p.returncode}): "
+                    + stderr_path.read_text(errors="replace")[-2000:]
+                )
+            now = time.monotonic()
+            if now - t_start > start_timeout:
+                raise RuntimeError(f"daemon not idle after {start_timeout:.0f}s")
+            mem = proc_mem_mb(pid)
+            if mem.get("Threads", 1) < 3:
+                samples.clear()  # still importing / loading / scheduling
+            samples.append((now, mem["VmRSS"], proc_cpu_s(pid)))
+            recent = [s for s in samples if s[0] >= now - settle]
+            if samples[0][0] <= now - settle:
+                base = next(s for s in reversed(samples) if s[0] <= now - settle)
+                rss_span = max(s[1] for s in [base, *recent]) - min(s[1] for s in [base, *recent])
+                if rss_span < 0.5 and recent[-1][2] - base[2] < 0.05:
+                    break
+            time.sleep(0.5)
+        ready_s = time.monotonic() - t_start
+        cpu_start = proc_cpu_s(pid)
+        mem0 = proc_mem_mb(pid)
+        log(
+            f"daemon idle after {ready_s:.1f}s (start-up CPU {cpu_start:.1f}s, "
+            f"RSS {mem0['VmRSS']:.0f} MB); measuring {idle:.0f}s"
+        )
+        t0 = time.monotonic()
+        c0 = proc_cpu_s(pid)
+        rss_max = mem0["VmRSS"]
+        while time.monotonic() - t0 < idle:
+            time.sleep(min(1.0, max(0.0, idle - (time.monotonic() - t0))))
+            if p.poll() is not None:
+                raise RuntimeError(f"daemon exited during the idle window ({p.returncode})")
+            rss_max = max(rss_max, proc_mem_mb(pid)["VmRSS"])
+        c1 = proc_cpu_s(pid)
+        t1 = time.monotonic()
+        mem1 = proc_mem_mb(pid)
+        ts = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        try:
+            rc = p.wait(timeout=stop_timeout)
+        except subprocess.TimeoutExpired:
+            rc = None
+        stop_s = time.monotonic() - ts
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    checks_after = sqlite3.connect(db).execute("SELECT count(*) FROM checks").fetchone()[0]
+    stderr_lines = stderr_path.read_text(errors="replace").splitlines()
+    window = t1 - t0
+    return {
+        "ready_s": ready_s,
+        "startup_cpu_s": cpu_start,
+        "rss_idle_start_mb": mem0["VmRSS"],
+        "rss_mb": mem1["VmRSS"],
+        "rss_max_window_mb": rss_max,
+        "hwm_mb": mem1["VmHWM"],
+        "idle_s": window,
+        "idle_cpu_s": c1 - c0,
+        "cpu_per_hour": (c1 - c0) * 3600 / window,
+        "cpu_tick_s": 1 / os.sysconf("SC_CLK_TCK"),
+        "stop_rc": rc,
+        "stop_s": stop_s,
+        "checks_during_run": checks_after - checks_before,
+        "stderr_lines": len(stderr_lines),
+        "stderr_tail": stderr_lines[-5:],
+    }
