@@ -31,6 +31,22 @@ def policy_html(body_html: str, title: str = "Privacy Policy", nav: str = "Home 
     )
 
 
+def small_policy_page(processor: str = "") -> str:
+    """A short but real-looking policy page, optionally naming a processor."""
+    paras = [
+        "We collect your name, email address and payment details to provide the service.",
+        "We keep account data for 30 days after you close your account.",
+        "Contact privacy@example.com about this policy and your rights.",
+    ]
+    if processor:
+        paras.append(f"We share your email address with {processor} to send newsletters.")
+    body = "".join(f"<p>{p}</p>" for p in paras)
+    return (
+        "<!doctype html><html lang='en'><head><title>Privacy Policy</title></head><body>"
+        f"<main><h1>Privacy Policy</h1>{body}</main></body></html>"
+    )
+
+
 class Project:
     """A temp directory with a config.toml, driven through the real CLI."""
 

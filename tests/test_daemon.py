@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import small_policy_page as page
 from watcher.daemon import EveryTrigger, first_runs
 from watcher.localsite import respond
 
@@ -24,21 +25,6 @@ except ImportError:  # tests/ became a package
 REPO = Path(__file__).resolve().parents[1]
 # The commands are registered when watcher.cli_mail is imported (cli.py does it once wired).
 ENTRY = "import watcher.cli_mail; from watcher.cli import main; main()"
-
-
-def page(processor: str = "") -> str:
-    paras = [
-        "We collect your name, email address and payment details to provide the service.",
-        "We keep account data for 30 days after you close your account.",
-        "Contact privacy@example.com about this policy and your rights.",
-    ]
-    if processor:
-        paras.append(f"We share your email address with {processor} to send newsletters.")
-    body = "".join(f"<p>{p}</p>" for p in paras)
-    return (
-        "<!doctype html><html lang='en'><head><title>Privacy Policy</title></head><body>"
-        f"<main><h1>Privacy Policy</h1>{body}</main></body></html>"
-    )
 
 
 def config_text(

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import watcher.cli_mail  # noqa: F401  (registers the commands on the app)
+from tests.conftest import small_policy_page as page
 
 try:
     from smtpserver import SMTPTestServer, free_port
@@ -17,21 +18,6 @@ except ImportError:  # tests/ became a package
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-def page(processor: str = "") -> str:
-    paras = [
-        "We collect your name, email address and payment details to provide the service.",
-        "We keep account data for 30 days after you close your account.",
-        "Contact privacy@example.com about this policy and your rights.",
-    ]
-    if processor:
-        paras.append(f"We share your email address with {processor} to send newsletters.")
-    body = "".join(f"<p>{p}</p>" for p in paras)
-    return (
-        "<!doctype html><html lang='en'><head><title>Privacy Policy</title></head><body>"
-        f"<main><h1>Privacy Policy</h1>{body}</main></body></html>"
-    )
 
 
 def email_table(port: int, **extra: str) -> str:
