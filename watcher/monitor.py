@@ -259,7 +259,7 @@ def ingest(
         if prev is not None and analysis_prev is not None:
             if nxt is not None:
                 store.delete_change_between(prev.id, nxt.id)
-            change_id = _record_change(store, watch, prev.id, vid, analysis_prev, now)
+            change_id = record_change(store, watch, prev.id, vid, analysis_prev, now)
             if notify:
                 new = store.get_version(watch.name, vid)
                 _enqueue_change(ctx, watch, change_id, analysis_prev, prev, new, now)  # type: ignore[arg-type]
@@ -267,7 +267,7 @@ def ingest(
             after = analyzer.analyze(
                 doc.text, nxt.text, facts or [], facts_of(store, nxt), title=nxt.title
             )
-            _record_change(store, watch, vid, nxt.id, after, now)
+            record_change(store, watch, vid, nxt.id, after, now)
     status = "new" if prev is None else "changed"
     return Ingested(
         status, version=vid, analysis=analysis_prev, change_id=change_id, capture_id=capture_id
@@ -284,7 +284,7 @@ def facts_of(store: Store, version: StoredVersion) -> list[Fact]:
     return version.facts
 
 
-def _record_change(
+def record_change(
     store: Store,
     watch: Watch,
     old_id: int,
@@ -293,13 +293,14 @@ def _record_change(
     now: datetime,
     technical: bool = False,
 ) -> int:
+    """Store the change between two versions (technical ones are never reported)."""
     return store.add_change(
         watch.name,
         old_version=old_id,
         new_version=new_id,
         detected_at=now,
         classification=analysis.classification,
-        summary=analysis.summary,
+        summary=f"re-extracted (technical): {analysis.summary}" if technical else analysis.summary,
         severity=analysis.max_severity,
         findings=analysis.findings,
         words_added=analysis.words_added,

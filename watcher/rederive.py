@@ -14,7 +14,7 @@ from watcher import extract as extractor
 from watcher import facts as fact_extractors
 from watcher import findings as analyzer
 from watcher.models import ExtractError, Watch, WatcherError
-from watcher.monitor import facts_of
+from watcher.monitor import facts_of, record_change
 from watcher.store import Store, sha256_hex
 
 
@@ -71,19 +71,7 @@ def reextract_watch(store: Store, watch: Watch, *, now: datetime) -> RederiveRes
         analysis = analyzer.analyze(
             latest.text, doc.text, facts_of(store, latest), facts, title=doc.title
         )
-        store.add_change(
-            watch.name,
-            old_version=latest.id,
-            new_version=vid,
-            detected_at=now,
-            classification=analysis.classification,
-            summary=f"re-extracted (technical): {analysis.summary}",
-            severity=analysis.max_severity,
-            findings=analysis.findings,
-            words_added=analysis.words_added,
-            words_removed=analysis.words_removed,
-            technical=True,
-        )
+        record_change(store, watch, latest.id, vid, analysis, now, technical=True)
     return RederiveResult(
         watch.name, "technical", vid, f"+{analysis.words_added}/-{analysis.words_removed} words"
     )
