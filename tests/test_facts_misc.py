@@ -312,3 +312,49 @@ def test_outside_your_country_value():
     fs = places.extract("We may transfer your data outside your country of residence.")
     loc = next(f for f in fs if f.key == "outside:your country")
     assert loc.value == "Outside your country"
+
+
+def test_places_of_residence_origin_and_law_names_are_no_destinations() -> None:
+    from watcher.facts.places import extract as places
+
+    def keys(t: str) -> set[str]:
+        return {f.key for f in places(t) if f.kind == "location"}
+
+    # where the reader lives, or where data comes from
+    assert keys(
+        "This Privacy Policy applies if you reside in the European Economic Area (EEA), "
+        "Switzerland, or UK. If you live outside of the EEA, Switzerland, or UK, this version "
+        "applies to you."
+    ) <= {"outside:eea"}
+    assert (
+        keys(
+            "For members in South Korea: Bumble does not collect any government-issued identity "
+            "documents for identity verification processes."
+        )
+        == set()
+    )
+    assert keys(
+        "We may transfer Personal Information from the EEA, Switzerland or the UK to the U.S. "
+        "based on approved Standard Contractual Clauses."
+    ) == {"united states"}
+    # a law's name
+    assert keys(
+        "When information is transferred outside the EEA, we rely on adequacy decisions under "
+        "Article 45 of the European Union's General Data Protection Regulation (GDPR)."
+    ) == {"outside:eea"}
+    assert (
+        keys(
+            "Our data processing activities are carried out in accordance with the UK GDPR (as "
+            "retained in UK law through Section 3 of the European Union (Withdrawal) Act 2018)."
+        )
+        == set()
+    )
+    assert keys("To learn about transfers of personal data outside the EU/EEA, see the list.") == {
+        "outside:eu"
+    }
+    # destinations still count
+    assert keys("Our network includes servers in the US, UK, and the EU.") == {
+        "united states",
+        "united kingdom",
+        "european union",
+    }

@@ -45,9 +45,25 @@ _LAWISH = re.compile(
 _LAWISH_BEFORE = re.compile(
     r"(?:laws? of|courts? of|residents? of|citizens? of|governed by)\s*(?:the\s*)?$", re.I
 )
+# A law's name, not a destination: "the European Union's General Data Protection Regulation",
+# "European Union (Withdrawal) Act 2018", "US Cloud Act".
+_LAW_NAME = re.compile(
+    r"(?:['’]s\b|\s*\([A-Z][^)]{0,30}\)\s*Act\b|\s+(?:[A-Z][\w-]*\s+){1,2}Act\b)"
+)
+# Where the reader lives, not where data goes: "applies if you reside in the EEA, Switzerland,
+# or UK", "For members in South Korea:" (the whole list of places after the cue).
+_PLACE_ALT = _PLACE_RE.pattern[len(r"(?<![\w.])(") : -len(r")(?![\w])")]
+_RESIDENCE = re.compile(
+    r"\b(?:[Yy]ou (?:reside|live|are located|are based|are)(?: in| outside(?: of)?)|\bfrom|(?:members|users"
+    r"|customers|individuals|people|residents?|citizens?|consumers)"
+    r"(?: (?:located|based|living|residing))? in) (?:the )?"
+    r"(?:(?:"
+    + _PLACE_ALT
+    + r")(?![\w])(?:\s*\([^)]{0,40}\))?(?:,?\s+(?:or|and)\s+(?:the\s+)?|,\s*(?:the\s+)?)?)+"
+)
 _OUTSIDE = re.compile(
     r"\boutside (?:of )?(?:the )?(EEA|European Economic Area|EU|European Union|UK|United Kingdom|"
-    r"Switzerland|United States|US|USA|your (?:country|jurisdiction))\b"
+    r"Switzerland|United States|US|USA|your (?:country|jurisdiction))\b(?:\s*/\s*(?:EEA|EU|UK)\b)?"
 )
 
 _MECH: tuple[tuple[str, str, re.Pattern[str]], ...] = (
@@ -183,11 +199,13 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                 if outside_spans is None:
                     outside_spans = (
                         [m.span() for m in _OUTSIDE.finditer(s)] if i in w_outside else []
-                    )
+                    ) + [r.span() for r in _RESIDENCE.finditer(s)]
                 if any(a <= m.start() < b for a, b in outside_spans):
                     continue
-                if _LAWISH.match(s, m.end()) or _LAWISH_BEFORE.search(
-                    s, max(0, m.start() - 25), m.start()
+                if (
+                    _LAWISH.match(s, m.end())
+                    or _LAW_NAME.match(s, m.end())
+                    or _LAWISH_BEFORE.search(s, max(0, m.start() - 25), m.start())
                 ):
                     continue
                 places = _places_in(m.group(0))
