@@ -257,3 +257,19 @@ def test_large_run_uses_processes_per_host_and_keeps_order(project: Project) -> 
     finally:
         for s in sites:
             s.stop()
+
+
+def test_url_serving_another_page_is_held_not_reported(project: Project, site: LocalSite) -> None:
+    setup(project, site, POLICY_V1)
+    project.json("check")
+    home = (
+        "<h1>Welcome to Acme</h1><p>"
+        + ("Discover our award winning widgets, gadgets and gizmos for every season. " * 12)
+        + "</p>"
+    )
+    site.set("/privacy", policy_html(home))
+    first = project.json("check")[0]
+    assert first["status"] == "suspicious" and "different page" in first["error"]
+    site.set("/privacy", policy_html(POLICY_V1))  # back to normal: nothing was reported
+    assert project.json("check")[0]["status"] == "unchanged"
+    assert len(project.json("history", "acme")) == 1

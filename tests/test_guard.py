@@ -139,3 +139,25 @@ def test_shrank_too_much():
     assert not shrank_too_much("", "anything")
     assert shrank_too_much(old, "")
     assert shrank_too_much(old, "word " * 600, ratio=0.3)
+
+
+def test_different_page_is_told_from_a_rewrite() -> None:
+    from watcher.guard import different_page, vocabulary_overlap
+
+    policy = (
+        "We collect personal data such as your name and e-mail address. We keep it for 30 days. "
+        "You have the right to access, rectify and erase your personal data. Contact our data "
+        "protection officer. We share data with processors such as SendGrid."
+    )
+    rewrite = (
+        "This policy explains how we process your personal information. Information we collect: "
+        "name, e-mail address, payment details. Your rights: access, erasure, objection. Our "
+        "data protection officer answers questions. Retention: 12 months."
+    )
+    home = (
+        "Ingen data lämnar Sverige. Vi främjar AI-suveränitet för innovation och tillväxt i "
+        "Europa. Boka en demo idag och kom igång med våra modeller."
+    )
+    assert not different_page(policy, rewrite)
+    assert different_page(policy, home)
+    assert vocabulary_overlap(policy, policy) == 1.0

@@ -125,3 +125,25 @@ def shrank_too_much(old_text: str, new_text: str, ratio: float = 0.7) -> bool:
         return False
     new_words = len((new_text or "").split())
     return new_words < old_words * (1.0 - ratio)
+
+
+_VOCAB = re.compile(r"[^\W\d_]{3,}")
+
+
+def vocabulary_overlap(old_text: str, new_text: str) -> float:
+    """Share of distinct words (3+ letters, case-folded) the two texts have in common (Jaccard)."""
+    old = set(_VOCAB.findall((old_text or "").casefold()))
+    new = set(_VOCAB.findall((new_text or "").casefold()))
+    if not old or not new:
+        return 1.0 if old == new else 0.0
+    return len(old & new) / len(old | new)
+
+
+def different_page(old_text: str, new_text: str, threshold: float = 0.1) -> bool:
+    """True when the URL now serves another page altogether (home page, another language...).
+
+    Two versions of one policy, even a full rewrite, share a legal vocabulary: on the
+    development corpus consecutive versions share at least 16% of their distinct words (full
+    rewrites about 35%), while a privacy URL that served the site's home page shared 1.6%.
+    """
+    return vocabulary_overlap(old_text, new_text) < threshold

@@ -214,6 +214,18 @@ def ingest(
                     capture_id=capture_id,
                 )
 
+    if prev is not None and notify and guard.different_page(prev.text, doc.text):
+        count = store.hold(watch.name, text_sha, at, "different page")
+        if count < HOLD_CHECKS:
+            share = guard.vocabulary_overlap(prev.text, doc.text)
+            return Ingested(
+                "suspicious",
+                error=f"the URL now shows a different page (only {share:.0%} of its words in "
+                "common with the last version: a home page, another language, a login page?); "
+                f"held until it persists for {HOLD_CHECKS} checks ({count}/{HOLD_CHECKS})",
+                capture_id=capture_id,
+            )
+
     if prev is not None and notify and guard.shrank_too_much(prev.text, doc.text):
         count = store.hold(watch.name, text_sha, at, "shrank")
         lost = 1 - len(doc.text.split()) / max(1, prev.words)
