@@ -22,17 +22,20 @@ PROCESS_THRESHOLD = 40  # below this many watches, one process starts faster tha
 
 def check_all(config: Config, watches: Sequence[Watch]) -> list[CheckResult]:
     """Check `watches` now; results in the same order."""
-    workers = _process_count(len(watches))
-    if workers == 1:
-        return _check_group(config, list(watches), config.fetch.concurrency)
-    groups: list[list[Watch]] = [[] for _ in range(workers)]
-    sizes = [0] * workers
     by_host: dict[str, list[Watch]] = {}
     for w in watches:
         by_host.setdefault((urlsplit(w.url).hostname or "").lower(), []).append(w)
+    workers = _process_count(len(watches))
+    if workers == 1:
+        results = _check_group(
+            config, _interleave(list(by_host.values())), config.fetch.concurrency
+        )
+        return _in_order(watches, results)
+    groups: list[list[list[Watch]]] = [[] for _ in range(workers)]
+    sizes = [0] * workers
     for host_watches in sorted(by_host.values(), key=len, reverse=True):
         i = sizes.index(min(sizes))  # the least loaded process takes the whole host
-        groups[i].extend(host_watches)
+        groups[i].append(host_watches)
         sizes[i] += len(host_watches)
     threads = max(1, config.fetch.concurrency // workers)
     # Load the pipeline once here, so forked workers start with it in memory.
@@ -44,8 +47,22 @@ def check_all(config: Config, watches: Sequence[Watch]) -> list[CheckResult]:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = [pool.submit(_check_group, config, g, threads) for g in groups if g]
-        by_name = {r.name: r for f in futures for r in f.result()}
+        futures = [pool.submit(_check_group, config, _interleave(g), threads) for g in groups if g]
+        results = [r for f in futures for r in f.result()]
+    return _in_order(watches, results)
+
+
+def _interleave(hosts: list[list[Watch]]) -> list[Watch]:
+    """Round-robin over hosts, so concurrent threads fetch from different hosts instead of
+    queueing on one host's politeness delay."""
+    out: list[Watch] = []
+    for i in range(max((len(h) for h in hosts), default=0)):
+        out.extend(h[i] for h in hosts if i < len(h))
+    return out
+
+
+def _in_order(watches: Sequence[Watch], results: list[CheckResult]) -> list[CheckResult]:
+    by_name = {r.name: r for r in results}
     return [by_name[w.name] for w in watches]
 
 
