@@ -71,7 +71,14 @@ def child_check(config_path: str, profile: str | None) -> None:
     else:
         results = run_checks(conf, conf.watches)
     wall = time.perf_counter() - t0
-    after = bl.rusage_self()
+    from watcher.runner import _process_count
+
+    workers = (
+        0
+        if profile or _process_count(len(conf.watches)) == 1
+        else _process_count(len(conf.watches))
+    )
+    after = bl.rusage_self(workers)
     out = {
         "n": len(results),
         "wall": wall,
@@ -381,7 +388,7 @@ def render(res: dict) -> str:
         out.append(
             table(
                 rows,
-                ["N", "scenario", "checks/s", "wall s", "CPU ms/check", "peak RSS MB", "outcomes"],
+                ["N", "scenario", "checks/s", "wall s", "CPU ms/check", "peak RSS MB (all procs)", "outcomes"],
             )
         )
         out.append("")

@@ -407,9 +407,18 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
     return Run(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, b"".join(chunks), p.returncode)
 
 
-def rusage_self() -> dict[str, float]:
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return {"cpu": ru.ru_utime + ru.ru_stime, "maxrss_mb": ru.ru_maxrss / 1024}
+def rusage_self(workers: int = 0) -> dict[str, float]:
+    """CPU and peak RSS of this process plus the worker processes it has waited for.
+
+    `watcher check` forks one worker per core for large runs: their CPU is in
+    RUSAGE_CHILDREN. For memory, the kernel only keeps the largest child's peak, so the figure
+    is this process's peak + `workers` x that peak: an upper bound for all processes at once.
+    """
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    rss = me.ru_maxrss / 1024 + (workers * kids.ru_maxrss / 1024 if workers else 0)
+    return {"cpu": cpu, "maxrss_mb": rss}
 
 
 def rss_mb() -> float:
