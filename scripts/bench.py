@@ -388,7 +388,15 @@ def render(res: dict) -> str:
         out.append(
             table(
                 rows,
-                ["N", "scenario", "checks/s", "wall s", "CPU ms/check", "peak RSS MB (all procs)", "outcomes"],
+                [
+                    "N",
+                    "scenario",
+                    "checks/s",
+                    "wall s",
+                    "CPU ms/check",
+                    "peak RSS MB (all procs)",
+                    "outcomes",
+                ],
             )
         )
         out.append("")
