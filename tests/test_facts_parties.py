@@ -313,3 +313,27 @@ def test_footer_profile_links_are_no_parties() -> None:
         "  - Google\n  - Facebook\n## Sub-processors\n- GitHub\n"
     )
     assert set(parties(text)) == {"google", "facebook", "github"}
+
+
+def test_prose_country_later_in_the_sentence_and_purpose_stops_at_next_party() -> None:
+    from watcher.facts.parties import extract
+
+    one = extract(
+        "We use SendGrid, Inc. to send transactional emails (such as password resets); data is "
+        "processed in the United States."
+    )
+    assert [(f.value, f.detail.get("country")) for f in one] == [("SendGrid", "USA")]
+    assert (
+        extract("Our website is hosted by Amazon Web Services in Ireland.")[0].detail["country"]
+        == "Ireland"
+    )
+    two = {
+        f.value: f.detail
+        for f in extract(
+            "We use Mailchimp to send our newsletter, and Google Analytics to measure visits; "
+            "data is stored in the United States."
+        )
+    }
+    assert two["Mailchimp"]["purpose"] == "send our newsletter"
+    # a place beyond the next named party is not pinned on the earlier one
+    assert "country" not in two["Mailchimp"]

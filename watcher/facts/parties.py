@@ -404,9 +404,12 @@ _PURPOSE_PROSE = re.compile(
     r"\b[^.;:()\[\]]{0,70})"
 )
 _LOC_PROSE = re.compile(
-    r"\b(?:based|located|headquartered|hosted|stored|incorporated|established|registered|servers?)"
-    r"\s+in\s+(?:the\s+)?(?P<c>[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,3})"
+    r"\b(?:based|located|headquartered|hosted|stored|processed|kept|incorporated|established"
+    r"|registered|servers?)"
+    r"\s+(?:in|within)\s+(?:the\s+)?(?P<c>[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,3})"
 )
+# "hosted by Amazon Web Services in Ireland": a place right after the name
+_IN_PLACE = re.compile(r"\s+in\s+(?:the\s+)?(?P<c>[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,3})")
 _HEADING_PARTY = re.compile(
     r"processor|service providers?\b|third[- ]party (?:services|providers|vendors)|vendors|suppliers",
     re.I,
@@ -579,6 +582,9 @@ def _countries_in(text: str) -> list[str]:
 
 
 def _clean_purpose(p: str) -> str:
+    # "to send our newsletter, and Google Analytics to measure visits": the purpose ends
+    # where the next named party begins
+    p = re.split(r",\s+(?:(?:and|while|whereas)\s+)?(?=[A-Z])", p, maxsplit=1)[0]
     p = plain(p).strip(" .;,")
     p = re.sub(r"^we use (?:it|them|\S+(?: \S+)?) (?:to|for)\s+", "", p, flags=re.I)
     p = re.sub(r"^(?:to\s+)?(?:provides?|providing|used for|use for|for)\s+", "", p, flags=re.I)
@@ -759,19 +765,32 @@ def _table_name(cell: str) -> str | None:
     return cell
 
 
-def _sentence_detail(s: str, start: int, end: int) -> dict[str, Any]:
+def _sentence_detail(
+    s: str, start: int, end: int, *, only_party: bool = False, stop: int | None = None
+) -> dict[str, Any]:
+    """Role, purpose and country of the party at s[start:end], from its sentence.
+
+    A place anywhere later in the sentence ("...; data is processed in the United States") is
+    attributed only when the sentence names this one party, never guessed among several.
+    """
     detail: dict[str, Any] = {"source": "prose"}
     role = _role_from(s)
     if role:
         detail["role"] = role
     tail = s[end : end + 160]
+    # a place is never taken from beyond the next named party ("X to ..., and Y; stored in Z")
+    near = tail[: max(0, stop - end)] if stop is not None else tail
     pm = _PURPOSE_PROSE.search(tail)
     if pm:
         detail["purpose"] = _clean_purpose(pm.group("p"))
-    m = re.match(r"\s*\((?P<c>[^)]{2,40})\)", tail)
+    m = re.match(r"\s*\((?P<c>[^)]{2,40})\)", near)
     cs = _countries_in(m.group("c")) if m else []
     if not cs:
-        lm = _LOC_PROSE.search(tail[:100])
+        im = _IN_PLACE.match(s, end)
+        if im:
+            cs = _countries_in(im.group("c"))
+    if not cs:
+        lm = _LOC_PROSE.search(near[:100] if not only_party else s[end:])
         if lm:
             cs = _countries_in(lm.group(0))
     if cs:
@@ -875,7 +894,12 @@ def _trim_name(n: str) -> str:
 
 def _gazetteer_hits(s: str, col: _Collector, g: dict[str, Any]) -> None:
     has_cue = None
-    for start, end, surface in _gazetteer_matches(s, g):
+    matches = list(_gazetteer_matches(s, g))
+    only_party = len({g["surfaces"][m[2]] for m in matches}) == 1
+    starts = [(m[0], g["surfaces"][m[2]]) for m in matches]
+    for start, end, surface in matches:
+        key_here = g["surfaces"][surface]
+        stop = next((st for st, k in starts if st >= end and k != key_here), None)
         key = g["surfaces"][surface]
         entry = g["entries"][key]
         if entry.get("party") is False:
@@ -902,7 +926,7 @@ def _gazetteer_hits(s: str, col: _Collector, g: dict[str, Any]) -> None:
                 and not re.match(r"\s*(?:\(|,|is\b|provides\b|acts\b|processes\b)", after)
             ):
                 continue
-        col.add(surface, s, _sentence_detail(s, start, end))
+        col.add(surface, s, _sentence_detail(s, start, end, only_party=only_party, stop=stop))
 
 
 def extract(text: str, language: str | None = None) -> list[Fact]:
