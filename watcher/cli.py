@@ -562,10 +562,11 @@ def extract(
             }
         )
         return
+    sys.stdout.write(doc.text + "\n")
+    sys.stdout.flush()  # the text first, then the summary line on stderr
     err.print(
         Text(f"title: {doc.title!r}  language: {doc.language}  words: {doc.words}", style="dim")
     )
-    sys.stdout.write(doc.text + "\n")
 
 
 @app.command()
