@@ -358,3 +358,11 @@ def test_places_of_residence_origin_and_law_names_are_no_destinations() -> None:
         "united kingdom",
         "european union",
     }
+
+
+def test_a_repeated_retention_statement_is_one_fact() -> None:
+    from watcher.facts import retention
+
+    s = "We will retain your Personal Data for a period of twelve months after your account is closed."
+    facts = retention.extract(f"{s}\n## Summary\n{s}")
+    assert [f.value for f in facts] == ["12 months"]

@@ -241,6 +241,7 @@ def _key_words(s: str, limit: int = 6) -> str:
 def extract(text: str, language: str | None = None) -> list[Fact]:
     facts: list[Fact] = []
     keys: set[str] = set()
+    stated: set[tuple[str, str]] = set()
     d = doc(text)
     # units where each pattern may match (exact literal prefilters)
     w_cue = d.candidates(_CUE)
@@ -287,6 +288,9 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
         for start, value, iso, days in found:
             applies = _applies_to(s, start)
             base = _key_words(applies) or _key_words(s, 8) or "statement"
+            if (base, value) in stated:
+                continue  # the same statement repeated (a summary box, a translated copy...)
+            stated.add((base, value))
             key = "retention:" + base
             n = 2
             while key in keys:
