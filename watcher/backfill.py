@@ -30,7 +30,7 @@ from watcher.wayback import (
 )
 
 DONE = frozenset({"imported", "unchanged", "skipped", "suspicious"})
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
+Progress = Callable[["BackfillSummary", str, int, int], None]  # (so far, stage, done, total)
 
 
 @dataclass
@@ -83,7 +83,11 @@ def run_backfill(
     """Backfill one watch. Never raises for archive trouble: it is in `errors`, `stopped`."""
     summary = BackfillSummary(watch.name)
     t0 = time.perf_counter()
-    note = progress or (lambda stage, done, total: None)
+
+    def note(stage: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(summary, stage, done, total)
+
     try:
         cdx_from = parse_since(since) if since else None
         cdx_to = parse_since(until) if until else None

@@ -682,9 +682,15 @@ def backfill(
             ) as bar:
                 task = bar.add_task(f"{w.name}: listing captures", total=None)
 
-                def progress(stage: str, done: int, total: int, task=task, bar=bar, w=w) -> None:
+                def progress(
+                    so_far: Any, stage: str, done: int, total: int, task=task, bar=bar, w=w
+                ) -> None:
                     bar.update(
-                        task, description=f"{w.name}: {stage}", completed=done, total=total or None
+                        task,
+                        description=f"{w.name}: {stage} — {so_far.captures} found, "
+                        f"{so_far.fetched} fetched, {so_far.imported} imported",
+                        completed=done,
+                        total=total or None,
                     )
 
                 s = run_backfill(
