@@ -603,29 +603,6 @@ class Store:
                 (iso(at), version_id),
             )
 
-    def update_version_text(
-        self,
-        version_id: int,
-        text: str,
-        title: str | None,
-        language: str | None,
-        facts: Sequence[Fact],
-    ) -> None:
-        with self.transaction():
-            self._exec(
-                "UPDATE versions SET text = ?, sha256 = ?, words = ?, title = ?, language = ?, "
-                "facts = ? WHERE id = ?",
-                (
-                    text,
-                    sha256_hex(text),
-                    len(text.split()),
-                    title,
-                    language,
-                    _facts_json(facts),
-                    version_id,
-                ),
-            )
-
     def set_facts(self, version_id: int, facts: Sequence[Fact]) -> None:
         with self.transaction():
             self._exec(
@@ -690,10 +667,6 @@ class Store:
         )
         return row["sha256"] if row else None
 
-    def version_count(self) -> int:
-        return int(self._q("SELECT count(*) AS n FROM versions")[0]["n"])
-
-    # -- checks ----------------------------------------------------------------------------
     def add_check(
         self,
         watch: str,
@@ -720,12 +693,6 @@ class Store:
                 ),
             )
 
-    def recent_checks(self, watch: str, limit: int = 20) -> list[dict[str, Any]]:
-        return self._q(
-            "SELECT * FROM checks WHERE watch = ? ORDER BY id DESC LIMIT ?", (watch, limit)
-        )
-
-    # -- the shrink guard ------------------------------------------------------------------
     def hold(self, watch: str, sha256: str, now: datetime, reason: str) -> int:
         """Count consecutive sightings of a held (suspicious) text; return the count."""
         with self.transaction():
