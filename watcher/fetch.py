@@ -292,7 +292,8 @@ def _parse_content_type(value: str | None) -> tuple[str, str | None]:
     return media, charset
 
 
-def _parse_retry_after(value: str | None) -> float | None:
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), or None."""
     if not value:
         return None
     value = value.strip()
@@ -559,7 +560,7 @@ class Fetcher:
             # 429 / 5xx worth retrying
             _close(res.response)
             text = _status_text(status, res.reason)
-            ra = _parse_retry_after(res.headers.get("Retry-After"))
+            ra = parse_retry_after(res.headers.get("Retry-After"))
             if status in (429, 503) and ra is not None:
                 if self.throttle is not None:
                     self.throttle.penalize(host, ra)

@@ -35,6 +35,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from watcher import DEFAULT_USER_AGENT
+from watcher.fetch import parse_retry_after
 from watcher.models import Capture, WatcherError
 
 log = logging.getLogger(__name__)
@@ -257,21 +258,6 @@ def memento_parts(url: str) -> tuple[str, str, str] | None:
 
 def _minutes(seconds: float) -> int:
     return max(1, math.ceil(seconds / 60))
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _parse_http_date(value: str) -> datetime | None:
@@ -702,7 +688,7 @@ class WaybackClient:
                     status = resp.status_code
                     if status == 429:
                         resp.close()
-                        wait = _retry_after(resp.headers.get("Retry-After"))
+                        wait = parse_retry_after(resp.headers.get("Retry-After"))
                         wait = DEFAULT_RATE_LIMIT_WAIT if wait is None else wait
                         self._stopped = WaybackError(
                             "rate_limited",
@@ -717,7 +703,7 @@ class WaybackClient:
                     if status not in RETRYABLE_STATUSES or memento:
                         return resp
                     resp.close()
-                    hint = _retry_after(resp.headers.get("Retry-After"))
+                    hint = parse_retry_after(resp.headers.get("Retry-After"))
                     if hint is not None:
                         delay = max(delay, min(hint, 120.0))
                     failure = WaybackError(
