@@ -37,10 +37,28 @@ FAMILIES = (
 )
 
 
+class FirstFacts:
+    """Facts in the order found, keeping the first one per (kind, key).
+
+    `seen` holds the (kind, key) pairs already found, so extractors can skip work for them.
+    """
+
+    def __init__(self) -> None:
+        self.facts: list[Fact] = []
+        self.seen: set[tuple[str, str]] = set()
+
+    def add(self, kind: str, key: str, value: str, evidence: str, **detail: object) -> None:
+        self.add_fact(Fact(kind, key, value, evidence[:500], dict(detail)))
+
+    def add_fact(self, fact: Fact) -> None:
+        if (fact.kind, fact.key) not in self.seen:
+            self.seen.add((fact.kind, fact.key))
+            self.facts.append(fact)
+
+
 def extract_facts(text: str, language: str | None = None) -> list[Fact]:
     """Run every family module present; deterministic order, deduplicated by (kind, key)."""
-    out: list[Fact] = []
-    seen: set[tuple[str, str]] = set()
+    found = FirstFacts()
     for name in FAMILIES:
         try:
             mod = importlib.import_module(f"watcher.facts.{name}")
@@ -50,12 +68,8 @@ def extract_facts(text: str, language: str | None = None) -> list[Fact]:
         if fn is None:
             continue
         for f in fn(text, language):
-            k = (f.kind, f.key)
-            if k in seen:
-                continue
-            seen.add(k)
-            out.append(f)
-    return out
+            found.add_fact(f)
+    return found.facts
 
 
 def clear_caches() -> None:

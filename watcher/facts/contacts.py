@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from watcher.facts import doc, slug
+from watcher.facts import FirstFacts, doc, slug
 from watcher.models import Fact
 
 _EMAIL = re.compile(
@@ -67,10 +67,6 @@ _YEAR_THEN = re.compile(r"(19|20)\d{2}\D+\d+")
 _DIGIT_CHARS = tuple("0123456789")
 
 
-def _ev(s: str) -> str:
-    return s[:500]
-
-
 def _addresses(sentence: str) -> list[str]:
     out: list[str] = []
     if not _STREET_RX.search(sentence) and not _ADDRESS_CUE.search(sentence):
@@ -101,14 +97,10 @@ def _addresses(sentence: str) -> list[str]:
 
 
 def extract(text: str, language: str | None = None) -> list[Fact]:
-    facts: list[Fact] = []
-    seen: set[str] = set()
+    found = FirstFacts()
 
     def add(key: str, value: str, ev: str, **detail: object) -> None:
-        if key in seen:
-            return
-        seen.add(key)
-        facts.append(Fact("contact", key, value, _ev(ev), dict(detail)))
+        found.add("contact", key, value, ev, **detail)
 
     d = doc(text)
     # units where each pattern may match (exact literal prefilters); postal codes and phone
@@ -156,4 +148,4 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                 if not num.startswith("+") and not _PHONE_CUE.search(s):
                     continue
                 add("phone:" + digits, num, s, type="phone")
-    return facts
+    return found.facts

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from watcher.facts import doc, load_lexicon
+from watcher.facts import FirstFacts, doc, load_lexicon
 from watcher.models import Fact
 
 # canonical name -> aliases (matched case-sensitively, whole words), from
@@ -142,14 +142,8 @@ def _places_in(s: str) -> list[str]:
 
 
 def extract(text: str, language: str | None = None) -> list[Fact]:
-    facts: list[Fact] = []
-    seen: set[tuple[str, str]] = set()
-
-    def add(kind: str, key: str, value: str, ev: str, **detail: object) -> None:
-        if (kind, key) in seen:
-            return
-        seen.add((kind, key))
-        facts.append(Fact(kind, key, value, ev[:500], dict(detail)))
+    found = FirstFacts()
+    add = found.add
 
     d = doc(text)
     # units where each pattern may match (exact literal prefilters)
@@ -219,4 +213,4 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                 if key == "privacy_shield":
                     detail = {"invalid": True, "invalid_since": "2020-07-16"}
                 add("transfer_mechanism", key, name, s, **detail)
-    return facts
+    return found.facts

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from watcher.facts import doc, load_lexicon, slug
+from watcher.facts import FirstFacts, doc, load_lexicon, slug
 from watcher.models import Fact
 
 _LEX = load_lexicon("rights.json")
@@ -66,14 +66,8 @@ _ROW_COOKIE = re.compile(r"cookie|expir|session|persistent|\bdays?\b|\byears?\b"
 
 
 def extract(text: str, language: str | None = None) -> list[Fact]:
-    facts: list[Fact] = []
-    seen: set[tuple[str, str]] = set()
-
-    def add(kind: str, key: str, value: str, ev: str, **detail: object) -> None:
-        if (kind, key) in seen:
-            return
-        seen.add((kind, key))
-        facts.append(Fact(kind, key, value, ev[:500], dict(detail)))
+    found = FirstFacts()
+    add, seen = found.add, found.seen
 
     d = doc(text)
     # per pattern, the units where it may match (exact literal prefilter); a fact already
@@ -122,4 +116,4 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                     if row and not (name.startswith("_") or _ROW_COOKIE.search(low)):
                         continue
                     add("cookie", "name:" + name.lower(), name, s, type="name")
-    return facts
+    return found.facts
