@@ -379,24 +379,22 @@ def show(
     json_: JsonOpt = False,
 ) -> None:
     """The extracted text of a version (default latest); --raw the capture, --facts its facts."""
+    from watcher.monitor import facts_of
+
     config = load_config()
-    store = open_store(config)
-    v = get_version_or_fail(store, name, version)
+    with open_store(config) as store:
+        v = get_version_or_fail(store, name, version)
+        if raw:
+            if v.capture_id is None:
+                raise fail(f"version {v.id} has no stored capture", 1)
+            body = store.get_snapshot(store.get_capture(v.capture_id).raw_sha256)
+        v_facts = facts_of(store, v) if facts else []
     if raw:
-        if v.capture_id is None:
-            raise fail(f"version {v.id} has no stored capture", 1)
-        cap = store.get_capture(v.capture_id)
-        body = store.get_snapshot(cap.raw_sha256)
-        store.close()
         sys.stdout.buffer.write(body)
         return
-    store.close()
     if facts:
         from watcher import findings as analyzer
-        from watcher.monitor import facts_of
 
-        with open_store(config) as store:
-            v_facts = facts_of(store, v)
         lint = analyzer.lint(v.text, v_facts)
         if json_:
             emit_json(
@@ -444,25 +442,22 @@ def diff(
 ) -> None:
     """Findings, then the word-level diff, between two versions (default the last two)."""
     from watcher import findings as analyzer
-
-    config = load_config()
-    store = open_store(config)
-    versions = store.versions(name)
-    store.close()
-    if len(versions) < 2 and old is None:
-        raise fail(f"{name} has {len(versions)} version(s); a diff needs two", 1)
-    by_id = {v.id: v for v in versions}
-    for vid in (old, new):
-        if vid is not None and vid not in by_id:
-            raise fail(f"{name} has no version {vid}; see `watcher history {name}`", 1)
-    if old is None:
-        a, b = versions[-2], versions[-1]
-    else:
-        a = by_id[old]
-        b = by_id[new] if new is not None else versions[-1]
     from watcher.monitor import facts_of
 
+    config = load_config()
     with open_store(config) as store:
+        versions = store.versions(name)
+        if len(versions) < 2 and old is None:
+            raise fail(f"{name} has {len(versions)} version(s); a diff needs two", 1)
+        by_id = {v.id: v for v in versions}
+        for vid in (old, new):
+            if vid is not None and vid not in by_id:
+                raise fail(f"{name} has no version {vid}; see `watcher history {name}`", 1)
+        if old is None:
+            a, b = versions[-2], versions[-1]
+        else:
+            a = by_id[old]
+            b = by_id[new] if new is not None else versions[-1]
         a_facts, b_facts = facts_of(store, a), facts_of(store, b)
     analysis = analyzer.analyze(a.text, b.text, a_facts, b_facts, title=b.title)
     if json_:
