@@ -127,7 +127,6 @@ def test_unknown_watch_and_bad_config_exit_2(project: Project, site: LocalSite) 
 
 
 def test_init_and_add(project: Project) -> None:
-    project.runner.invoke  # noqa: B018
     r = project.run("init", str(project.config))
     assert project.config.exists(), r.output
     project.run(

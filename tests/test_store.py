@@ -112,7 +112,9 @@ def test_versions_order_facts_search_and_changes(store: Store) -> None:
     assert store.change_between(v0, v1).findings[0].new == "SendGrid"
     hits = store.search("mailchimp")
     assert [(h.watch, h.version_id) for h in hits] == [("a", v1)]
-    assert store.search('"unbalanced') == [] or True  # must not raise on odd input
+    # odd FTS syntax in user input is quoted, never an error
+    assert store.search('"unbalanced') == []
+    assert [h.version_id for h in store.search('"We use" Mailchimp')] == [v1]
     assert store.search("NEAR(") == []
 
 
