@@ -21,6 +21,7 @@ from watcher.models import (
     Analysis,
     Capture,
     CheckResult,
+    Document,
     EmailSettings,
     ExtractError,
     Fact,
@@ -256,16 +257,7 @@ def ingest(
         return Ingested("unchanged", version=prev.id, capture_id=capture_id)  # type: ignore[union-attr]
 
     with store.transaction():
-        vid = store.add_version(
-            watch.name,
-            captured_at=at,
-            source=capture.source,
-            text=doc.text,
-            title=doc.title,
-            language=doc.language,
-            facts=facts,
-            capture_id=capture_id,
-        )
+        vid = record_version(store, watch, doc, at, capture.source, capture_id, facts)
         store.release(watch.name)
         change_id = None
         if prev is not None and analysis_prev is not None:
@@ -294,6 +286,31 @@ def facts_of(store: Store, version: StoredVersion) -> list[Fact]:
         version.facts = fact_extractors.extract_facts(version.text, version.language)
         store.set_facts(version.id, version.facts)
     return version.facts
+
+
+def record_version(
+    store: Store,
+    watch: Watch,
+    doc: Document,
+    at: datetime,
+    source: str,
+    capture_id: int | None,
+    facts: list[Fact] | None,
+    *,
+    technical: bool = False,
+) -> int:
+    """Store an extracted document as a version of `watch` (technical: never reported)."""
+    return store.add_version(
+        watch.name,
+        captured_at=at,
+        source=source,
+        text=doc.text,
+        title=doc.title,
+        language=doc.language,
+        facts=facts,
+        capture_id=capture_id,
+        technical=technical,
+    )
 
 
 def record_change(

@@ -14,7 +14,7 @@ from watcher import extract as extractor
 from watcher import facts as fact_extractors
 from watcher import findings as analyzer
 from watcher.models import ExtractError, Watch, WatcherError
-from watcher.monitor import facts_of, record_change
+from watcher.monitor import facts_of, record_change, record_version
 from watcher.store import Store, sha256_hex
 
 
@@ -55,16 +55,8 @@ def reextract_watch(store: Store, watch: Watch, *, now: datetime) -> RederiveRes
         return RederiveResult(watch.name, "unchanged", latest.id)
     at = max(now, latest.captured_at) if latest else now
     with store.transaction():
-        vid = store.add_version(
-            watch.name,
-            captured_at=at,
-            source=capture.source,
-            text=doc.text,
-            title=doc.title,
-            language=doc.language,
-            facts=facts,
-            capture_id=capture.id,
-            technical=True,
+        vid = record_version(
+            store, watch, doc, at, capture.source, capture.id, facts, technical=True
         )
         if latest is None:
             return RederiveResult(watch.name, "new", vid, "first version from a stored capture")
