@@ -31,8 +31,8 @@ def policy_html(body_html: str, title: str = "Privacy Policy", nav: str = "Home 
     )
 
 
-def small_policy_page(processor: str = "") -> str:
-    """A short but real-looking policy page, optionally naming a processor."""
+def small_policy_page(processor: str = "", extra: str = "") -> str:
+    """A short but real-looking policy page, optionally naming a processor or adding a clause."""
     paras = [
         "We collect your name, email address and payment details to provide the service.",
         "We keep account data for 30 days after you close your account.",
@@ -40,6 +40,8 @@ def small_policy_page(processor: str = "") -> str:
     ]
     if processor:
         paras.append(f"We share your email address with {processor} to send newsletters.")
+    if extra:
+        paras.append(extra)
     body = "".join(f"<p>{p}</p>" for p in paras)
     return (
         "<!doctype html><html lang='en'><head><title>Privacy Policy</title></head><body>"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import small_policy_page
 from watcher.fetch import Fetcher, HostThrottle
 from watcher.models import FetchSettings, Watch
 from watcher.monitor import Context, check_watch
@@ -28,23 +29,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 T0 = datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
 HOSTILE = "<script>alert('x')</script>"
-
-
-def page(extra: str = "", processor: str = "") -> str:
-    paras = [
-        "We collect your name, email address and payment details to provide the service.",
-        "We keep account data for 30 days after you close your account.",
-        "Contact privacy@example.com about this policy and your rights.",
-    ]
-    if processor:
-        paras.append(f"We share your email address with {processor} to send newsletters.")
-    if extra:
-        paras.append(extra)
-    body = "".join(f"<p>{p}</p>" for p in paras)
-    return (
-        "<!doctype html><html lang='en'><head><title>Privacy Policy</title></head><body>"
-        f"<main><h1>Privacy Policy</h1>{body}</main></body></html>"
-    )
+page = small_policy_page
 
 
 class Clock:
