@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from watcher.config import Config
 from watcher.models import Capture, Watch, WatcherError
 from watcher.monitor import Context, ingest
 from watcher.wayback import (
@@ -57,17 +56,6 @@ class BackfillSummary:
             "completed": not self.stopped,
             "seconds": round(self.seconds, 2),
         }
-
-
-def wayback_settings(config: Config) -> WaybackSettings:
-    w = config.wayback
-    return WaybackSettings(
-        base_url=w.base_url,
-        user_agent=config.fetch.user_agent,
-        cdx_rate=w.cdx_rate,
-        playback_rate=w.playback_rate,
-        timeout=w.timeout,
-    )
 
 
 def run_backfill(

@@ -643,7 +643,7 @@ def backfill(
     """Import a policy's past from the Wayback Machine (resumable, duplicate-free)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from watcher.backfill import run_backfill, wayback_settings
+    from watcher.backfill import run_backfill
     from watcher.wayback import parse_since
 
     if every not in (None, "month", "quarter", "year"):
@@ -691,7 +691,7 @@ def backfill(
                 s = run_backfill(
                     ctx,
                     w,
-                    wayback_settings(config),
+                    config.wayback,
                     since=since or w.backfill_since,
                     until=until,
                     every=every,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher import DEFAULT_USER_AGENT
-from watcher.models import EmailSettings, FetchSettings, Watch, WatcherError
+from watcher.models import EmailSettings, FetchSettings, Watch, WatcherError, WaybackSettings
 
 DEFAULT_CONFIG = "config.toml"
 NAME_RE = re.compile(r"^[a-z0-9_-]+$")
@@ -25,14 +25,6 @@ class ConfigError(WatcherError):
 
 
 @dataclass(frozen=True)
-class WaybackConfig:
-    base_url: str = "https://web.archive.org"
-    cdx_rate: float = 0.4  # requests per second
-    playback_rate: float = 8.0
-    timeout: float = 30.0
-
-
-@dataclass(frozen=True)
 class Config:
     path: Path
     database: Path
@@ -42,7 +34,7 @@ class Config:
     jitter: float
     watches: tuple[Watch, ...]
     email: EmailSettings | None = None
-    wayback: WaybackConfig = field(default_factory=WaybackConfig)
+    wayback: WaybackSettings = field(default_factory=WaybackSettings)
     failure_threshold: int = 3  # consecutive errors before a watch is reported failing
 
     def watch(self, name: str) -> Watch:
@@ -248,8 +240,9 @@ class _Parser:
         wb = self._table(raw, "wayback")
         loc = {"table": "wayback"}
         self._unknown(wb, {"base_url", "cdx_rate", "playback_rate", "timeout"}, "wayback", **loc)
-        wayback = WaybackConfig(
+        wayback = WaybackSettings(
             base_url=self._url(wb, "base_url", "https://web.archive.org", "wayback", **loc),
+            user_agent=fetch.user_agent,
             cdx_rate=float(self._positive(wb, "cdx_rate", 0.4, "wayback", **loc)),
             playback_rate=float(self._positive(wb, "playback_rate", 8.0, "wayback", **loc)),
             timeout=float(self._positive(wb, "timeout", fetch.timeout, "wayback", **loc)),

@@ -285,7 +285,7 @@ class Daemon:
                     summary = module.run_backfill(
                         shared.ctx,
                         w,
-                        module.wayback_settings(shared.config),
+                        shared.config.wayback,
                         since=w.backfill_since,
                     )
             except Exception:

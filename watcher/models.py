@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from watcher import DEFAULT_USER_AGENT
+
 Source = Literal["live", "wayback"]
 Severity = Literal["high", "medium", "low", "info"]
 CheckStatus = Literal["new", "unchanged", "changed", "error", "suspicious"]
@@ -293,3 +295,20 @@ class VersionInfo:
     source: Source
     sha256: str
     words: int
+
+
+@dataclass(frozen=True)
+class WaybackSettings:
+    """The `[wayback]` table (the User-Agent comes from `[fetch]`)."""
+
+    base_url: str = "https://web.archive.org"
+    user_agent: str = DEFAULT_USER_AGENT
+    cdx_rate: float = 0.4  # CDX requests per second
+    playback_rate: float = 8.0  # playback requests per second
+    timeout: float = 30.0
+    retries: int = 3  # extra attempts after a timeout / 500 / 502 / 503 / 504
+    page_limit: int = 5000  # CDX rows asked for per page (`limit`)
+    backoff_base: float = 1.0  # seconds; doubled on each retry
+    max_redirects: int = 5  # archived redirect hops followed per capture
+    redirect_window: float = 366 * 86400.0  # seconds: how far from the capture a hop may land
+    max_bytes: int = 20_000_000  # a larger archived body is skipped

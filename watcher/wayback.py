@@ -36,7 +36,7 @@ import requests
 
 from watcher import DEFAULT_USER_AGENT
 from watcher.fetch import parse_retry_after
-from watcher.models import Capture, WatcherError
+from watcher.models import Capture, WatcherError, WaybackSettings
 
 log = logging.getLogger(__name__)
 
@@ -117,23 +117,6 @@ class CdxRow:
     @property
     def is_redirect(self) -> bool:
         return len(self.statuscode) == 3 and self.statuscode.startswith("3")
-
-
-@dataclass(frozen=True)
-class WaybackSettings:
-    """The `[wayback]` table."""
-
-    base_url: str = "https://web.archive.org"
-    user_agent: str = DEFAULT_USER_AGENT
-    cdx_rate: float = 0.4  # CDX requests per second
-    playback_rate: float = 8.0  # playback requests per second
-    timeout: float = 30.0
-    retries: int = 3  # extra attempts after a timeout / 500 / 502 / 503 / 504
-    page_limit: int = 5000  # CDX rows asked for per page (`limit`)
-    backoff_base: float = 1.0  # seconds; doubled on each retry
-    max_redirects: int = 5  # archived redirect hops followed per capture
-    redirect_window: float = 366 * 86400.0  # seconds: how far from the capture a hop may land
-    max_bytes: int = 20_000_000  # a larger archived body is skipped
 
 
 @dataclass(frozen=True)
