@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
@@ -45,10 +46,10 @@ class Context:
     fetcher: Fetcher
     email: EmailSettings | None = None
     failure_threshold: int = 3
-    clock: object = field(default=None)  # callable returning an aware datetime, for tests
+    clock: Callable[[], datetime] | None = None  # simulated time (demo days, tests)
 
     def now(self) -> datetime:
-        return self.clock() if callable(self.clock) else datetime.now(UTC)
+        return self.clock() if self.clock is not None else datetime.now(UTC)
 
 
 @dataclass
