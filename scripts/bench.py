@@ -97,10 +97,10 @@ def child_micro() -> None:
     sys.path.insert(0, str(bl.SRC))
     import zstandard
 
-    from watcher import extract as ex
     from watcher import facts as fx
-    from watcher import findings as an
-    from watcher import store as st
+    from watcher.analysis import findings as an
+    from watcher.extract import core as ex
+    from watcher.storage import sqlite as st
 
     files = bl.corpus_html_files()
     ext_ms: list[float] = []

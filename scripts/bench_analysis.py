@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from watcher import diff  # noqa: E402
+from watcher.analysis import diff  # noqa: E402
+from watcher.analysis.findings import analyze  # noqa: E402
 from watcher.facts import FAMILIES, clear_caches, extract_facts  # noqa: E402
-from watcher.findings import analyze  # noqa: E402
 
 
 def cold() -> None:

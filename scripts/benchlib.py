@@ -257,7 +257,7 @@ def serve(n: int, n_hosts: int, manifest: Path) -> None:
     sys.path.insert(0, str(SRC))
     import socket
 
-    from watcher.localsite import LocalSite, respond
+    from watcher.demo.site import LocalSite, respond
 
     # HTTPServer.server_bind() calls socket.getfqdn(host): a reverse lookup of every
     # 127.42.x.y that took ~0.1 s each; the bench's server names are not used.
@@ -530,7 +530,7 @@ def prime_checks(config_path: Path) -> int:
     from datetime import UTC, datetime
 
     from watcher import config as cfg
-    from watcher.store import Store
+    from watcher.storage.sqlite import Store
 
     conf = cfg.load(config_path)
     now = datetime.now(UTC)

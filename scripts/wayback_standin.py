@@ -2,7 +2,7 @@
 
     python scripts/wayback_standin.py --port 8765 [--delay 0.2]
 
-Each demo policy (watcher/demo_site/<slug>/v*.html) is archived at
+Each demo policy (watcher/demo/pages/<slug>/v*.html) is archived at
 https://demo.policy-watcher.test/<slug>/privacy-policy/ with monthly captures from 2019 on,
 moving to its next version every year, with repeated lines and revisits as the real CDX
 index has them. Point `[wayback] base_url` at it to try `watcher backfill` from a shell:
@@ -26,7 +26,7 @@ SITE = "https://demo.policy-watcher.test"
 
 
 def build(wb: FakeWayback) -> list[str]:
-    root = resources.files("watcher") / "demo_site"
+    root = resources.files("watcher.demo") / "pages"
     urls = []
     for slug_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         versions = sorted(p.name for p in slug_dir.iterdir() if p.name.endswith(".html"))

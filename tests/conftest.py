@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from watcher.cli import app
-from watcher.localsite import LocalSite
+from watcher.demo.site import LocalSite
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import Project, policy_html
 from tests.wayback_server import FakeWayback
-from watcher.localsite import LocalSite
+from watcher.demo.site import LocalSite
 
 URL = "https://www.example-policy.test/privacy"
 BASE = (

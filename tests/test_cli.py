@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import SEEDS, Project, policy_html
-from watcher.localsite import LocalSite
+from watcher.demo.site import LocalSite
 
 POLICY_V1 = (
     """

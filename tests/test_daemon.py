@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import small_policy_page as page
 from watcher.daemon import EveryTrigger, first_runs
-from watcher.localsite import respond
+from watcher.demo.site import respond
 
 try:
     from smtpserver import SMTPTestServer, free_port
@@ -23,8 +23,8 @@ except ImportError:  # tests/ became a package
     from tests.smtpserver import SMTPTestServer, free_port
 
 REPO = Path(__file__).resolve().parents[1]
-# The commands are registered when watcher.cli_mail is imported (cli.py does it once wired).
-ENTRY = "import watcher.cli_mail; from watcher.cli import main; main()"
+# The commands are registered when watcher.cli.mail is imported (cli.py does it once wired).
+ENTRY = "import watcher.cli.mail; from watcher.cli import main; main()"
 
 
 def config_text(

@@ -1,4 +1,4 @@
-"""The bundled offline sample site (watcher/demo_site/) is well-formed and says what it promises.
+"""The bundled offline sample site (watcher/demo/pages/) is well-formed and says what it promises.
 
 These tests check the package data only, not the extractor: every page parses, the schedule points
 at real files, the old windows-1252 page really is windows-1252, the Cloudflare-obfuscated address
@@ -17,7 +17,7 @@ import lxml.html
 import pytest
 from bs4 import BeautifulSoup
 
-SITE = Path(str(files("watcher") / "demo_site"))
+SITE = Path(str(files("watcher.demo") / "pages"))
 SLUGS = ("claro", "clearring", "smartertools", "soutron", "clarioncall")
 MARKUP_ONLY = ("clearring", "v1.html", "v2.html")  # (slug, predecessor, markup-only refetch)
 CF_ADDRESS = "dataprotection@clarioncall.co.uk"

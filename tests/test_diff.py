@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from watcher.diff import hunks, layout_key, normalize_line
+from watcher.analysis.diff import hunks, layout_key, normalize_line
 
 
 def test_identical_and_noise_only_have_no_hunks():
@@ -58,7 +58,7 @@ def test_fast_matcher_matches_difflib():
     import random
     from difflib import SequenceMatcher
 
-    from watcher.diff import _Matcher
+    from watcher.analysis.diff import _Matcher
 
     rnd = random.Random(7)
     for _ in range(3000):

@@ -1,4 +1,4 @@
-"""Live fetching against a real HTTP server on 127.0.0.1 (watcher.localsite)."""
+"""Live fetching against a real HTTP server on 127.0.0.1 (watcher.demo.site)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from watcher.fetch import Fetcher, HostThrottle
-from watcher.localsite import LocalSite, respond, sequence
+from watcher.demo.site import LocalSite, respond, sequence
+from watcher.fetchers.http import Fetcher, HostThrottle
 from watcher.models import FetchError, FetchSettings
 
 UA = "policy-watcher-test/1.0 (+https://example.org/bot)"

@@ -6,8 +6,8 @@ import importlib.util
 
 import pytest
 
+from watcher.analysis.findings import analyze, lint
 from watcher.facts import extract_facts
-from watcher.findings import analyze, lint
 
 HAS_PARTIES = importlib.util.find_spec("watcher.facts.parties") is not None
 
@@ -240,7 +240,7 @@ def _fact(kind, key, value, **detail):
 
 
 def test_location_summaries_read_as_sentences():
-    from watcher.findings import _added, _removed
+    from watcher.analysis.findings import _added, _removed
 
     kept = _fact("location", "not_outside:eea", "Kept within the EEA", negated=True)
     out = _fact("location", "outside:eea", "Outside the EEA", outside=True)
@@ -260,7 +260,7 @@ def test_location_summaries_read_as_sentences():
 
 
 def test_date_summary_uses_the_key_not_the_label_as_written():
-    from watcher.findings import _date_findings
+    from watcher.analysis.findings import _date_findings
 
     old = {"effective": _fact("date", "effective", "2020-09-08", label="is effective")}
     new = {"effective": _fact("date", "effective", "2023-02-01", label="gelten ab")}
@@ -273,7 +273,7 @@ def test_date_summary_uses_the_key_not_the_label_as_written():
 
 
 def test_other_summaries():
-    from watcher.findings import _added, _removed
+    from watcher.analysis.findings import _added, _removed
 
     kw = {"new_text": "", "old_text": ""}
     dpo = _fact("contact", "dpo", "Data Protection Officer", type="dpo")
@@ -291,7 +291,7 @@ def test_other_summaries():
     ico = _fact("identifier", "ico_registration", "Z9319063", type="ico_registration")
     assert _added("identifier", ico, **kw).summary == "New ICO registration number: Z9319063"
     sec = _fact("section", "governing law", "10\\. Governing Law")
-    from watcher.findings import _section_findings
+    from watcher.analysis.findings import _section_findings
 
     (f,) = _section_findings([], [sec], "", "")
     assert f.summary == "New section: '10. Governing Law'"

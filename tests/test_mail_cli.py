@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-import watcher.cli_mail  # noqa: F401  (registers the commands on the app)
+import watcher.cli.mail  # noqa: F401  (registers the commands on the app)
 from tests.conftest import small_policy_page as page
 
 try:

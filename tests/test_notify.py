@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from watcher import report
 from watcher.models import Analysis, EmailSettings, Finding, Hunk, VersionInfo
-from watcher.notify import DeliveryError, backoff_seconds, resolve_password, send
+from watcher.notify.email import DeliveryError, backoff_seconds, resolve_password, send
+from watcher.render import report
 
 try:
     from smtpserver import SMTPTestServer, free_port

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import small_policy_page
-from watcher.fetch import Fetcher, HostThrottle
+from watcher.fetchers.http import Fetcher, HostThrottle
 from watcher.models import FetchSettings, Watch
 from watcher.monitor import Context, check_watch
-from watcher.outbox import deliver_due, retry_delay
-from watcher.store import Store
+from watcher.notify.outbox import deliver_due, retry_delay
+from watcher.storage.sqlite import Store
 
 try:
     from smtpserver import SMTPTestServer, free_port
@@ -278,8 +278,8 @@ def test_crash_between_send_and_mark_resends_same_message_id(site, smtp, store, 
         import os
         from datetime import datetime, UTC
         from watcher.models import EmailSettings
-        from watcher.outbox import deliver_due
-        from watcher.store import Store
+        from watcher.notify.outbox import deliver_due
+        from watcher.storage.sqlite import Store
         Store.mark_sent = lambda self, i, now: os._exit(9)  # the kill, at the worst moment
         store = Store({str(store.path)!r}, {str(store.snapshots)!r})
         s = EmailSettings(smtp_host="127.0.0.1", smtp_port={smtp.port}, security="none",

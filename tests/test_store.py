@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from watcher.models import Fact, Finding
-from watcher.store import SCHEMA_VERSION, Store, StoreError
+from watcher.storage.sqlite import SCHEMA_VERSION, Store, StoreError
 
 T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -160,7 +160,7 @@ def test_failure_streak_flips_once(store: Store) -> None:
 def test_migrates_v1_database(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
     conn = sqlite3.connect(db)
-    from watcher.store import _SCHEMA_V1, _split
+    from watcher.storage.sqlite import _SCHEMA_V1, _split
 
     for stmt in _split(_SCHEMA_V1):
         conn.execute(stmt)

@@ -1,4 +1,4 @@
-"""watcher.wayback against the stand-in Wayback Machine (tests/wayback_server.py)."""
+"""watcher.wayback.client against the stand-in Wayback Machine (tests/wayback_server.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import requests
 
 from watcher import DEFAULT_USER_AGENT
 from watcher.models import WatcherError
-from watcher.wayback import (
+from watcher.wayback.client import (
     CDX_FIELDS,
     CdxRow,
     WaybackClient,
@@ -605,7 +605,7 @@ def test_cdx_row_captured_at_is_aware_utc() -> None:
 
 
 def test_a_2xx_without_memento_datetime_is_not_a_capture() -> None:
-    from watcher.localsite import LocalSite
+    from watcher.demo.site import LocalSite
 
     with LocalSite() as site:
         site.set(f"/web/{ts(1)}id_/{POLICY}", html("some proxy page"), etag=False)

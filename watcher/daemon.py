@@ -46,10 +46,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from watcher import config as cfg
-from watcher.fetch import Fetcher, HostThrottle
+from watcher.fetchers.http import Fetcher, HostThrottle
 from watcher.models import CheckResult, Watch
 from watcher.monitor import Context, check_watch
-from watcher.store import Store
+from watcher.storage.sqlite import Store
 
 log = logging.getLogger("watcher.daemon")
 
@@ -155,9 +155,9 @@ def first_runs(
 
 
 def _backfill_module() -> Any:
-    """watcher.backfill if this install has it (it is optional for the daemon)."""
+    """watcher.wayback.backfill if this install has it (it is optional for the daemon)."""
     try:
-        from watcher import backfill
+        from watcher.wayback import backfill
     except ImportError:
         return None
     return backfill if hasattr(backfill, "run_backfill") else None
@@ -229,7 +229,7 @@ class Daemon:
 
     # -- delivery --------------------------------------------------------------------------
     def deliver(self, *, hold_for: float | None = None) -> Any:
-        from watcher.outbox import deliver_due
+        from watcher.notify.outbox import deliver_due
 
         config = self.config
         if config.email is None:

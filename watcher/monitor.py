@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-from watcher.fetch import Fetcher
+from watcher.fetchers.http import Fetcher
 from watcher.models import (
     SEVERITY_RANK,
     Analysis,
@@ -30,7 +30,7 @@ from watcher.models import (
     Watch,
     WatcherError,
 )
-from watcher.store import Store, StoredVersion, sha256_hex
+from watcher.storage.sqlite import Store, StoredVersion, sha256_hex
 
 log = logging.getLogger("watcher.monitor")
 
@@ -154,10 +154,10 @@ def ingest(
 ) -> Ingested:
     """Store one capture and, if its text is new, a version and the change it makes."""
     # Imported here, not at the top: unchanged checks (the common case) never need them.
-    from watcher import extract as extractor
     from watcher import facts as fact_extractors
-    from watcher import findings as analyzer
     from watcher import guard
+    from watcher.analysis import findings as analyzer
+    from watcher.extract import core as extractor
 
     store = ctx.store
     raw_sha = store.put_snapshot(capture.body)  # the file exists before any row names it
@@ -359,7 +359,7 @@ def _enqueue_change(
     settings = ctx.email
     if settings is None or not wants_email(settings, analysis):
         return
-    from watcher import report
+    from watcher.render import report
 
     recipients = list(watch.email_to or settings.to)
     message_id = report.make_message_id(f"change-{watch.name}-{change_id}-{new.sha256}")
@@ -382,7 +382,7 @@ def _enqueue_alert(ctx: Context, watch: Watch, flip: str, error: str | None, now
     settings = ctx.email
     if settings is None:
         return
-    from watcher import report
+    from watcher.render import report
 
     recipients = list(watch.email_to or settings.to)
     message_id = report.make_message_id(f"alert-{watch.name}-{flip}-{now.isoformat()}")

@@ -40,7 +40,7 @@ def check_all(config: Config, watches: Sequence[Watch]) -> list[CheckResult]:
     threads = max(1, config.fetch.concurrency // workers)
     # Load the pipeline once here, so forked workers start with it in memory.
     import watcher.monitor  # noqa: F401
-    import watcher.store  # noqa: F401
+    import watcher.storage.sqlite  # noqa: F401
 
     # fork is cheap (no re-import) and safe here: this process has no threads, sockets or
     # SQLite handles open yet. Elsewhere, spawn.
@@ -72,9 +72,9 @@ def _process_count(n: int) -> int:
 
 
 def _check_group(config: Config, watches: list[Watch], threads: int) -> list[CheckResult]:
-    from watcher.fetch import Fetcher, HostThrottle
+    from watcher.fetchers.http import Fetcher, HostThrottle
     from watcher.monitor import Context, check_watch
-    from watcher.store import Store
+    from watcher.storage.sqlite import Store
 
     store = Store(config.database, config.snapshots)
     ctx = Context(

@@ -42,7 +42,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from watcher.cli import app
-from watcher.localsite import (
+from watcher.demo.site import (
     LocalSite,
     SilentServer,
     closed_port,
@@ -54,7 +54,7 @@ from watcher.localsite import (
 )
 
 with contextlib.suppress(ImportError):  # registers daemon / outbox / test-email on `app`
-    import watcher.cli_mail  # noqa: F401
+    import watcher.cli.mail  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 WATCH = "policy"
@@ -345,7 +345,7 @@ class Lab:
 
     def integrity(self) -> list[str]:
         """PRAGMA integrity_check, every capture's snapshot present and readable, no temp files."""
-        from watcher.store import Store
+        from watcher.storage.sqlite import Store
 
         with Store(self.db, self.snapshots) as st:
             problems = st.integrity_problems()
@@ -377,10 +377,10 @@ class Lab:
 
 def watcher_cmd(*args: str) -> list[str]:
     """argv for the real program. `python -m watcher` once cli.py registers the mail commands;
-    until then a shim that imports watcher.cli_mail first (same `main`)."""
+    until then a shim that imports watcher.cli.mail first (same `main`)."""
     if _mail_commands_registered():
         return [sys.executable, "-m", "watcher", *args]
-    shim = "import sys, watcher.cli_mail; from watcher.cli import main; sys.argv[0] = 'watcher'; main()"
+    shim = "import sys, watcher.cli.mail; from watcher.cli import main; sys.argv[0] = 'watcher'; main()"
     return [sys.executable, "-c", shim, *args]
 
 
@@ -403,7 +403,7 @@ def _mail_commands_registered() -> bool:
 def has_daemon() -> bool:
     try:
         import watcher.daemon  # noqa: F401
-        import watcher.outbox  # noqa: F401
+        import watcher.notify.outbox  # noqa: F401
     except ImportError:
         return False
     names = {c.name or getattr(c.callback, "__name__", "") for c in app.registered_commands}
@@ -1119,7 +1119,7 @@ def _versions(lab: Lab) -> list[sqlite3.Row]:
 
 
 def _text_sha(html: str) -> str:
-    from watcher.extract import extract
+    from watcher.extract.core import extract
 
     return hashlib.sha256(
         extract(html.encode(), content_type="text/html").text.encode()
@@ -1399,7 +1399,7 @@ def limited_cmd(limit: int, *args: str) -> list[str]:
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
         "with contextlib.suppress(ImportError):\n"
-        "    import watcher.cli_mail\n"
+        "    import watcher.cli.mail\n"
         "from watcher.cli import main\n"
         "sys.argv[0] = 'watcher'\n"
         "main()\n"
@@ -1553,7 +1553,7 @@ def _downgrade_to_v1(db: Path) -> None:
     "search and check work, user_version moves to the current one, nothing is lost",
 )
 def older_schema(tmp: Path) -> Outcome:
-    from watcher.store import SCHEMA_VERSION
+    from watcher.storage.sqlite import SCHEMA_VERSION
 
     out = Outcome("older schema migrates")
     with Lab(tmp) as lab:
@@ -1845,7 +1845,7 @@ def prelude_cmd(prelude: str, *args: str) -> list[str]:
         f"{prelude}\n"
         "import contextlib, sys\n"
         "with contextlib.suppress(ImportError):\n"
-        "    import watcher.cli_mail\n"
+        "    import watcher.cli.mail\n"
         "from watcher.cli import main\n"
         "sys.argv[0] = 'watcher'\n"
         "main()\n"

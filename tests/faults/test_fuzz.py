@@ -12,9 +12,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from watcher.extract import extract
+from watcher.analysis.findings import analyze
+from watcher.extract.core import extract
 from watcher.facts import extract_facts
-from watcher.findings import analyze
 from watcher.models import ExtractError
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"

@@ -18,8 +18,7 @@ import zlib
 
 import pytest
 
-from watcher.fetch import Fetcher
-from watcher.localsite import (
+from watcher.demo.site import (
     LocalSite,
     SilentServer,
     closed_port,
@@ -30,6 +29,7 @@ from watcher.localsite import (
     sequence,
     truncated_chunked,
 )
+from watcher.fetchers.http import Fetcher
 from watcher.models import FetchError, FetchSettings
 
 
@@ -361,7 +361,7 @@ def test_errors_do_not_leak_threads(site):
 
 
 def test_watchdog_heap_stays_small(site):
-    from watcher.fetch import _WATCHDOG
+    from watcher.fetchers.http import _WATCHDOG
 
     f = Fetcher(settings(timeout=30.0))
     site.set("/w", "x")

@@ -48,7 +48,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import InsecureRequestWarning
 
-from .models import Capture, FetchError, FetchSettings
+from watcher.models import Capture, FetchError, FetchSettings
 
 __all__ = ["HostThrottle", "Fetcher", "MAX_REDIRECTS"]
 

@@ -65,7 +65,7 @@ def load_config() -> cfg.Config:
 
 
 def open_store(config: cfg.Config):  # noqa: ANN201 - Store
-    from watcher.store import Store, StoreError
+    from watcher.storage.sqlite import Store, StoreError
 
     try:
         return Store(config.database, config.snapshots)
@@ -82,7 +82,7 @@ def when(dt: datetime | None) -> str:
 
 
 def iso_z(dt: datetime | None) -> str | None:
-    from watcher.store import iso
+    from watcher.storage.sqlite import iso
 
     return iso(dt) if dt else None
 
@@ -151,7 +151,7 @@ def add(
 
 # -- monitoring ---------------------------------------------------------------------------
 def make_context(config: cfg.Config, store: Any):  # noqa: ANN201
-    from watcher.fetch import Fetcher, HostThrottle
+    from watcher.fetchers.http import Fetcher, HostThrottle
     from watcher.monitor import Context
 
     fetcher = Fetcher(config.fetch, HostThrottle(config.fetch.per_host_delay))
@@ -393,7 +393,7 @@ def show(
         sys.stdout.buffer.write(body)
         return
     if facts:
-        from watcher import findings as analyzer
+        from watcher.analysis import findings as analyzer
 
         lint = analyzer.lint(v.text, v_facts)
         if json_:
@@ -441,7 +441,7 @@ def diff(
     json_: JsonOpt = False,
 ) -> None:
     """Findings, then the word-level diff, between two versions (default the last two)."""
-    from watcher import findings as analyzer
+    from watcher.analysis import findings as analyzer
     from watcher.monitor import facts_of
 
     config = load_config()
@@ -479,7 +479,7 @@ def compare(
 ) -> None:
     """Analyze two local files (HTML, text, Markdown or PDF). Nothing is stored."""
     from watcher import facts as fact_extractors
-    from watcher import findings as analyzer
+    from watcher.analysis import findings as analyzer
 
     docs = [read_document(p, select or [], remove or []) for p in (old_file, new_file)]
     facts = [fact_extractors.extract_facts(d.text, d.language) for d in docs]
@@ -502,7 +502,7 @@ def content_type_for(path: Path) -> str:
 
 
 def read_document(path: Path, select: Sequence[str], remove: Sequence[str]):  # noqa: ANN201
-    from watcher import extract as extractor
+    from watcher.extract import core as extractor
     from watcher.models import ExtractError
 
     try:
@@ -526,11 +526,11 @@ def extract(
 ) -> None:
     """Show what extraction yields for a file or URL, to tune selectors."""
     from watcher import DEFAULT_USER_AGENT
-    from watcher import extract as extractor
+    from watcher.extract import core as extractor
     from watcher.models import FetchSettings
 
     if target.startswith(("http://", "https://")):
-        from watcher.fetch import Fetcher
+        from watcher.fetchers.http import Fetcher
 
         try:
             cap = Fetcher(FetchSettings(user_agent=DEFAULT_USER_AGENT)).fetch(target)
@@ -643,8 +643,8 @@ def backfill(
     """Import a policy's past from the Wayback Machine (resumable, duplicate-free)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from watcher.backfill import run_backfill
-    from watcher.wayback import parse_since
+    from watcher.wayback.backfill import run_backfill
+    from watcher.wayback.client import parse_since
 
     if every not in (None, "month", "quarter", "year"):
         raise fail(f"--every {every!r}: use month, quarter or year")
@@ -750,7 +750,7 @@ def demo(
 
 
 # The daemon and e-mail commands live in their own module; importing it registers them.
-from watcher import cli_mail as _cli_mail  # noqa: E402,F401
+from watcher.cli import mail as _cli_mail  # noqa: E402,F401
 
 
 def invoked_as() -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from watcher.models import Capture, Watch, WatcherError
 from watcher.monitor import Context, ingest
-from watcher.wayback import (
+from watcher.wayback.client import (
     CdxRow,
     WaybackClient,
     WaybackError,

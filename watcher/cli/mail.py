@@ -1,7 +1,7 @@
 """CLI commands for running unattended and for mail: daemon, outbox, report, test-email, feed.
 
 Registered on the shared typer `app` of `watcher.cli` (imported there), printing through its
-consoles; the work is done by `watcher.daemon`, `watcher.outbox`, `watcher.report`.
+consoles; the work is done by `watcher.daemon`, `watcher.notify.outbox`, `watcher.render.report`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from watcher.cli import JsonOpt, app, console, emit_json, err, fail, load_config
 
 
 def _iso(dt: datetime | None) -> str | None:
-    from watcher.store import iso
+    from watcher.storage.sqlite import iso
 
     return iso(dt) if dt else None
 
@@ -57,7 +57,7 @@ def daemon(
 ) -> None:
     """Check every watch on its schedule and deliver e-mail (SIGHUP reloads, SIGTERM stops)."""
     from watcher.daemon import Daemon, configure_logging
-    from watcher.store import StoreError
+    from watcher.storage.sqlite import StoreError
 
     if config is not None:
         state.config_path = config
@@ -151,7 +151,7 @@ def _list_outbox(store: Any, json_: bool) -> None:
 
 
 def _retry(config: cfg.Config, store: Any, json_: bool) -> None:
-    from watcher.outbox import deliver_due
+    from watcher.notify.outbox import deliver_due
 
     settings = _email_or_fail(config)
     result = deliver_due(store, settings, now=datetime.now(UTC), force=True, hold_for=0.0)
@@ -179,8 +179,8 @@ def report(
     json_: JsonOpt = False,
 ) -> None:
     """A digest of every change in a period, on the terminal or by e-mail."""
-    from watcher import report as rpt
-    from watcher.outbox import change_item
+    from watcher.notify.outbox import change_item
+    from watcher.render import report as rpt
 
     try:
         seconds = cfg.parse_duration(since, "--since")
@@ -233,8 +233,8 @@ def report(
 def _email_report(
     store: Any, settings: Any, items: list[Any], label: str, now: datetime, json_: bool
 ) -> None:
-    from watcher import report as rpt
-    from watcher.outbox import deliver_due
+    from watcher.notify.outbox import deliver_due
+    from watcher.render import report as rpt
 
     to = list(settings.to)
     message_id = rpt.make_message_id(f"report-{label}-{now.isoformat()}")
@@ -277,8 +277,8 @@ def test_email(
     ] = None,
 ) -> None:
     """Send a test message through [email]; on failure say exactly what went wrong."""
-    from watcher import notify
-    from watcher import report as rpt
+    from watcher.notify import email as notify
+    from watcher.render import report as rpt
 
     config = load_config()
     settings = _email_or_fail(config)
@@ -325,8 +325,8 @@ def feed(
     limit: Annotated[int, typer.Option("--limit", help="At most this many entries.")] = 50,
 ) -> None:
     """An Atom feed of recent changes: one entry per change with its summary and findings."""
-    from watcher import report as rpt
-    from watcher.outbox import change_item
+    from watcher.notify.outbox import change_item
+    from watcher.render import report as rpt
 
     config = load_config()
     store = open_store(config)

@@ -25,11 +25,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from watcher import diff, notify, report
+from watcher.analysis import diff
 from watcher.models import Analysis, EmailSettings
-from watcher.store import OutboxMessage, Store, StoredChange, iso
+from watcher.notify import email as notify
+from watcher.render import report
+from watcher.storage.sqlite import OutboxMessage, Store, StoredChange, iso
 
-log = logging.getLogger("watcher.outbox")
+log = logging.getLogger("watcher.notify.outbox")
 
 # One delivery at a time in this process (the daemon's delivery job, a reload, a CLI retry).
 _DELIVERY_LOCK = threading.Lock()

@@ -19,8 +19,8 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
-from watcher.diff import hunks as _hunks
-from watcher.diff import layout_key, normalize_line
+from watcher.analysis.diff import hunks as _hunks
+from watcher.analysis.diff import layout_key, normalize_line
 from watcher.models import SEVERITY_RANK, Analysis, Fact, Finding
 
 _SENSITIVE_KINDS = {"health", "special_categories", "biometric", "genetic", "children", "criminal"}

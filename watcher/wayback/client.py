@@ -35,7 +35,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from watcher import DEFAULT_USER_AGENT
-from watcher.fetch import parse_retry_after
+from watcher.fetchers.http import parse_retry_after
 from watcher.models import Capture, WatcherError, WaybackSettings
 
 log = logging.getLogger(__name__)

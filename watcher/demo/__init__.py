@@ -1,6 +1,6 @@
 """The offline demo: a sample site on loopback, checked through simulated days.
 
-The pages under `watcher/demo_site/` are built from five real privacy policies, each with a few
+The pages under `watcher/demo/pages/` are built from five real privacy policies, each with a few
 versions (see its README.md). `run_demo` serves them on 127.0.0.1, writes a config for them,
 and runs the real pipeline (fetch -> extract -> store -> analyze) once per simulated day,
 yielding each day's results. It leaves the database for `watcher history/show/diff`.
@@ -18,11 +18,11 @@ from pathlib import Path
 
 from watcher import DEFAULT_USER_AGENT
 from watcher.config import load as load_config
-from watcher.fetch import Fetcher, HostThrottle
-from watcher.localsite import LocalSite
+from watcher.demo.site import LocalSite
+from watcher.fetchers.http import Fetcher, HostThrottle
 from watcher.models import CheckResult, WatcherError
 from watcher.monitor import Context, check_watch
-from watcher.store import Store
+from watcher.storage.sqlite import Store
 
 DEMO_START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
@@ -36,7 +36,7 @@ class DemoDay:
 
 
 def site_files() -> resources.abc.Traversable:
-    return resources.files("watcher") / "demo_site"
+    return resources.files("watcher.demo") / "pages"
 
 
 def schedule() -> dict:

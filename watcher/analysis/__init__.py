@@ -1,0 +1,1 @@
+"""Analysis: comparing two versions (facts -> findings, word-level diff, lint)."""

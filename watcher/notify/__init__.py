@@ -1,0 +1,1 @@
+"""Notify: the durable outbox and its delivery channels (e-mail)."""

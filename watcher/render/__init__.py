@@ -1,0 +1,1 @@
+"""Render: pure text / HTML / e-mail / Atom rendering of analyses."""

@@ -1,0 +1,1 @@
+"""Wayback Machine: CDX listing, raw playback and the resumable backfill."""
