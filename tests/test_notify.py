@@ -15,7 +15,7 @@ import pytest
 
 from watcher.models import Analysis, EmailSettings, Finding, Hunk, VersionInfo
 from watcher.notify.email import DeliveryError, backoff_seconds, resolve_password, send
-from watcher.render import report
+from watcher import render as report
 
 try:
     from smtpserver import SMTPTestServer, free_port

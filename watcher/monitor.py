@@ -359,7 +359,7 @@ def _enqueue_change(
     settings = ctx.email
     if settings is None or not wants_email(settings, analysis):
         return
-    from watcher.render import report
+    from watcher import render as report
 
     recipients = list(watch.email_to or settings.to)
     message_id = report.make_message_id(f"change-{watch.name}-{change_id}-{new.sha256}")
@@ -382,7 +382,7 @@ def _enqueue_alert(ctx: Context, watch: Watch, flip: str, error: str | None, now
     settings = ctx.email
     if settings is None:
         return
-    from watcher.render import report
+    from watcher import render as report
 
     recipients = list(watch.email_to or settings.to)
     message_id = report.make_message_id(f"alert-{watch.name}-{flip}-{now.isoformat()}")

@@ -1,7 +1,7 @@
 """CLI commands for running unattended and for mail: daemon, outbox, report, test-email, feed.
 
 Registered on the shared typer `app` of `watcher.cli` (imported there), printing through its
-consoles; the work is done by `watcher.daemon`, `watcher.notify.outbox`, `watcher.render.report`.
+consoles; the work is done by `watcher.daemon`, `watcher.notify.outbox`, `watcher.render`.
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def report(
 ) -> None:
     """A digest of every change in a period, on the terminal or by e-mail."""
     from watcher.notify.outbox import change_item
-    from watcher.render import report as rpt
+    from watcher import render as rpt
 
     try:
         seconds = cfg.parse_duration(since, "--since")
@@ -234,7 +234,7 @@ def _email_report(
     store: Any, settings: Any, items: list[Any], label: str, now: datetime, json_: bool
 ) -> None:
     from watcher.notify.outbox import deliver_due
-    from watcher.render import report as rpt
+    from watcher import render as rpt
 
     to = list(settings.to)
     message_id = rpt.make_message_id(f"report-{label}-{now.isoformat()}")
@@ -278,7 +278,7 @@ def test_email(
 ) -> None:
     """Send a test message through [email]; on failure say exactly what went wrong."""
     from watcher.notify import email as notify
-    from watcher.render import report as rpt
+    from watcher import render as rpt
 
     config = load_config()
     settings = _email_or_fail(config)
@@ -326,7 +326,7 @@ def feed(
 ) -> None:
     """An Atom feed of recent changes: one entry per change with its summary and findings."""
     from watcher.notify.outbox import change_item
-    from watcher.render import report as rpt
+    from watcher import render as rpt
 
     config = load_config()
     store = open_store(config)

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from watcher.analysis import diff
 from watcher.models import Analysis, EmailSettings
 from watcher.notify import email as notify
-from watcher.render import report
+from watcher import render as report
 from watcher.storage.sqlite import OutboxMessage, Store, StoredChange, iso
 
 log = logging.getLogger("watcher.notify.outbox")
