@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from watcher import render as report
 from watcher.models import Analysis, EmailSettings, Finding, Hunk, VersionInfo
 from watcher.notify.email import DeliveryError, backoff_seconds, resolve_password, send
-from watcher import render as report
 
 try:
     from smtpserver import SMTPTestServer, free_port

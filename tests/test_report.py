@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watcher.models import Analysis, EmailSettings, Finding, Hunk, VersionInfo
 from watcher import render as report
+from watcher.models import Analysis, EmailSettings, Finding, Hunk, VersionInfo
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)

@@ -179,8 +179,8 @@ def report(
     json_: JsonOpt = False,
 ) -> None:
     """A digest of every change in a period, on the terminal or by e-mail."""
-    from watcher.notify.outbox import change_item
     from watcher import render as rpt
+    from watcher.notify.outbox import change_item
 
     try:
         seconds = cfg.parse_duration(since, "--since")
@@ -233,8 +233,8 @@ def report(
 def _email_report(
     store: Any, settings: Any, items: list[Any], label: str, now: datetime, json_: bool
 ) -> None:
-    from watcher.notify.outbox import deliver_due
     from watcher import render as rpt
+    from watcher.notify.outbox import deliver_due
 
     to = list(settings.to)
     message_id = rpt.make_message_id(f"report-{label}-{now.isoformat()}")
@@ -277,8 +277,8 @@ def test_email(
     ] = None,
 ) -> None:
     """Send a test message through [email]; on failure say exactly what went wrong."""
-    from watcher.notify import email as notify
     from watcher import render as rpt
+    from watcher.notify import email as notify
 
     config = load_config()
     settings = _email_or_fail(config)
@@ -325,8 +325,8 @@ def feed(
     limit: Annotated[int, typer.Option("--limit", help="At most this many entries.")] = 50,
 ) -> None:
     """An Atom feed of recent changes: one entry per change with its summary and findings."""
-    from watcher.notify.outbox import change_item
     from watcher import render as rpt
+    from watcher.notify.outbox import change_item
 
     config = load_config()
     store = open_store(config)

@@ -25,10 +25,10 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from watcher import render as report
 from watcher.analysis import diff
 from watcher.models import Analysis, EmailSettings
 from watcher.notify import email as notify
-from watcher import render as report
 from watcher.storage.sqlite import OutboxMessage, Store, StoredChange, iso
 
 log = logging.getLogger("watcher.notify.outbox")
