@@ -100,13 +100,12 @@ def child_micro() -> None:
     from watcher import facts as fx
     from watcher.analysis import findings as an
     from watcher.extract import core as ex
-    from watcher.storage import sqlite as st
 
     files = bl.corpus_html_files()
     ext_ms: list[float] = []
     texts: dict[str, list[tuple[str, list]]] = {}
     raw = comp = 0
-    zc = zstandard.ZstdCompressor(level=st._ZSTD_LEVEL)
+    zc = zstandard.ZstdCompressor(level=9)
     for f in files:
         body = f.read_bytes()
         raw += len(body)

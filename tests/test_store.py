@@ -160,7 +160,8 @@ def test_failure_streak_flips_once(store: Store) -> None:
 def test_migrates_v1_database(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
     conn = sqlite3.connect(db)
-    from watcher.storage.sqlite import _SCHEMA_V1, _split
+    from watcher.storage.schema import _SCHEMA_V1
+    from watcher.storage.schema import split_script as _split
 
     for stmt in _split(_SCHEMA_V1):
         conn.execute(stmt)

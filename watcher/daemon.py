@@ -186,6 +186,13 @@ class Daemon:
         self.environ = environ
         config = cfg.load(self.config_path)  # ConfigError goes to the caller: exit 2
         self.store = Store(config.database, config.snapshots)
+        # One daemon per database: a second one stops here with a clear StoreError.
+        self._lock_stack = contextlib.ExitStack()
+        try:
+            self._lock_stack.enter_context(self.store.daemon_lock())
+        except BaseException:
+            self.store.close()
+            raise
         self.throttle = HostThrottle(config.fetch.per_host_delay)
         self.shared = _Shared(config, self._context(config))
         self.scheduler: BackgroundScheduler | None = None
@@ -446,6 +453,7 @@ class Daemon:
         if not self._stopping.is_set():
             self.run_backfills([w for w in config.watches if w.backfill_since])
         self.deliver(hold_for=0.0)
+        self._lock_stack.close()
         self.store.close()
         return 0
 
@@ -487,6 +495,7 @@ class Daemon:
             log.warning("exiting with checks still running (%s); they are not recorded", left)
             logging.shutdown()
             os._exit(0)  # worker threads cannot be interrupted; their transactions roll back
+        self._lock_stack.close()
         self.store.close()
         log.info("stopped")
         return 0

@@ -9,7 +9,6 @@ in time order with findings computed between neighbours.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,11 +29,12 @@ from watcher.models import (
     Watch,
     WatcherError,
 )
-from watcher.storage.sqlite import Store, StoredVersion, sha256_hex
+from watcher.storage.sqlite import Store, StoredVersion, StoreError, sha256_hex
 
 log = logging.getLogger("watcher.monitor")
 
 HOLD_CHECKS = 3  # a big shrink is accepted only after this many identical sightings
+RECENT_VERSIONS = 5  # a return to one of this many earlier texts waits for HOLD_CHECKS
 ACCEPTED = ("new", "changed", "unchanged")
 
 
@@ -71,11 +71,11 @@ def check_watch(ctx: Context, watch: Watch) -> CheckResult:
     t0 = time.perf_counter()
     try:
         result = _check(ctx, watch, started)
-    except WatcherError as e:
-        result = Ingested("error", error=str(e))
-    except sqlite3.Error as e:  # disk full, I/O error: the transaction rolled back
+    except StoreError as e:  # disk full, I/O error: the transaction rolled back
         log.error("%s: cannot store the check: %s", watch.name, e)
         result = Ingested("error", error=f"cannot store the check: {e}")
+    except WatcherError as e:
+        result = Ingested("error", error=str(e))
     except Exception as e:  # a bug, but one page must not take the daemon down
         log.exception("unexpected error checking %s", watch.name)
         result = Ingested("error", error=f"internal error: {type(e).__name__}: {e}")
@@ -152,7 +152,18 @@ def _check(ctx: Context, watch: Watch, now: datetime) -> Ingested:
 def ingest(
     ctx: Context, watch: Watch, capture: Capture, *, now: datetime, notify: bool
 ) -> Ingested:
-    """Store one capture and, if its text is new, a version and the change it makes."""
+    """Store one capture and, if its text is new, a version and the change it makes.
+
+    Holds the watch's lock throughout: two processes checking one watch at once (the daemon
+    and a `watcher check`) would otherwise both compare against the same latest version and
+    store the same text twice, with two alerts."""
+    with ctx.store.watch_lock(watch.name):
+        return _ingest(ctx, watch, capture, now=now, notify=notify)
+
+
+def _ingest(
+    ctx: Context, watch: Watch, capture: Capture, *, now: datetime, notify: bool
+) -> Ingested:
     # Imported here, not at the top: unchanged checks (the common case) never need them.
     from watcher import facts as fact_extractors
     from watcher import guard
@@ -202,15 +213,17 @@ def ingest(
         return Ingested("unchanged", version=nxt.id, capture_id=capture_id)
 
     if prev is not None and notify and nxt is None:
-        earlier = store.version_sha_before(watch.name, prev.id)
-        if earlier == text_sha:
-            # Back to the text before the latest: an A/B test or personalization flips like
-            # this on every check. Report a real rollback only once it persists.
+        recent = store.recent_version_shas(watch.name, prev.id, RECENT_VERSIONS)
+        if text_sha in recent:
+            # Back to a text this watch showed recently: an A/B test, a personalised page or
+            # a load balancer mid-rollout rotates like this on every check. Report a real
+            # rollback only once it persists.
             count = store.hold(watch.name, text_sha, at, "reverted")
             if count < HOLD_CHECKS:
+                which = "the previous version" if recent[0] == text_sha else "a recent version"
                 return Ingested(
                     "suspicious",
-                    error="text reverted to the previous version (A/B test or personalised "
+                    error=f"text reverted to {which} (A/B test, rotating or personalised "
                     f"page?); held until it persists for {HOLD_CHECKS} checks "
                     f"({count}/{HOLD_CHECKS})",
                     capture_id=capture_id,

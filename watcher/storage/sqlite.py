@@ -9,251 +9,77 @@ is written (atomically) before any row refers to it.
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import functools
 import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
-import zstandard
 
-from watcher.models import Fact, Finding, VersionInfo, WatcherError
+from watcher.models import Fact, Finding
+from watcher.storage.locks import LockDir
+from watcher.storage.records import (
+    CheckState,
+    OutboxMessage,
+    SearchHit,
+    StoredCapture,
+    StoredChange,
+    StoredVersion,
+    StoreError,
+    WatchStatus,
+    iso,
+    parse_iso,
+    sha256_hex,
+)
+from watcher.storage.schema import MIGRATIONS, SCHEMA_VERSION, split_script
+from watcher.storage.snapshots import Snapshots
 
-SCHEMA_VERSION = 2
-_ZSTD_LEVEL = 9
+__all__ = [
+    "SCHEMA_VERSION",
+    "CheckState",
+    "OutboxMessage",
+    "SearchHit",
+    "Store",
+    "StoreError",
+    "StoredCapture",
+    "StoredChange",
+    "StoredVersion",
+    "WatchStatus",
+    "iso",
+    "parse_iso",
+    "sha256_hex",
+]
 
-
-class StoreError(WatcherError):
-    """A storage problem (disk full, unreadable snapshot, corrupt database)."""
-
-
-def iso(dt: datetime) -> str:
-    """Aware datetime -> ISO 8601 UTC with a Z, second precision."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(s: str) -> datetime:
-    return datetime.fromisoformat(s.replace("Z", "+00:00"))
-
-
-def sha256_hex(data: bytes | str) -> str:
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return hashlib.sha256(data).hexdigest()
-
-
-@dataclass
-class StoredVersion:
-    id: int
-    watch: str
-    captured_at: datetime
-    last_seen: datetime
-    source: str
-    sha256: str
-    words: int
-    title: str | None
-    language: str | None
-    text: str
-    facts: list[Fact] | None  # None: not derived yet (see monitor.facts_of)
-    capture_id: int | None
-    technical: bool
-    summary: str | None = None
-
-    @property
-    def info(self) -> VersionInfo:
-        return VersionInfo(self.id, self.captured_at, self.source, self.sha256, self.words)  # type: ignore[arg-type]
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
-@dataclass
-class StoredCapture:
-    id: int
-    watch: str
-    fetched_at: datetime
-    source: str
-    url: str
-    status: int
-    content_type: str
-    charset: str | None
-    raw_sha256: str
-    size: int
-    etag: str | None
-    last_modified: str | None
+def _db_errors(fn: _F) -> _F:
+    """Turn sqlite3 errors into StoreError with one readable line (callers never see sqlite3)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.Error as e:
+            raise StoreError(_describe(e)) from e
+
+    return wrapper  # type: ignore[return-value]
 
 
-@dataclass
-class StoredChange:
-    id: int
-    watch: str
-    old_version: int
-    new_version: int
-    detected_at: datetime
-    classification: str
-    summary: str
-    severity: str | None
-    findings: list[Finding]
-    words_added: int
-    words_removed: int
-    technical: bool
-
-
-@dataclass
-class OutboxMessage:
-    id: int
-    watch: str | None
-    change_id: int | None
-    kind: str
-    message_id: str
-    recipients: list[str]
-    subject: str
-    message: bytes
-    status: str
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-    next_attempt_at: datetime | None
-    sent_at: datetime | None
-
-
-@dataclass
-class WatchStatus:
-    name: str
-    last_check: datetime | None
-    last_outcome: str | None
-    last_error: str | None
-    versions: int
-    last_change: datetime | None
-    consecutive_errors: int
-    failing: bool
-
-
-@dataclass
-class CheckState:
-    last_capture: StoredCapture | None
-    last_outcome: str | None
-    latest_version: int | None
-
-
-@dataclass
-class SearchHit:
-    watch: str
-    version_id: int
-    captured_at: datetime
-    snippet: str
-
-
-# -- schema ---------------------------------------------------------------------------------
-_SCHEMA_V1 = """
-CREATE TABLE IF NOT EXISTS watches (
-    name TEXT PRIMARY KEY,
-    url TEXT NOT NULL,
-    added_at TEXT NOT NULL,
-    consecutive_errors INTEGER NOT NULL DEFAULT 0,
-    failing INTEGER NOT NULL DEFAULT 0,
-    failing_since TEXT
-);
-CREATE TABLE IF NOT EXISTS captures (
-    id INTEGER PRIMARY KEY,
-    watch TEXT NOT NULL REFERENCES watches(name),
-    fetched_at TEXT NOT NULL,
-    source TEXT NOT NULL,
-    url TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    content_type TEXT,
-    charset TEXT,
-    raw_sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    etag TEXT,
-    last_modified TEXT
-);
-CREATE INDEX IF NOT EXISTS captures_watch ON captures(watch, fetched_at);
-CREATE TABLE IF NOT EXISTS versions (
-    id INTEGER PRIMARY KEY,
-    watch TEXT NOT NULL REFERENCES watches(name),
-    captured_at TEXT NOT NULL,
-    last_seen TEXT NOT NULL,
-    source TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    words INTEGER NOT NULL,
-    title TEXT,
-    language TEXT,
-    text TEXT NOT NULL,
-    facts TEXT NOT NULL DEFAULT '[]',
-    capture_id INTEGER REFERENCES captures(id),
-    technical INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS versions_watch ON versions(watch, captured_at);
-CREATE TABLE IF NOT EXISTS checks (
-    id INTEGER PRIMARY KEY,
-    watch TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    duration REAL NOT NULL,
-    outcome TEXT NOT NULL,
-    error TEXT,
-    version_id INTEGER,
-    capture_id INTEGER
-);
-CREATE INDEX IF NOT EXISTS checks_watch ON checks(watch, started_at);
-CREATE TABLE IF NOT EXISTS changes (
-    id INTEGER PRIMARY KEY,
-    watch TEXT NOT NULL,
-    old_version INTEGER NOT NULL REFERENCES versions(id),
-    new_version INTEGER NOT NULL REFERENCES versions(id),
-    detected_at TEXT NOT NULL,
-    classification TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    severity TEXT,
-    findings TEXT NOT NULL DEFAULT '[]',
-    words_added INTEGER NOT NULL DEFAULT 0,
-    words_removed INTEGER NOT NULL DEFAULT 0,
-    technical INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS changes_watch ON changes(watch, new_version);
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY,
-    watch TEXT,
-    change_id INTEGER,
-    kind TEXT NOT NULL,
-    message_id TEXT NOT NULL UNIQUE,
-    recipients TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    message BLOB NOT NULL,
-    status TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    created_at TEXT NOT NULL,
-    next_attempt_at TEXT,
-    sent_at TEXT
-);
-CREATE INDEX IF NOT EXISTS outbox_status ON outbox(status, next_attempt_at);
-CREATE TABLE IF NOT EXISTS held (
-    watch TEXT PRIMARY KEY,
-    sha256 TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    first_seen TEXT NOT NULL,
-    reason TEXT
-);
-"""
-
-_SCHEMA_V2 = """
-CREATE TABLE IF NOT EXISTS wayback_imports (
-    watch TEXT NOT NULL,
-    digest TEXT NOT NULL,
-    timestamp TEXT NOT NULL,
-    status TEXT NOT NULL,
-    version_id INTEGER,
-    error TEXT,
-    imported_at TEXT NOT NULL,
-    PRIMARY KEY (watch, digest)
-);
-"""
+def _describe(e: sqlite3.Error) -> str:
+    text = str(e) or type(e).__name__
+    if "disk" in text and "full" in text:
+        return f"database or disk is full ({text})"
+    if "locked" in text or "busy" in text:
+        return f"the database is busy (another process holds it too long): {text}"
+    if isinstance(e, sqlite3.DatabaseError) and "malformed" in text or "not a database" in text:
+        return f"the database file is corrupt: {text} (restore it from a backup)"
+    return f"database error: {text}"
 
 
 class Store:
@@ -262,6 +88,8 @@ class Store:
     def __init__(self, db_path: str | os.PathLike[str], snapshots: str | os.PathLike[str]) -> None:
         self.path = Path(db_path)
         self.snapshots = Path(snapshots)
+        self.files = Snapshots(self.snapshots)
+        self.locks = LockDir(self.path.parent / f"{self.path.name}.locks")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
             # Created private: policy text is not secret, but e-mail addresses and the outbox are.
@@ -296,19 +124,33 @@ class Store:
     # -- transactions ----------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE ... COMMIT under the store lock; nested calls join the outer one."""
+        """BEGIN IMMEDIATE ... COMMIT under the store lock; nested calls join the outer one.
+
+        A sqlite3 error inside (disk full, I/O error, a lock held too long) rolls back and
+        leaves as StoreError."""
         with self._lock:
             if self.conn.in_transaction:
                 yield
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as e:
+                raise StoreError(_describe(e)) from e
             try:
                 yield
-            except BaseException:
-                self.conn.execute("ROLLBACK")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(_describe(exc)) from exc
                 raise
             else:
-                self.conn.execute("COMMIT")
+                try:
+                    self.conn.execute("COMMIT")
+                except sqlite3.Error as e:
+                    with contextlib.suppress(sqlite3.Error):
+                        self.conn.execute("ROLLBACK")
+                    raise StoreError(_describe(e)) from e
 
     def _q(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -339,12 +181,10 @@ class Store:
                     f"{self.path} has schema version {version}, newer than this policy-watcher "
                     f"understands ({SCHEMA_VERSION}); upgrade policy-watcher"
                 )
-            if version < 1:
-                for stmt in _split(_SCHEMA_V1):
-                    self.conn.execute(stmt)
-            if version < 2:
-                for stmt in _split(_SCHEMA_V2):
-                    self.conn.execute(stmt)
+            for target, script in MIGRATIONS:
+                if version < target:
+                    for stmt in split_script(script):
+                        self.conn.execute(stmt)
             if version < SCHEMA_VERSION:
                 self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         if "versions_fts" not in self.db.table_names():
@@ -375,43 +215,23 @@ class Store:
 
     # -- snapshots -------------------------------------------------------------------------
     def snapshot_path(self, sha256: str) -> Path:
-        return self.snapshots / sha256[:2] / f"{sha256}.zst"
+        return self.files.path(sha256)
 
     def put_snapshot(self, body: bytes) -> str:
         """Write raw bytes content-addressed (atomically); return their sha256."""
-        digest = sha256_hex(body)
-        path = self.snapshot_path(digest)
-        if path.exists():
-            return digest
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.chmod(self.snapshots, 0o700)
-            data = zstandard.ZstdCompressor(level=_ZSTD_LEVEL).compress(body)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-        except OSError as e:
-            raise StoreError(
-                f"cannot write snapshot under {self.snapshots}: {e.strerror or e}"
-            ) from None
-        return digest
+        return self.files.put(body)
 
     def get_snapshot(self, sha256: str) -> bytes:
-        path = self.snapshot_path(sha256)
-        try:
-            return zstandard.ZstdDecompressor().decompress(path.read_bytes())
-        except FileNotFoundError:
-            raise StoreError(f"snapshot {sha256} is missing from {self.snapshots}") from None
-        except zstandard.ZstdError as e:
-            raise StoreError(f"snapshot {path} is corrupt: {e}") from None
+        return self.files.get(sha256)
+
+    # -- locks -----------------------------------------------------------------------------
+    def watch_lock(self, name: str) -> contextlib.AbstractContextManager[None]:
+        """Serialise the checks of one watch across threads and processes."""
+        return self.locks.hold(f"watch-{name}")
+
+    def daemon_lock(self) -> contextlib.AbstractContextManager[None]:
+        """Held by the one daemon of this database; a second one gets StoreError at once."""
+        return self.locks.hold("daemon", wait=False, what="a watcher daemon")
 
     # -- watches ---------------------------------------------------------------------------
     def ensure_watch(self, name: str, url: str, now: datetime) -> None:
@@ -657,15 +477,16 @@ class Store:
         )
         return (_version(before) if before else None, _version(after) if after else None)
 
-    def version_sha_before(self, watch: str, version_id: int) -> str | None:
-        """The text hash of the version just before `version_id` in time (A/B flip check)."""
-        row = self._one(
+    def recent_version_shas(self, watch: str, version_id: int, limit: int = 5) -> list[str]:
+        """Text hashes of up to `limit` versions just before `version_id` in time, nearest
+        first (a page returning to one of them is flipping, not changing)."""
+        rows = self._q(
             "SELECT p.sha256 FROM versions v JOIN versions p ON p.watch = v.watch "
             "AND (p.captured_at < v.captured_at OR (p.captured_at = v.captured_at AND p.id < v.id))"
-            " WHERE v.id = ? AND v.watch = ? ORDER BY p.captured_at DESC, p.id DESC LIMIT 1",
-            (version_id, watch),
+            " WHERE v.id = ? AND v.watch = ? ORDER BY p.captured_at DESC, p.id DESC LIMIT ?",
+            (version_id, watch, limit),
         )
-        return row["sha256"] if row else None
+        return [r["sha256"] for r in rows]
 
     def add_check(
         self,
@@ -927,10 +748,6 @@ class Store:
         return {r["name"]: r["url"] for r in self._q("SELECT name, url FROM watches")}
 
 
-def _split(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
-
-
 def _fts_query(query: str) -> str:
     """Quote every term so user input can't break FTS5 syntax; keep "phrases" together."""
     import shlex
@@ -1024,3 +841,14 @@ def _outbox(r: dict[str, Any]) -> OutboxMessage:
         next_attempt_at=parse_iso(r["next_attempt_at"]) if r["next_attempt_at"] else None,
         sent_at=parse_iso(r["sent_at"]) if r["sent_at"] else None,
     )
+
+
+def _wrap_public_methods(cls: type) -> type:
+    """Every public method of the store raises StoreError, never sqlite3.Error."""
+    for name, attr in list(vars(cls).items()):
+        if callable(attr) and not name.startswith("_") and name not in {"transaction"}:
+            setattr(cls, name, _db_errors(attr))
+    return cls
+
+
+_wrap_public_methods(Store)

@@ -1,0 +1,129 @@
+"""Plain records the storage layer returns (no SQL here): versions, captures, changes, outbox rows."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from watcher.models import Fact, Finding, VersionInfo, WatcherError
+
+
+class StoreError(WatcherError):
+    """A storage problem (disk full, unreadable snapshot, corrupt or locked database)."""
+
+
+def iso(dt: datetime) -> str:
+    """Aware datetime -> ISO 8601 UTC with a Z, second precision."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(s: str) -> datetime:
+    return datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+def sha256_hex(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class StoredVersion:
+    id: int
+    watch: str
+    captured_at: datetime
+    last_seen: datetime
+    source: str
+    sha256: str
+    words: int
+    title: str | None
+    language: str | None
+    text: str
+    facts: list[Fact] | None  # None: not derived yet (see monitor.facts_of)
+    capture_id: int | None
+    technical: bool
+    summary: str | None = None
+
+    @property
+    def info(self) -> VersionInfo:
+        return VersionInfo(self.id, self.captured_at, self.source, self.sha256, self.words)  # type: ignore[arg-type]
+
+
+@dataclass
+class StoredCapture:
+    id: int
+    watch: str
+    fetched_at: datetime
+    source: str
+    url: str
+    status: int
+    content_type: str
+    charset: str | None
+    raw_sha256: str
+    size: int
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass
+class StoredChange:
+    id: int
+    watch: str
+    old_version: int
+    new_version: int
+    detected_at: datetime
+    classification: str
+    summary: str
+    severity: str | None
+    findings: list[Finding]
+    words_added: int
+    words_removed: int
+    technical: bool
+
+
+@dataclass
+class OutboxMessage:
+    id: int
+    watch: str | None
+    change_id: int | None
+    kind: str
+    message_id: str
+    recipients: list[str]
+    subject: str
+    message: bytes
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+
+@dataclass
+class WatchStatus:
+    name: str
+    last_check: datetime | None
+    last_outcome: str | None
+    last_error: str | None
+    versions: int
+    last_change: datetime | None
+    consecutive_errors: int
+    failing: bool
+
+
+@dataclass
+class CheckState:
+    last_capture: StoredCapture | None
+    last_outcome: str | None
+    latest_version: int | None
+
+
+@dataclass
+class SearchHit:
+    watch: str
+    version_id: int
+    captured_at: datetime
+    snippet: str
