@@ -127,3 +127,29 @@ class SearchHit:
     version_id: int
     captured_at: datetime
     snippet: str
+
+
+@dataclass
+class FindingRow:
+    """One finding of one stored change, with where and when it happened."""
+
+    watch: str
+    change_id: int
+    old_version: int
+    new_version: int
+    old_n: int  # the watch's own version numbers (1 = oldest)
+    new_n: int
+    captured_at: datetime  # when the new version was captured (the policy changed)
+    detected_at: datetime  # when the change was recorded
+    finding: Finding
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "watch": self.watch,
+            "change": self.change_id,
+            "old": self.old_n,
+            "new": self.new_n,
+            "date": iso(self.captured_at),
+            "recorded": iso(self.detected_at),
+            **self.finding.to_dict(),
+        }

@@ -118,3 +118,38 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 def split_script(script: str) -> list[str]:
     return [stmt.strip() for stmt in script.split(";") if stmt.strip()]
+
+
+# Every finding of every reported change, one row each, for `watcher findings` across watches
+# (the changes' JSON stays the source of truth; this is its index). `captured_at` is the new
+# version's capture date, so backfilled history sorts by when the policy changed.
+_SCHEMA_FINDINGS = """
+CREATE TABLE IF NOT EXISTS findings (
+    id INTEGER PRIMARY KEY,
+    change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,
+    watch TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    rank INTEGER NOT NULL,
+    captured_at TEXT NOT NULL,
+    detected_at TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS findings_time ON findings(captured_at, id);
+CREATE INDEX IF NOT EXISTS findings_kind ON findings(kind, captured_at);
+CREATE INDEX IF NOT EXISTS findings_watch ON findings(watch, captured_at);
+CREATE INDEX IF NOT EXISTS findings_change ON findings(change_id);
+INSERT INTO findings(change_id, watch, position, kind, severity, rank, captured_at,
+                     detected_at, summary, data)
+SELECT c.id, c.watch, CAST(j.key AS INTEGER), json_extract(j.value, '$.kind'),
+       coalesce(json_extract(j.value, '$.severity'), 'info'),
+       CASE json_extract(j.value, '$.severity')
+            WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 ELSE 0 END,
+       v.captured_at, c.detected_at, coalesce(json_extract(j.value, '$.summary'), ''), j.value
+FROM changes c JOIN versions v ON v.id = c.new_version, json_each(c.findings) j
+WHERE c.technical = 0
+"""
+MIGRATIONS.append((MIGRATIONS[-1][0] + 1, _SCHEMA_FINDINGS))
+SCHEMA_VERSION = MIGRATIONS[-1][0]

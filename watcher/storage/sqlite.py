@@ -22,9 +22,11 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from watcher.models import Fact, Finding
+from watcher.storage.findings_index import FindingsIndex
 from watcher.storage.locks import LockDir
 from watcher.storage.records import (
     CheckState,
+    FindingRow,
     OutboxMessage,
     SearchHit,
     StoredCapture,
@@ -42,6 +44,7 @@ from watcher.storage.snapshots import Snapshots
 __all__ = [
     "SCHEMA_VERSION",
     "CheckState",
+    "FindingRow",
     "OutboxMessage",
     "SearchHit",
     "Store",
@@ -82,7 +85,7 @@ def _describe(e: sqlite3.Error) -> str:
     return f"database error: {text}"
 
 
-class Store:
+class Store(FindingsIndex):
     """One SQLite database plus its snapshot folder. Thread-safe (one lock for the connection)."""
 
     def __init__(self, db_path: str | os.PathLike[str], snapshots: str | os.PathLike[str]) -> None:
@@ -422,6 +425,7 @@ class Store:
                 "UPDATE versions SET captured_at = min(captured_at, ?) WHERE id = ?",
                 (iso(at), version_id),
             )
+            self._reindex_capture_date(version_id)
 
     def set_facts(self, version_id: int, facts: Sequence[Fact]) -> None:
         with self.transaction():
@@ -551,7 +555,7 @@ class Store:
         technical: bool = False,
     ) -> int:
         with self.transaction():
-            return self._exec(
+            change_id = self._exec(
                 "INSERT INTO changes(watch, old_version, new_version, detected_at, classification,"
                 " summary, severity, findings, words_added, words_removed, technical) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -569,6 +573,9 @@ class Store:
                     int(technical),
                 ),
             )
+            if not technical:
+                self._index_findings(change_id, watch, new_version, detected_at, findings)
+            return change_id
 
     def delete_change_between(self, old_version: int, new_version: int) -> None:
         with self.transaction():
@@ -845,9 +852,10 @@ def _outbox(r: dict[str, Any]) -> OutboxMessage:
 
 def _wrap_public_methods(cls: type) -> type:
     """Every public method of the store raises StoreError, never sqlite3.Error."""
-    for name, attr in list(vars(cls).items()):
-        if callable(attr) and not name.startswith("_") and name not in {"transaction"}:
-            setattr(cls, name, _db_errors(attr))
+    for klass in reversed(cls.__mro__[:-1]):  # the mixins' methods too
+        for name, attr in list(vars(klass).items()):
+            if callable(attr) and not name.startswith("_") and name not in {"transaction"}:
+                setattr(cls, name, _db_errors(attr))
     return cls
 
 
