@@ -156,3 +156,60 @@ def test_page_rotating_among_three_texts_alerts_only_a_few_times(project: Projec
     site.set("/p", pages[0])
     tail = [project.json("check")[0]["status"] for _ in range(4)]
     assert tail == ["suspicious", "suspicious", "changed", "unchanged"], tail
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(x) for x in text.split()]
+
+
+def test_a_killed_worker_does_not_abort_a_large_check(project: Project, site) -> None:
+    """`watcher check` over 40+ watches forks workers; kill -9 one mid-run: every watch still
+    gets a result and a recorded check, and the other worker's results stand."""
+    import json
+    import signal
+
+    from watcher.demo.site import drip
+    from watcher.runner import PROCESS_THRESHOLD
+
+    page = small_policy_page()
+    watches = []
+    for i in range(PROCESS_THRESHOLD):
+        site.set(f"/p{i}", page)
+        host = "127.0.0.1" if i % 2 else "localhost"  # two hosts: two worker processes
+        watches.append({"name": f"w{i}", "url": f"http://{host}:{site.port}/p{i}"})
+    # each worker meets a page that drips slowly, so both are busy when one is killed
+    site.set("/p0", handler=drip(page.encode(), 0.05))
+    site.set("/p1", handler=drip(page.encode(), 0.05))
+    project.write_config(watches)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "--config", str(project.config), "check", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    killed = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and killed is None:
+        kids = _children(proc.pid)
+        if len(kids) >= 2 and site.hits("/p0") and site.hits("/p1"):
+            killed = kids[0]
+            os.kill(killed, signal.SIGKILL)
+        time.sleep(0.05)
+    out, err = proc.communicate(timeout=300)
+    assert killed is not None, "no worker processes to kill"
+    assert proc.returncode == 1, err
+    results = {r["name"]: r for r in json.loads(out)}
+    assert set(results) == {w["name"] for w in watches}
+    died = [r for r in results.values() if r["error"] and "worker process" in r["error"]]
+    assert died, results
+    assert all(r["status"] == "error" for r in died)
+    assert any(r["status"] == "new" for r in results.values())
+    assert "Traceback" not in err
+    listing = project.json("list")
+    assert all(w["last_check"] for w in listing), listing

@@ -12,6 +12,8 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from watcher.config import Config
@@ -46,10 +48,55 @@ def check_all(config: Config, watches: Sequence[Watch]) -> list[CheckResult]:
     # SQLite handles open yet. Elsewhere, spawn.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = [pool.submit(_check_group, config, _interleave(g), threads) for g in groups if g]
-        results = [r for f in futures for r in f.result()]
+    started = datetime.now(UTC)
+    # One single-worker pool per group: a worker that dies breaks only its own pool, so the
+    # other groups' checks finish and stand.
+    pools = [ProcessPoolExecutor(max_workers=1, mp_context=ctx) for g in groups if g]
+    try:
+        jobs = [
+            (group, pool.submit(_check_group, config, group, threads))
+            for pool, group in zip(pools, [_interleave(g) for g in groups if g], strict=True)
+        ]
+        results: list[CheckResult] = []
+        for group, future in jobs:
+            try:
+                results.extend(future.result())
+            except Exception as e:  # a worker killed (OOM killer, kill -9) or broken
+                results.extend(_lost_group(config, group, started, e))
+    finally:
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
     return _in_order(watches, results)
+
+
+def _lost_group(
+    config: Config, group: list[Watch], started: datetime, error: BaseException
+) -> list[CheckResult]:
+    """The worker checking `group` died: keep what it recorded, record the rest as errors.
+
+    One dead worker never aborts the run: the other processes' results stand, and every watch
+    of the lost group gets a result and a recorded check with the cause."""
+    from watcher.storage.sqlite import Store
+
+    cause = (
+        "the worker process checking it died (killed, or out of memory?)"
+        if isinstance(error, BrokenProcessPool)
+        else f"the worker process checking it failed: {type(error).__name__}: {error}"
+    )
+    out = []
+    store = Store(config.database, config.snapshots)
+    try:
+        done = store.checks_since(started)
+        for w in group:
+            if w.name in done:
+                outcome, err, version = done[w.name]
+                out.append(CheckResult(name=w.name, status=outcome, version=version, error=err))
+                continue
+            store.add_check(w.name, started_at=started, duration=0.0, outcome="error", error=cause)
+            out.append(CheckResult(name=w.name, status="error", version=None, error=cause))
+    finally:
+        store.close()
+    return out
 
 
 def _interleave(hosts: list[list[Watch]]) -> list[Watch]:

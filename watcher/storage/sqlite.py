@@ -492,6 +492,15 @@ class Store(FindingsIndex):
         )
         return [r["sha256"] for r in rows]
 
+    def checks_since(self, since: datetime) -> dict[str, tuple[str, str | None, int | None]]:
+        """Each watch's latest check started at or after `since`: (outcome, error, version)."""
+        rows = self._q(
+            "SELECT watch, outcome, error, version_id FROM checks WHERE started_at >= ? "
+            "ORDER BY started_at, id",
+            (iso(since),),
+        )
+        return {r["watch"]: (r["outcome"], r["error"], r["version_id"]) for r in rows}
+
     def add_check(
         self,
         watch: str,
