@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.wayback_server import FakeWayback  # noqa: E402
+from watcher.demo.wayback import FakeWayback  # noqa: E402
 
 SITE = "https://demo.policy-watcher.test"
 

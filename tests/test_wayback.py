@@ -70,7 +70,7 @@ def test_cdx_query_uses_the_documented_parameters_and_user_agent(wb: FakeWayback
     assert req.param("url") == POLICY
     assert req.param("output") == "json"
     assert req.param("fl") == "timestamp,original,mimetype,statuscode,digest,length"
-    assert req.param("collapse") == "digest"
+    assert req.param("collapse") is None  # a run of redirects shares one digest (issue 14)
     assert req.param("showResumeKey") == "true"
     assert req.param("limit") == str(WaybackSettings().page_limit)
     assert req.param("from") == "2014" and req.param("to") == "201612"
@@ -140,7 +140,8 @@ def test_repeated_lines_and_non_adjacent_duplicates_are_deduped_by_digest(
     wb.add(POLICY, ts(5), html("B"))
     with make_client(wb, page_limit=2) as client:
         rows = client.list_captures(POLICY)
-        assert len(rows) > 5  # repeats survive the server's adjacent-only collapse
+        # repeated lines (also across pages) are listed once, non-adjacent repeats kept
+        assert [r.timestamp for r in rows] == [ts(1), ts(2), ts(3), ts(4), ts(5)]
         unique = distinct(rows)
         assert [r.timestamp for r in unique] == [ts(1), ts(2), ts(4)]
         captures = [client.fetch(r) for r in unique]
@@ -170,15 +171,17 @@ def test_scenario_ten_captures_three_bodies(wb: FakeWayback) -> None:
 
 def test_revisits_resolve_to_the_capture_they_repeat(wb: FakeWayback) -> None:
     wb.add(POLICY, ts(1), html("v1"))
-    wb.add(POLICY, ts(2), html("v1"), revisit=True)  # adjacent: collapse=digest drops it
+    wb.add(POLICY, ts(1, day=9), html("v1"), revisit=True)  # same month, same body: folded
+    wb.add(POLICY, ts(2), html("v1"), revisit=True)  # another month: kept for --every
     wb.add(POLICY, ts(3), html("v2"))
     wb.add(POLICY, ts(4), html("v1"), revisit=True)  # reverted: revisit of a non-adjacent one
     wb.add(POLICY, ts(5), html("v2"), revisit=True)
     with make_client(wb) as client:
         rows = client.list_captures(POLICY)
-    assert [r.timestamp for r in rows] == [ts(1), ts(3), ts(4), ts(5)]
+        assert client.last_listed == 6
+    assert [r.timestamp for r in rows] == [ts(1), ts(2), ts(3), ts(4), ts(5)]
     revisits = [r for r in rows if r.revisit]
-    assert [r.timestamp for r in revisits] == [ts(4), ts(5)]
+    assert [r.timestamp for r in revisits] == [ts(2), ts(4), ts(5)]
     assert all(r.statuscode == "200" and r.mimetype == "text/html" for r in revisits)
     assert [r.timestamp for r in distinct(rows)] == [ts(1), ts(3)]
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from watcher import DEFAULT_USER_AGENT
 from watcher.models import EmailSettings, FetchSettings, Watch, WatcherError, WaybackSettings
+from watcher.wayback.cdx import parse_since
 
 DEFAULT_CONFIG = "config.toml"
 NAME_RE = re.compile(r"^[a-z0-9_-]+$")
@@ -406,12 +407,12 @@ class _Parser:
             since = self._get(w, "backfill_since", (str, int), None, label, **loc)
             if since is not None:
                 since = str(since)
-                if not re.match(r"^\d{4}(-\d{2}(-\d{2})?)?$", since):
+                try:
+                    parse_since(since)
+                except ValueError as e:
                     raise self.fail(
-                        f"{label}.backfill_since",
-                        f"{since!r} is not a date like 2015, 2015-06 or 2015-06-01",
-                        self._line("backfill_since", **loc),
-                    )
+                        f"{label}.backfill_since", str(e), self._line("backfill_since", **loc)
+                    ) from None
             out.append(
                 Watch(
                     name=name,

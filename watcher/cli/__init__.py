@@ -644,7 +644,7 @@ def backfill(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from watcher.wayback.backfill import run_backfill
-    from watcher.wayback.client import parse_since
+    from watcher.wayback.cdx import parse_since
 
     if every not in (None, "month", "quarter", "year"):
         raise fail(f"--every {every!r}: use month, quarter or year")

@@ -723,6 +723,15 @@ class Store(FindingsIndex):
                 (watch, digest, timestamp, status, version_id, error, iso(now)),
             )
 
+    def wayback_notes(self, watch: str, status: str) -> dict[str, str | None]:
+        """key -> note (the `error` column) of this watch's progress rows with `status`
+        (e.g. "redirect": where each probed archived redirect went)."""
+        rows = self._q(
+            "SELECT digest, error FROM wayback_imports WHERE watch = ? AND status = ?",
+            (watch, status),
+        )
+        return {r["digest"]: r["error"] for r in rows}
+
     def wayback_version(self, watch: str, digest: str) -> int | None:
         """The version an archived body (by CDX digest) was imported as, or matched."""
         row = self._one(
