@@ -313,4 +313,4 @@ class WaybackSettings:
     redirect_window: float = 366 * 86400.0  # seconds: how far from the capture a hop may land
     max_bytes: int = 20_000_000  # a larger archived body (decompressed) is skipped
     max_cdx_bytes: int = 100_000_000  # one CDX answer, decompressed: past it, a clear error
-    max_cdx_rows: int = 200_000  # distinct captures kept from one listing (runs are folded)
+    max_cdx_rows: int = 100_000  # distinct captures kept from one listing (runs are folded)

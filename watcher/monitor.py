@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from watcher.fetchers.http import Fetcher
@@ -136,6 +136,18 @@ def _check(ctx: Context, watch: Watch, now: datetime) -> Ingested:
     except FetchError as e:
         return Ingested("error", error=str(e))
     capture.fetched_at = now  # time is a parameter: simulated days and tests set it
+    if state.latest_at is not None and now < state.latest_at:
+        # The clock stepped back (it ran ahead, then was corrected): what we see now is newer
+        # than the latest version whatever the clock says, so it is placed just after it;
+        # else it would slip in before, and the stale version would stay "latest".
+        log.warning(
+            "%s: the clock (%s) is behind the latest version (%s); recording this check "
+            "just after it",
+            watch.name,
+            now.isoformat(),
+            state.latest_at.isoformat(),
+        )
+        capture.fetched_at = state.latest_at + timedelta(seconds=1)
     if capture.not_modified:
         if latest is None:
             return Ingested(

@@ -705,15 +705,19 @@ def backfill(
     else:
         for s in summaries:
             console.print(
-                f"{s.name}: {s.captures} captures, {s.distinct} distinct, {s.fetched} fetched, "
-                f"{s.imported} imported, {s.skipped} skipped in {s.seconds:.1f}s"
-                + ("" if not s.stopped else " — stopped early")
+                f"{s.name}: {_count(s.captures, 'capture')}, {s.distinct} distinct, "
+                f"{s.fetched} fetched, {s.imported} imported, {s.skipped} skipped "
+                f"in {s.seconds:.1f}s" + ("" if not s.stopped else " — stopped early")
             )
             for e in s.errors:
                 err.print(Text(f"  {s.name}: {e}", style="red"))
         console.print(f"See the history: watcher history {summaries[0].name}")
     if any(s.stopped for s in summaries):
         raise typer.Exit(1)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 @app.command()

@@ -116,7 +116,7 @@ def _http_date(ts: str) -> str:
 
 
 def _dt(ts: str) -> datetime:
-    """A timestamp as a datetime, out-of-range fields clamped (`20000012...` is 2000-12-01)."""
+    """A timestamp as a datetime, out-of-range fields clamped (`20000012...` is 2000-01-12)."""
     full = ts + "0101000000"[len(ts) - 4 :] if len(ts) < 14 else ts
     year = max(1, int(full[0:4]))
     month = min(max(int(full[4:6]), 1), 12)
@@ -146,6 +146,7 @@ class ArchivedCapture:
     revisit: bool = False  # indexed as a warc/revisit of an earlier capture with the same body
     repeat: int = 1  # how many consecutive times the CDX lists this line
     headers: dict[str, str] = field(default_factory=dict)  # more captured headers
+    memento_datetime: str | None = None  # a broken mirror: this Memento-Datetime instead
 
     @property
     def self_redirect(self) -> bool:
@@ -268,6 +269,7 @@ class FakeWayback:
         revisit: bool = False,
         repeat: int = 1,
         headers: dict[str, str] | None = None,
+        memento_datetime: str | None = None,
     ) -> ArchivedCapture:
         """Archive one capture. `revisit=True` needs an earlier capture with the same body."""
         if not (len(timestamp) == 14 and timestamp.isdigit()):
@@ -287,6 +289,7 @@ class FakeWayback:
             revisit=revisit,
             repeat=repeat,
             headers=dict(headers or {}),
+            memento_datetime=memento_datetime,
         )
         with self._lock:
             caps = self._captures.setdefault(url_key(url), [])
@@ -399,10 +402,13 @@ class FakeWayback:
         if not drip:
             req.wfile.write(body)
             return
-        for i in range(len(body)):
-            req.wfile.write(body[i : i + 1])
-            req.wfile.flush()
-            time.sleep(drip)
+        try:
+            for i in range(len(body)):
+                req.wfile.write(body[i : i + 1])
+                req.wfile.flush()
+                time.sleep(drip)
+        except OSError:  # the client gave up (its deadline)
+            req.close_connection = True
 
     def _is_blocked(self, url: str) -> int | None:
         host = (urlsplit(url if "://" in url else "http://" + url).hostname or "").lower()
@@ -581,7 +587,7 @@ class FakeWayback:
         )
         headers = {
             "Content-Type": ctype,
-            "Memento-Datetime": _http_date(cap.timestamp),
+            "Memento-Datetime": _http_date(cap.memento_datetime or cap.timestamp),
             "Link": self._links(caps, cap),
             "X-Archive-Src": f"fake-{cap.timestamp}.warc.gz",
             **{f"X-Archive-Orig-{k}": v for k, v in source.headers.items()},

@@ -119,6 +119,7 @@ class CheckState:
     last_capture: StoredCapture | None
     last_outcome: str | None
     latest_version: int | None
+    latest_at: datetime | None = None  # its captured_at: a live check never lands before it
 
 
 @dataclass

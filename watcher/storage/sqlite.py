@@ -287,7 +287,7 @@ class Store(FindingsIndex):
             "SELECT outcome FROM checks WHERE watch = ? ORDER BY id DESC LIMIT 1", (watch,)
         )
         ver = self._one(
-            "SELECT id, sha256 FROM versions WHERE watch = ? "
+            "SELECT id, sha256, captured_at FROM versions WHERE watch = ? "
             "ORDER BY captured_at DESC, id DESC LIMIT 1",
             (watch,),
         )
@@ -295,6 +295,7 @@ class Store(FindingsIndex):
             last_capture=_capture(cap) if cap else None,
             last_outcome=last["outcome"] if last else None,
             latest_version=ver["id"] if ver else None,
+            latest_at=parse_iso(ver["captured_at"]) if ver else None,
         )
 
     def last_check_times(self) -> dict[str, datetime]:

@@ -55,7 +55,6 @@ class BackfillSummary:
     errors: list[str] = field(default_factory=list)
     stopped: bool = False  # stopped early: rate limited, blocked, errors
     seconds: float = 0.0
-    redirects: int = 0  # archived redirect captures of the policy URL
     targets: list[str] = field(default_factory=list)  # where they went, in time order
 
     def to_dict(self) -> dict[str, Any]:
@@ -69,7 +68,6 @@ class BackfillSummary:
             "errors": self.errors,
             "completed": not self.stopped,
             "seconds": round(self.seconds, 2),
-            "redirects": self.redirects,
             "targets": self.targets,
         }
 
@@ -263,7 +261,6 @@ class _Redirects:
                 run = []
             if row is not None:
                 content.append(row)
-        self.summary.redirects = sum(1 for r in rows if r.is_redirect)
         out = list(content)
         by_target: dict[str, list[_Segment]] = {}
         for seg in segments:

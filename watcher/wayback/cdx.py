@@ -69,7 +69,7 @@ def parse_timestamp(ts: str) -> datetime:
 
     Missing digits are the start of the period; fields out of range are clamped as the
     Archive's own clients do (month/day `00` -> 01, day 31 in a 30-day month -> 30, hour 24
-    -> 23, minute/second 60+ -> 59), so a 2000-era `20000012170449` is 2000-12-01 17:04:49.
+    -> 23, minute/second 60+ -> 59), so a 2000-era `20000012170449` is 2000-01-12 17:04:49.
     """
     digits = ts.strip()
     if not digits.isdigit() or not 4 <= len(digits) <= 14:
@@ -187,7 +187,7 @@ class CdxReader:
     when a page is cut by `limit` with `showResumeKey=true`, `[],` / `["<key>"]]`.
     """
 
-    def __init__(self, url: str, *, max_rows: int = 200_000) -> None:
+    def __init__(self, url: str, *, max_rows: int = 100_000) -> None:
         self.url = url
         self.max_rows = max_rows
         self.listed = 0  # usable rows seen (before folding)
@@ -198,9 +198,11 @@ class CdxReader:
         self._idx: list[int] | None = None
         self._page_resume: str | None = None
         self._after_empty = False
+        self._previous_line: bytes | str | None = None
 
     # -- per page ----------------------------------------------------------------------------
     def start_page(self) -> None:
+        self._previous_line = None
         self._idx = None
         self._page_resume = None
         self._after_empty = False
@@ -210,6 +212,10 @@ class CdxReader:
         return self._page_resume
 
     def feed_line(self, raw: bytes | str) -> None:
+        if raw == self._previous_line and self._idx is not None:
+            self.lines += 1
+            return  # the live index repeats lines: nothing new (and cheap for a flood)
+        self._previous_line = raw
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
         text = text.strip()
         if text.startswith("["):

@@ -129,19 +129,20 @@ def read_capped(resp: requests.Response, *, max_bytes: int) -> bytes:
 def iter_lines(resp: requests.Response, *, max_bytes: int) -> Iterator[bytes]:
     """The body's lines as they arrive, decompressed; TooLarge past `max_bytes` in all."""
     total = 0
-    pending = b""
+    pending = bytearray()  # the unfinished line (appending and trimming stay linear)
     for data in _chunks(resp):
         total += len(data)
         if total > max_bytes:
             _close(resp)
             raise TooLarge
         pending += data
-        *lines, pending = pending.split(b"\n")
-        yield from lines
-        if len(pending) > max_bytes:  # pragma: no cover - caught by the total above
-            raise TooLarge
+        end = pending.rfind(b"\n")
+        if end < 0:
+            continue
+        yield from bytes(pending[:end]).split(b"\n")
+        del pending[: end + 1]
     if pending:
-        yield pending
+        yield bytes(pending)
 
 
 def drain(resp: requests.Response, *, limit: int) -> None:
