@@ -273,3 +273,22 @@ def test_one_capture_is_one_capture_in_the_cli(project: Project, wb: FakeWayback
     configure(project, wb)
     out = project.run("backfill", "acme").stdout
     assert "1 capture," in out and "1 captures" not in out
+
+
+# -- issue 10: one backfill_since check ----------------------------------------------------------
+
+
+def test_config_and_cli_reject_the_same_dates_with_the_same_cause(
+    project: Project, wb: FakeWayback
+) -> None:
+    project.write_config(
+        [{"name": "acme", "url": POLICY, "backfill_since": "2015-13"}],
+        extra=f'[wayback]\nbase_url = "{wb.base}"\n',
+    )
+    bad_config = " ".join(project.run("backfill", "acme", code=2).output.split())
+    assert "backfill_since" in bad_config and "month 13 is not between 01 and 12" in bad_config
+    configure(project, wb)
+    bad_flag = project.run("backfill", "acme", "--since", "2015-13", code=None)
+    assert bad_flag.exit_code != 0
+    assert "month 13 is not between 01 and 12" in " ".join(bad_flag.output.split())
+    assert wb.requests == []
