@@ -723,11 +723,12 @@ def _count(n: int, word: str) -> str:
 @app.command()
 def demo(
     workdir: Annotated[
-        Path, typer.Option("--dir", help="Where to leave the demo database.")
+        Path,
+        typer.Option("--dir", help="Where to leave the demo files (a new or empty directory)."),
     ] = Path("demo-data"),
 ) -> None:
-    """Serve the bundled sample site on 127.0.0.1 and check it through simulated days."""
-    from watcher.demo import explore_hint, run_demo
+    """Run the whole job on 127.0.0.1: simulated days, a Wayback backfill, e-mails to an inbox."""
+    from watcher.demo import Demo, DemoDirError, explore_hint
 
     console.print(
         Text(
@@ -737,19 +738,46 @@ def demo(
         )
     )
     totals = {"new": 0, "changed": 0, "unchanged": 0, "error": 0, "suspicious": 0}
-    for day in run_demo(workdir):
-        console.rule(f"Day {day.day} ({day.at:%Y-%m-%d})")
-        for r in day.results:
-            totals[r.status] += 1
-            print_check(r)
-            if r.name in day.expected and r.status != "changed":
-                console.print(Text(f"  (page edit: {day.expected[r.name]})", style="dim"))
+    try:
+        demo_run = Demo(workdir).__enter__()
+    except DemoDirError as e:
+        raise fail(str(e)) from None
+    try:
+        for day in demo_run.days():
+            console.rule(f"Day {day.day} ({day.at:%Y-%m-%d})")
+            for r in day.results:
+                totals[r.status] += 1
+                print_check(r)
+                if r.name in day.expected and r.status != "changed":
+                    console.print(Text(f"  (page edit: {day.expected[r.name]})", style="dim"))
+        console.rule("The past, the daemon, the inbox")
+        end = demo_run.finish()
+    finally:
+        demo_run.__exit__(None, None, None)
+    b = end.backfill
+    console.print(
+        f"backfill {end.backfill_watch} from the stand-in Wayback Machine: "
+        f"{_count(b.captures, 'capture')}, {b.distinct} distinct, {b.fetched} fetched, "
+        f"{b.imported} imported"
+        + (f" (followed redirects to {', '.join(b.targets)})" if b.targets else "")
+    )
+    for e in b.errors:
+        err.print(Text(f"  {end.backfill_watch}: {e}", style="red"))
+    outcomes = ", ".join(f"{n}: {o}" for n, o in end.checks.items())
+    console.print(f"one daemon cycle (watcher daemon --once): {outcomes}")
+    console.print(
+        f"{_count(len(end.mails), 'e-mail')} delivered to the demo's SMTP sink, saved in "
+        f"{end.mail_dir}/ (each .eml with its HTML part):"
+    )
+    for m in end.mails:
+        console.print(Text(f"  {m.eml.name}" + (f" + {m.html.name}" if m.html else "")))
+        console.print(Text(f"      {m.subject}", style="dim"), overflow="ellipsis", no_wrap=True)
     console.rule("Done")
     console.print(", ".join(f"{k}: {v}" for k, v in totals.items()))
-    console.print(f"The database is in {workdir}/. Explore it:")
+    console.print(f"The database and the e-mails are in {workdir}/. Explore them:")
     for line in explore_hint(workdir, invoked_as()):
         console.print(f"  {line}")
-    if totals["error"]:
+    if totals["error"] or b.errors or end.daemon_exit:
         raise typer.Exit(1)
 
 
