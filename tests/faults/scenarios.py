@@ -2144,3 +2144,7 @@ def redirect_schemes(tmp: Path) -> Outcome:
         if out.problems:
             out.survived = False
     return out
+
+
+# The Wayback and demo scenarios live in their own module; importing it registers them.
+from tests.faults import wayback_scenarios as _wayback_scenarios  # noqa: E402,F401
