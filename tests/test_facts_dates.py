@@ -7,7 +7,7 @@ import time
 import pytest
 
 from watcher.facts.dates import extract
-from watcher.facts.text import blocks, sentences, table_rows, tables
+from watcher.facts.doc import blocks, sentences, table_rows, tables
 
 
 def dates(text: str, language: str | None = None) -> dict[str, str]:
@@ -237,7 +237,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from watcher.facts import dates as D  # noqa: E402
-from watcher.facts import text as T  # noqa: E402
+from watcher.facts import doc as T  # noqa: E402
 
 _WILD = [chr(c) for c in range(ord("a"), ord("z") + 1)] + ["é", "'"]
 

@@ -270,7 +270,7 @@ PREFILTER_TEXT = (
 
 def test_prefilter_never_changes_a_result(monkeypatch):
     """The literal prefilter only skips work: with it disabled the facts are identical."""
-    import watcher.facts as F
+    import watcher.facts.doc as F
 
     mods = (contacts, places, retention, categories, rights, identifiers)
     with_filter = [[f.to_dict() for f in m.extract(PREFILTER_TEXT)] for m in mods]
@@ -286,7 +286,7 @@ def test_prefilter_never_changes_a_result(monkeypatch):
 def test_literals_are_necessary():
     import re
 
-    from watcher.facts import literals
+    from watcher.facts.prefilter import literals
 
     req, icase = literals(r"\b(?:right to (?:correct|update)|rectif)", re.I)
     assert icase and req

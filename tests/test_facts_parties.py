@@ -236,7 +236,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from watcher.facts import parties as P  # noqa: E402
-from watcher.facts.text import fold  # noqa: E402
+from watcher.facts.doc import fold  # noqa: E402
 
 _NAMES = [
     "Google",

@@ -239,9 +239,34 @@ def _fact(kind, key, value, **detail):
     return Fact(kind, key, value, "evidence", detail)
 
 
-def test_location_summaries_read_as_sentences():
-    from watcher.analysis.findings import _added, _removed
+# The wording of each kind lives in its family's `compare` (watcher.facts.COMPARERS); these
+# reach it the way analyze does, one kind at a time.
+def _compare(kind, old, new, old_text="", new_text=""):
+    from watcher.facts import comparer
+    from watcher.facts.base import Compare
 
+    return comparer(kind).compare(kind, old, new, Compare(old_text, new_text))
+
+
+def _added(kind, fact, *, new_text="", old_text=""):
+    (f,) = _compare(kind, {}, {fact.key: fact}, old_text, new_text)
+    return f
+
+
+def _removed(kind, fact, *, new_text=""):
+    (f,) = _compare(kind, {fact.key: fact}, {}, "", new_text)
+    return f
+
+
+def _date_findings(old, new):
+    return _compare("date", old, new)
+
+
+def _section_findings(old, new, old_text, new_text):
+    return _compare("section", {f.key: f for f in old}, {f.key: f for f in new}, old_text, new_text)
+
+
+def test_location_summaries_read_as_sentences():
     kept = _fact("location", "not_outside:eea", "Kept within the EEA", negated=True)
     out = _fact("location", "outside:eea", "Outside the EEA", outside=True)
     us = _fact("location", "united states", "United States")
@@ -260,8 +285,6 @@ def test_location_summaries_read_as_sentences():
 
 
 def test_date_summary_uses_the_key_not_the_label_as_written():
-    from watcher.analysis.findings import _date_findings
-
     old = {"effective": _fact("date", "effective", "2020-09-08", label="is effective")}
     new = {"effective": _fact("date", "effective", "2023-02-01", label="gelten ab")}
     (f,) = _date_findings(old, new)
@@ -273,8 +296,6 @@ def test_date_summary_uses_the_key_not_the_label_as_written():
 
 
 def test_other_summaries():
-    from watcher.analysis.findings import _added, _removed
-
     kw = {"new_text": "", "old_text": ""}
     dpo = _fact("contact", "dpo", "Data Protection Officer", type="dpo")
     assert _removed("contact", dpo, new_text="").summary == (
@@ -291,8 +312,6 @@ def test_other_summaries():
     ico = _fact("identifier", "ico_registration", "Z9319063", type="ico_registration")
     assert _added("identifier", ico, **kw).summary == "New ICO registration number: Z9319063"
     sec = _fact("section", "governing law", "10\\. Governing Law")
-    from watcher.analysis.findings import _section_findings
-
     (f,) = _section_findings([], [sec], "", "")
     assert f.summary == "New section: '10. Governing Law'"
 

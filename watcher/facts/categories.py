@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
-from watcher.facts import doc, load_lexicon
-from watcher.models import Fact
+from watcher.facts.base import Compare, finding, keyed, load_lexicon
+from watcher.facts.doc import doc
+from watcher.models import Fact, Finding
 
 # id -> (reader's label, pattern, sensitive), from watcher/data/categories.json
 CATEGORIES: tuple[tuple[str, str, str, bool], ...] = tuple(
@@ -96,3 +97,45 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                 facts.append(Fact("data_category", key, value, s[:500], detail))
                 break
     return facts
+
+
+# --------------------------------------------------------------------------- findings
+
+KINDS = ("data_category",)
+
+_SENSITIVE_KINDS = {"health", "special_categories", "biometric", "genetic", "children", "criminal"}
+
+
+def _added(b: Fact) -> Finding:
+    d = b.detail or {}
+    if d.get("negated"):
+        return finding(
+            "data_category_added", b.key, None, b.value, "info",
+            f"Now states it does not collect {d.get('label', b.value)}", None, b.evidence,
+            {"negated": True},
+        )  # fmt: skip
+    sev = "high" if d.get("sensitive") or b.key in _SENSITIVE_KINDS else "medium"
+    return finding(
+        "data_category_added", b.key, None, b.value, sev, f"Newly mentions collecting {b.value}",
+        None, b.evidence,
+    )  # fmt: skip
+
+
+def _removed(a: Fact) -> Finding:
+    d = a.detail or {}
+    if d.get("negated"):
+        return finding(
+            "data_category_removed", a.key, a.value, None, "medium",
+            f"No longer states it does not collect {d.get('label', a.value)}", a.evidence, None,
+            {"negated": True},
+        )  # fmt: skip
+    return finding(
+        "data_category_removed", a.key, a.value, None, "low", f"No longer mentions {a.value}",
+        a.evidence, None,
+    )  # fmt: skip
+
+
+def compare(kind: str, old: dict[str, Fact], new: dict[str, Fact], ctx: Compare) -> list[Finding]:
+    """data_category_added (high for sensitive data, info for "we do not collect X") and
+    data_category_removed."""
+    return keyed(kind, old, new, added=_added, removed=_removed)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-from watcher.facts import FirstFacts, doc, slug
-from watcher.models import Fact
+from watcher.facts.base import Compare, FirstFacts, cap, finding, keyed
+from watcher.facts.doc import doc, slug
+from watcher.models import Fact, Finding
 
 _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
@@ -149,3 +150,66 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                     continue
                 add("phone:" + digits, num, s, type="phone")
     return found.facts
+
+
+# --------------------------------------------------------------------------- findings
+
+KINDS = ("contact",)
+
+_CONTACT_NAMES = {
+    "email": "contact e-mail",
+    "postal_address": "postal address",
+    "phone": "phone number",
+}
+# the page hid its e-mail addresses behind Cloudflare obfuscation
+_CF = re.compile(
+    r"\[?email(?:&#160;|\s|\u00a0)protected\]?|__cf_email__|/cdn-cgi/l/email-protection", re.I
+)
+
+
+def _added(f: Fact, ctx: Compare) -> Finding | None:
+    t = (f.detail or {}).get("type")
+    if t == "email" and _CF.search(ctx.old_text):
+        return None  # the old page hid its addresses: not new
+    if t == "dpo" or f.key == "dpo":
+        s = "Now mentions a Data Protection Officer"
+    elif t == "representative" or f.key.endswith("_representative"):
+        s = f"Now names an {f.value}"
+    else:
+        s = f"New {_CONTACT_NAMES.get(str(t), 'contact')}: {f.value}"
+    return finding("contact_added", f.key, None, f.value, "low", s, None, f.evidence)
+
+
+def _removed(f: Fact, ctx: Compare) -> Finding | None:
+    t = (f.detail or {}).get("type")
+    if t == "email" and _CF.search(ctx.new_text):
+        return None
+    if t == "dpo" or f.key == "dpo":
+        s = "No longer mentions a Data Protection Officer"
+    elif t == "representative" or f.key.endswith("_representative"):
+        s = f"No longer names an {f.value}"
+    else:
+        s = f"{cap(_CONTACT_NAMES.get(str(t), 'contact'))} removed: {f.value}"
+    sev = "medium" if f.key in ("dpo", "eu_representative", "uk_representative") else "low"
+    return finding("contact_removed", f.key, f.value, None, sev, s, f.evidence, None)
+
+
+def _changed(a: Fact, b: Fact) -> Finding:
+    t = str((b.detail or {}).get("type"))
+    name = _CONTACT_NAMES.get(t) or str(b.value if t == "representative" else "contact")
+    return finding(
+        "contact_changed", b.key, a.value, b.value, "low",
+        f"{cap(name)} changed from {a.value} to {b.value}", a.evidence, b.evidence,
+    )  # fmt: skip
+
+
+def compare(kind: str, old: dict[str, Fact], new: dict[str, Fact], ctx: Compare) -> list[Finding]:
+    """contact_added / contact_removed / contact_changed."""
+    return keyed(
+        kind,
+        old,
+        new,
+        added=lambda f: _added(f, ctx),
+        removed=lambda f: _removed(f, ctx),
+        changed=_changed,
+    )

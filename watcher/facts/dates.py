@@ -28,8 +28,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from watcher.facts.text import blocks, cells, fold, is_table_line, plain, trie_pattern
-from watcher.models import Fact
+from watcher.facts.base import Compare, cap, finding, label
+from watcher.facts.doc import blocks, cells, fold, is_table_line, plain
+from watcher.facts.prefilter import trie_pattern
+from watcher.models import Fact, Finding
 
 __all__ = ["extract", "parse_date", "MONTHS"]
 
@@ -447,3 +449,82 @@ def _add(
     detail.update(extra)
     seen.add(key)
     out.append(Fact(kind="date", key=key, value=value, evidence=evidence[:300], detail=detail))
+
+
+# --------------------------------------------------------------------------- findings
+
+KINDS = ("date",)
+
+# Reader's names of the date keys (labels as written may be in any language: "gelten ab",
+# "s'applique à partir du", "took effect"...).
+_DATE_NAMES = {
+    "last_updated": "last updated date",
+    "last_modified": "last modified date",
+    "last_revised": "last revised date",
+    "last_reviewed": "last reviewed date",
+    "effective": "effective date",
+    "posted": "publication date",
+    "version_date": "version date",
+}
+
+
+def fmt_date(iso: object) -> str:
+    """An ISO date as a reader writes it ("3 May 2024", "May 2024")."""
+    s = str(iso)
+    try:
+        if len(s) == 10:
+            d = date.fromisoformat(s)
+            return f"{d.day} {d:%b %Y}"
+        if len(s) == 7:
+            d = date.fromisoformat(s + "-01")
+            return f"{d:%b %Y}"
+    except ValueError:
+        pass
+    return s
+
+
+def date_name(key: str) -> str:
+    base = key.split("~")[0]
+    name = _DATE_NAMES.get(base)
+    if name is None:
+        name = label(base)
+        if not name.endswith(" date"):
+            name += " date"
+    return name
+
+
+def compare(kind: str, old: dict[str, Fact], new: dict[str, Fact], ctx: Compare) -> list[Finding]:
+    """date_changed (a relabelled single date counts as changed), date_added, date_removed."""
+    out: list[Finding] = []
+    only_old = [k for k in old if k not in new]
+    only_new = [k for k in new if k not in old]
+    pairs = [(k, k) for k in old if k in new]
+    if len(only_old) == 1 and len(only_new) == 1:  # relabelled ("Last updated" -> "Effective")
+        pairs.append((only_old[0], only_new[0]))
+        only_old, only_new = [], []
+    for ko, kn in pairs:
+        a, b = old[ko], new[kn]
+        if a.value == b.value:
+            continue
+        name = date_name(kn)
+        was = f" (previously the {date_name(ko)})" if date_name(ko) != name else ""
+        out.append(
+            finding(
+                "date_changed", kn, a.value, b.value, "low",
+                f"{cap(name)} moved from {fmt_date(a.value)} to {fmt_date(b.value)}{was}",
+                a.evidence, b.evidence,
+            )
+        )  # fmt: skip
+    for k in only_new:
+        b = new[k]
+        out.append(
+            finding("date_added", k, None, b.value, "low",
+                    f"New {date_name(k)}: {fmt_date(b.value)}", None, b.evidence)
+        )  # fmt: skip
+    for k in only_old:
+        a = old[k]
+        out.append(
+            finding("date_removed", k, a.value, None, "low",
+                    f"Removed {date_name(k)} ({fmt_date(a.value)})", a.evidence, None)
+        )  # fmt: skip
+    return out

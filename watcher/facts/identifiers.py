@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
-from watcher.facts import doc
-from watcher.models import Fact
+from watcher.facts.base import Compare, cap, finding, keyed, label
+from watcher.facts.doc import doc
+from watcher.models import Fact, Finding
 
 _IDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ico_registration", re.compile(r"\b(Z[A-Z]?\d{6,7}|ZA\d{6})\b")),
@@ -103,3 +104,64 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                 cur = _CUR.get(sym, sym.upper())
                 add("fee", "fee", m.group(0).strip(), s, currency=cur, amount=amount)
     return facts
+
+
+# --------------------------------------------------------------------------- findings
+
+KINDS = ("identifier", "fee")
+
+_IDENTIFIER_NAMES = {
+    "company_number": "company number",
+    "ico_registration": "ICO registration number",
+    "vat": "VAT number",
+    "rcs": "RCS number",
+    "siren": "SIREN number",
+    "ein": "EIN",
+    "registration_number": "registration number",
+}
+
+
+def _name(kind: str, key: str) -> str:
+    if kind == "fee":
+        return "fee"
+    base = key.split("~")[0]
+    return _IDENTIFIER_NAMES.get(base, label(base))
+
+
+def compare(kind: str, old: dict[str, Fact], new: dict[str, Fact], ctx: Compare) -> list[Finding]:
+    """identifier_* (info when added or removed: a registration number rarely matters to a
+    reader), fee_* (medium)."""
+    if kind == "fee":
+        return keyed(
+            kind,
+            old,
+            new,
+            added=lambda b: finding(
+                "fee_added", b.key, None, b.value, "medium", f"New fee: {b.value}", None, b.evidence
+            ),
+            removed=lambda a: finding(
+                "fee_removed", a.key, a.value, None, "low", f"Fee removed: {a.value}", a.evidence
+            ),
+            changed=lambda a, b: finding(
+                "fee_changed", b.key, a.value, b.value, "medium",
+                f"Fee changed from {a.value} to {b.value}", a.evidence, b.evidence,
+            ),
+        )  # fmt: skip
+    return keyed(
+        kind,
+        old,
+        new,
+        added=lambda b: finding(
+            "identifier_added", b.key, None, b.value, "info",
+            f"New {_name(kind, b.key)}: {b.value}", None, b.evidence,
+        ),
+        removed=lambda a: finding(
+            "identifier_removed", a.key, a.value, None, "info",
+            f"Removed {_name(kind, a.key)}: {a.value}", a.evidence, None,
+        ),
+        changed=lambda a, b: finding(
+            "identifier_changed", b.key, a.value, b.value, "low",
+            f"{cap(_name(kind, b.key))} changed from {a.value} to {b.value}", a.evidence,
+            b.evidence,
+        ),
+    )  # fmt: skip

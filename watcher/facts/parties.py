@@ -31,16 +31,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from watcher.facts.text import (
-    blocks,
-    fold,
-    is_table_line,
-    plain,
-    split_sentences,
-    tables,
-    trie_pattern,
-)
-from watcher.models import Fact
+from watcher.facts.base import Compare, finding, keyed
+from watcher.facts.doc import blocks, fold, is_table_line, plain, split_sentences, tables
+from watcher.facts.prefilter import trie_pattern
+from watcher.models import Fact, Finding
 
 __all__ = ["extract", "normalize_name", "strip_suffix", "gazetteer"]
 
@@ -1002,3 +996,39 @@ def _mentions(base: str, text: str, low: str) -> tuple[int, int]:
             pos = b
         else:
             pos = a + 1
+
+
+# --------------------------------------------------------------------------- findings
+
+KINDS = ("party",)
+
+_ROLE_NAMES = {"advertising": "advertising partner", "analytics": "analytics provider"}
+
+
+def _party_phrase(f: Fact) -> str:
+    d = f.detail or {}
+    bits = [str(d[k]) for k in ("purpose", "country") if d.get(k)]
+    return f"{f.value} ({', '.join(bits)})" if bits else str(f.value)
+
+
+def _party_role(f: Fact) -> str:
+    role = str((f.detail or {}).get("role") or "third party").replace("_", " ")
+    return _ROLE_NAMES.get(role, role)
+
+
+def compare(kind: str, old: dict[str, Fact], new: dict[str, Fact], ctx: Compare) -> list[Finding]:
+    """party_added (high) and party_removed (medium); the key is the identity."""
+    return keyed(
+        kind,
+        old,
+        new,
+        added=lambda b: finding(
+            "party_added", b.key, None, b.value, "high",
+            f"New {_party_role(b)}: {_party_phrase(b)}", None, b.evidence, dict(b.detail or {}),
+        ),
+        removed=lambda a: finding(
+            "party_removed", a.key, a.value, None, "medium",
+            f"No longer lists {_party_role(a)}: {_party_phrase(a)}", a.evidence, None,
+            dict(a.detail or {}),
+        ),
+    )  # fmt: skip

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
-from watcher.facts import FirstFacts, doc, load_lexicon
-from watcher.models import Fact
+from watcher.facts.base import Compare, FirstFacts, finding, keyed, load_lexicon
+from watcher.facts.doc import doc
+from watcher.models import Fact, Finding
 
 # canonical name -> aliases (matched case-sensitively, whole words), from
 # watcher/data/countries.json
@@ -214,3 +215,86 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                     detail = {"invalid": True, "invalid_since": "2020-07-16"}
                 add("transfer_mechanism", key, name, s, **detail)
     return found.facts
+
+
+# --------------------------------------------------------------------------- findings
+
+KINDS = ("location", "transfer_mechanism")
+
+# Places written with "the" ("the United States", "the EEA").
+_THE_PLACE = re.compile(
+    r"^(?:United |European |Netherlands$|Philippines$|Czech Republic$|EEA$|EU$|UK$|US$|USA$)"
+)
+_MECHANISM_NAMES = {
+    "adequacy": "an adequacy decision",
+    "scc": "Standard Contractual Clauses",
+    "bcr": "Binding Corporate Rules",
+}
+
+
+def _place(v: str) -> str:
+    return f"the {v}" if _THE_PLACE.match(v) else v
+
+
+def _region(key: str, value: str) -> str:
+    """The region of an "outside:" / "not_outside:" location fact ("the EEA", "your country")."""
+    r = re.sub(r"^(?:Outside|Kept within)\s+(?:the\s+)?", "", str(value)).strip()
+    if not r:
+        r = key.split(":", 1)[-1].upper()
+    return r if r.lower().startswith("your ") else _place(r)
+
+
+def _location_phrase(f: Fact, added: bool) -> str:
+    k, v = f.key, str(f.value)
+    now = "Now says" if added else "No longer says"
+    if k.startswith("not_outside:"):
+        return f"{now} data stays within {_region(k, v)}"
+    if k.startswith("outside:"):
+        return f"{now} data may be transferred outside {_region(k, v)}"
+    if added:
+        return f"Now mentions data stored in or sent to {_place(v)}"
+    return f"No longer mentions data going to {_place(v)}"
+
+
+def _mechanism(f: Fact) -> str:
+    v = str(f.value)
+    name = _MECHANISM_NAMES.get(f.key)
+    if name:
+        return name
+    return f"the {v}" if re.match(r"(?:EU|UK|Swiss|US)\b", v) else v
+
+
+def compare(kind: str, old: dict[str, Fact], new: dict[str, Fact], ctx: Compare) -> list[Finding]:
+    """location_added (high) / location_removed (medium); transfer_mechanism_added (medium,
+    high for the invalidated Privacy Shield) / transfer_mechanism_removed."""
+    if kind == "location":
+        return keyed(
+            kind,
+            old,
+            new,
+            added=lambda b: finding(
+                "location_added", b.key, None, b.value, "high", _location_phrase(b, True),
+                None, b.evidence,
+            ),
+            removed=lambda a: finding(
+                "location_removed", a.key, a.value, None, "medium", _location_phrase(a, False),
+                a.evidence, None,
+            ),
+        )  # fmt: skip
+
+    def added(b: Fact) -> Finding:
+        sev = "high" if b.key == "privacy_shield" else "medium"
+        extra = " (invalid since 16 July 2020)" if (b.detail or {}).get("invalid") else ""
+        return finding(
+            "transfer_mechanism_added", b.key, None, b.value, sev,
+            f"Transfers now rely on {_mechanism(b)}{extra}", None, b.evidence,
+        )  # fmt: skip
+
+    def removed(a: Fact) -> Finding:
+        sev = "low" if a.key == "privacy_shield" else "medium"
+        return finding(
+            "transfer_mechanism_removed", a.key, a.value, None, sev,
+            f"Transfers no longer rely on {_mechanism(a)}", a.evidence, None,
+        )  # fmt: skip
+
+    return keyed(kind, old, new, added=added, removed=removed)

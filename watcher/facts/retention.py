@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 
-from watcher.facts import doc, slug
-from watcher.models import Fact
+from watcher.facts.base import Compare, finding, jaccard, pair_up
+from watcher.facts.doc import doc, slug
+from watcher.models import Fact, Finding
+from watcher.textutil import shorten
 
 _NUM_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -300,3 +302,72 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
             detail = {"applies_to": applies, "iso": iso, "days": days}
             facts.append(Fact("retention", key, value, s[:500], detail))
     return facts
+
+
+# --------------------------------------------------------------------------- findings
+
+KINDS = ("retention",)
+
+_PREPOSITION = re.compile(r"(?:in|on|at|by|from|with|within|after|until|during)\b", re.I)
+
+
+def _retention_days(f: Fact) -> float | None:
+    d = f.detail.get("days") if f.detail else None
+    if isinstance(d, int | float):
+        return float(d)
+    if f.value in ("indefinitely", "until you delete your account"):
+        return float("inf")
+    return None
+
+
+def _applies(f: Fact) -> str:
+    return str((f.detail or {}).get("applies_to") or "")
+
+
+def compare(kind: str, old: dict[str, Fact], new: dict[str, Fact], ctx: Compare) -> list[Finding]:
+    """retention_changed (high when lengthened, low when shortened), retention_added,
+    retention_removed. Statements are paired by key, then by what they apply to / their
+    sentence."""
+    same = [(old[k], new[k]) for k in old if k in new]
+    paired, rest_old, rest_new = pair_up(
+        (old[k] for k in old if k not in new),
+        (new[k] for k in new if k not in old),
+        lambda a, b: max(jaccard(_applies(a), _applies(b)), jaccard(a.evidence, b.evidence)),
+        0.5,
+    )
+    out: list[Finding] = []
+    for a, b in same + paired:
+        if a.value == b.value:
+            continue
+        da, db = _retention_days(a), _retention_days(b)
+        if da is not None and db is not None and da != db:
+            sev = "high" if db > da else "low"
+            how = "lengthened" if db > da else "shortened"
+        else:
+            sev, how = "medium", "changed"
+        what = (_applies(b) or _applies(a)).strip()
+        subject = ""
+        if what and len(what) < 60:
+            subject = f" {what}" if _PREPOSITION.match(what) else f" for {what}"
+        out.append(
+            finding(
+                "retention_changed", b.key, a.value, b.value, sev,
+                f"Retention{subject} changed from '{a.value}' to '{b.value}' ({how})",
+                a.evidence, b.evidence, {"applies_to": what, "direction": how},
+            )
+        )  # fmt: skip
+    for b in rest_new:
+        what = b.detail.get("applies_to")
+        out.append(
+            finding("retention_added", b.key, None, b.value, "medium",
+                    f"New retention period: {b.value}" + (f" ({shorten(what, 60)})" if what else ""),
+                    None, b.evidence, {"applies_to": what})
+        )  # fmt: skip
+    for a in rest_old:
+        what = a.detail.get("applies_to")
+        out.append(
+            finding("retention_removed", a.key, a.value, None, "medium",
+                    f"Retention statement removed: {a.value}" + (f" ({shorten(what, 60)})" if what else ""),
+                    a.evidence, None, {"applies_to": what})
+        )  # fmt: skip
+    return out

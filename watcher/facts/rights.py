@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 
-from watcher.facts import FirstFacts, doc, load_lexicon, slug
-from watcher.models import Fact
+from watcher.facts.base import Compare, FirstFacts, finding, keyed, load_lexicon
+from watcher.facts.doc import doc, slug
+from watcher.models import Fact, Finding
 
 _LEX = load_lexicon("rights.json")
 # id -> (label, pattern), from watcher/data/rights.json and trackers.json
@@ -117,3 +118,54 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                         continue
                     add("cookie", "name:" + name.lower(), name, s, type="name")
     return found.facts
+
+
+# --------------------------------------------------------------------------- findings
+
+KINDS = ("right", "legal_basis", "cookie")
+
+
+def _cookie_phrase(f: Fact, added: bool) -> str:
+    t = (f.detail or {}).get("type")
+    if t == "category" or f.key.startswith("category:"):
+        return f"Now mentions {f.value}" if added else f"No longer mentions {f.value}"
+    if t == "name" or f.key.startswith("name:"):
+        return f"New cookie: {f.value}" if added else f"Cookie no longer listed: {f.value}"
+    return f"New tracker: {f.value}" if added else f"Tracker no longer mentioned: {f.value}"
+
+
+# kind -> (added severity, added wording, removed severity, removed wording)
+_WORDING = {
+    "right": ("low", "New right mentioned: {}", "high", "Right no longer mentioned: {}"),
+    "legal_basis": ("medium", "New legal basis: {}", "low", "Legal basis no longer mentioned: {}"),
+}
+
+
+def compare(kind: str, old: dict[str, Fact], new: dict[str, Fact], ctx: Compare) -> list[Finding]:
+    """right_* (a right no longer mentioned is high), legal_basis_*, cookie_*."""
+    if kind == "cookie":
+        return keyed(
+            kind,
+            old,
+            new,
+            added=lambda b: finding(
+                "cookie_added", b.key, None, b.value, "medium", _cookie_phrase(b, True), None,
+                b.evidence,
+            ),
+            removed=lambda a: finding(
+                "cookie_removed", a.key, a.value, None, "low", _cookie_phrase(a, False),
+                a.evidence, None,
+            ),
+        )  # fmt: skip
+    sev_a, say_a, sev_r, say_r = _WORDING[kind]
+    return keyed(
+        kind,
+        old,
+        new,
+        added=lambda b: finding(
+            f"{kind}_added", b.key, None, b.value, sev_a, say_a.format(b.value), None, b.evidence
+        ),
+        removed=lambda a: finding(
+            f"{kind}_removed", a.key, a.value, None, sev_r, say_r.format(a.value), a.evidence
+        ),
+    )

@@ -10,9 +10,11 @@ repeated heading gets "~2"...); value: the heading as written (cleaned); detail:
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 
-from watcher.facts import clean, slug
-from watcher.models import Fact
+from watcher.facts.base import Compare, finding, jaccard
+from watcher.facts.doc import clean, slug
+from watcher.models import Fact, Finding
 
 _HASH = re.compile(r"^\s*(#{1,6})\s+(.*?)\s*#*\s*$")
 _NUMBERED = re.compile(r"^\s*((?:\d{1,2}\.)+\d{0,2}|[IVX]{1,5}\.|[A-H]\.)\s+(\S.*)$")
@@ -89,3 +91,118 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
             Fact("section", key, h, h, {"level": level, "index": idx, "line": line, "number": num})
         )
     return facts
+
+
+# --------------------------------------------------------------------------- findings
+
+KINDS = ("section",)
+
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>])")
+# digits and month names: a heading that differs only by them is a date line, not a section
+_DATEISH_HEADING = re.compile(
+    r"\d+|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\s+", re.I
+)
+_DIGIT = re.compile(r"\d")
+
+
+def heading(v: object) -> str:
+    """A heading as a reader sees it (Markdown escapes such as "10\\." dropped)."""
+    return _MD_ESCAPE.sub(r"\1", str(v))
+
+
+def _bodies(text: str, secs: list[Fact]) -> dict[str, str]:
+    from watcher.analysis.diff import normalize_line
+
+    lines = text.splitlines()
+    ordered = sorted(secs, key=lambda f: int(f.detail.get("line", 0)))
+    out: dict[str, str] = {}
+    for i, f in enumerate(ordered):
+        start = int(f.detail.get("line", 0)) + 1
+        end = (
+            int(ordered[i + 1].detail.get("line", len(lines)))
+            if i + 1 < len(ordered)
+            else len(lines)
+        )
+        out[f.key] = " ".join(normalize_line(x) for x in lines[start:end])
+    return out
+
+
+def _lcs_keys(a: list[str], b: list[str]) -> set[str]:
+    sm = SequenceMatcher(None, a, b, autojunk=False)
+    keep: set[str] = set()
+    for blk in sm.get_matching_blocks():
+        keep.update(a[blk.a : blk.a + blk.size])
+    return keep
+
+
+def compare(kind: str, old: dict[str, Fact], new: dict[str, Fact], ctx: Compare) -> list[Finding]:
+    """section_moved (info), section_renamed (info: same place, similar body), section_added
+    (low), section_removed (medium)."""
+    out: list[Finding] = []
+    olds, news = list(old.values()), list(new.values())
+    if not olds and not news:
+        return out
+    order = lambda f: f.detail.get("index", 0)  # noqa: E731
+    common_old = [f.key for f in sorted(olds, key=order) if f.key in new]
+    common_new = [f.key for f in sorted(news, key=order) if f.key in old]
+    stay = _lcs_keys(common_old, common_new)
+    for k in common_new:
+        if k not in stay:
+            a, b = old[k], new[k]
+            out.append(
+                finding("section_moved", k, a.detail.get("index"), b.detail.get("index"), "info",
+                        f"Section '{heading(b.value)}' moved", a.value, b.value)
+            )  # fmt: skip
+    rem = [f for f in olds if f.key not in new]
+    add = [f for f in news if f.key not in old]
+    if rem and add:
+        ob = _bodies(ctx.old_text, olds)
+        nb = _bodies(ctx.new_text, news)
+        n_old, n_new = max(len(olds), 1), max(len(news), 1)
+        cand = []
+        for i, a in enumerate(rem):
+            for j, b in enumerate(add):
+                pos = abs(a.detail.get("index", 0) / n_old - b.detail.get("index", 0) / n_new)
+                if pos > 0.25:
+                    continue  # both rules below need pos <= 0.25 and bs >= 0.5
+                ba, bb = ob.get(a.key, ""), nb.get(b.key, "")
+                bs = 1.0 if ba == bb else (jaccard(ba, bb) if ba and bb else 0.0)
+                if bs < 0.5:
+                    continue
+                hs = SequenceMatcher(None, a.key, b.key).ratio()
+                if (hs >= 0.5 and bs >= 0.5 and pos <= 0.25) or (
+                    bs >= 0.8 and pos <= 0.15 and hs >= 0.2
+                ):
+                    cand.append((hs + bs, i, j))
+        used_o: set[int] = set()
+        used_n: set[int] = set()
+        for _s, i, j in sorted(cand, reverse=True):
+            if i in used_o or j in used_n:
+                continue
+            used_o.add(i)
+            used_n.add(j)
+            a, b = rem[i], add[j]
+            if (
+                _DIGIT.search(a.key)
+                and _DIGIT.search(b.key)
+                and _DATEISH_HEADING.sub("", a.key) == _DATEISH_HEADING.sub("", b.key)
+            ):
+                continue  # "Last updated: 3 May 2024" -> "...: 9 June 2025": a date finding says it
+            out.append(
+                finding("section_renamed", b.key, a.value, b.value, "info",
+                        f"Section '{heading(a.value)}' renamed to '{heading(b.value)}'",
+                        a.value, b.value)
+            )  # fmt: skip
+        rem = [f for i, f in enumerate(rem) if i not in used_o]
+        add = [f for j, f in enumerate(add) if j not in used_n]
+    for b in add:
+        out.append(
+            finding("section_added", b.key, None, b.value, "low",
+                    f"New section: '{heading(b.value)}'", None, b.value)
+        )  # fmt: skip
+    for a in rem:
+        out.append(
+            finding("section_removed", a.key, a.value, None, "medium",
+                    f"Section removed: '{heading(a.value)}'", a.value, None)
+        )  # fmt: skip
+    return out

@@ -1,25 +1,29 @@
-"""Small, stable text helpers shared by the fact families.
+"""One segmentation of a Document's text for every fact family (pure, cached per text).
 
 The input is a Document's Markdown-like text: one block per line (`# heading`, paragraphs,
-`- item`, `| a | b |` table rows). Lines holding two or more TAB characters are treated as table
-rows too (plain-text extractions of HTML tables look like that).
+`- item`, `| a | b |` table rows). Lines holding two or more TAB characters are table rows too
+(plain-text extractions of HTML tables look like that).
 
-Public API (keep stable):
-- `plain(line)`          inline markup removed: links, emphasis, `<sup>`, `<br>`, list markers.
-- `blocks(text)`         the non-empty blocks (lines), stripped, in order.
-- `sentences(text)`      plain sentences of all non-table blocks (headings and items included).
-- `tables(text)`         list of `Table(header, rows)`; the header is associated with its rows.
-- `table_rows(text)`     every data row of every table as a list of plain cells.
-- `cells(line)`          the plain cells of one table line.
-- `split_sentences(p)`   the sentences of one plain block (`sentences` = this over `plain` blocks).
-- `trie_pattern(words)`  a fast regex alternation of literal words.
-- `fold(s)`              same-length lower-casing for substring pre-filters of IGNORECASE regexes.
+- `units(text)` / `doc(text)`: the text as `Unit`s -- headings, list items, paragraphs cut into
+  sentences, table rows (with their cells) -- cleaned; `Doc` adds lower-cased forms and a
+  literal prefilter (`Doc.candidates(rx)`: the units where a regex may match, exact).
+- `split_sentences(p)`: THE sentence splitter (abbreviations such as "e.g.", "Inc.", "approx."
+  and single initials never end a sentence; over-long sentences are cut, see `cap_length`).
+- `plain(line)`: one block without inline markup and list markers; `clean(s)`: inline markup
+  stripped and quotes/dashes unified (the form of `Unit.text`).
+- `blocks(text)`, `sentences(text)`, `tables(text)` (`Table(header, rows)`), `table_rows(text)`,
+  `cells(line)`, `is_table_line(line)`, `slug(s)`, `fold(s)`.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from watcher.facts.prefilter import EVERY, RISKY_ANY, RISKY_ASCII, literals
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
@@ -99,26 +103,6 @@ def fold(s: str) -> str:
     if not s.isascii() and _FOLD_CHARS.search(s):
         s = s.translate(_FOLD)
     return s.lower()
-
-
-def trie_pattern(words: list[str]) -> str:
-    """A regex alternation of the literal `words` factored as a trie: it matches what the
-    longest-first alternation matches, in the same order, but much faster."""
-    root: dict = {}
-    for w in words:
-        node = root
-        for c in w:
-            node = node.setdefault(c, {})
-        node[""] = {}
-
-    def rx(node: dict) -> str:
-        alts = [re.escape(c) + rx(sub) for c, sub in sorted(node.items()) if c]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return rx(root)
 
 
 def plain(line: str) -> str:
@@ -309,3 +293,199 @@ def tables(text: str) -> list[Table]:
 def table_rows(text: str) -> list[list[str]]:
     """Every data row of every table (header rows excluded), as plain cells."""
     return [r for t in tables(text) for r in t.rows]
+
+
+# --------------------------------------------------------------------------- text helpers
+
+_CL_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_CL_TAG = re.compile(r"<[^>]{1,200}>")
+_CL_BR = re.compile(r"<br\s*/?>", re.I)
+_CL_EMPH = re.compile(r"(\*\*|__|\*|`)")
+_BLANKS = re.compile(r"[ \t]+")
+_QUOTE_MAP = {
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u2032": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u00ab": '"',
+    "\u00bb": '"',
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2015": "-",
+    "\u2212": "-",
+    "\u00a0": " ",
+    "\u202f": " ",
+    "\u2009": " ",
+    "\u200b": "",
+    "\u200c": "",
+    "\u200d": "",
+    "\ufeff": "",
+    "\u00ad": "",
+}
+_QUOTES = str.maketrans(_QUOTE_MAP)
+_QUOTE_RX = re.compile("[" + "".join(_QUOTE_MAP) + "]")
+_LIST = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)]|[a-zA-Z][.)]|\([a-zA-Z0-9]{1,4}\))\s+")
+_HEAD = re.compile(r"^\s*(#{1,6})\s+")
+_SEP_CELL = re.compile(r":?-{2,}:?")
+
+
+def _unquote(m: re.Match[str]) -> str:
+    return _QUOTE_MAP[m.group()]
+
+
+def clean(s: str) -> str:
+    """Strip Markdown decoration (links keep their text, emphasis, tags) and unify quotes."""
+    if not s.isascii():
+        s = _QUOTE_RX.sub(_unquote, s)  # = s.translate(_QUOTES), several times faster
+    if "<" in s:
+        s = _CL_BR.sub(" ", s)
+    if "[" in s:
+        s = _CL_LINK.sub(r"\1", s)
+    if "<" in s:
+        s = _CL_TAG.sub(" ", s)
+    if "*" in s or "_" in s or "`" in s:
+        s = _CL_EMPH.sub("", s)
+    return _BLANKS.sub(" ", s).strip()
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One sentence (or table row / heading) of the text, cleaned, with where it came from."""
+
+    text: str
+    kind: str  # "heading", "item", "row", "para"
+    line: int  # 0-based line index
+    cells: tuple[str, ...] = ()
+    level: int = 0  # heading level / list indent level
+
+
+@lru_cache(maxsize=32)
+def units(text: str) -> tuple[Unit, ...]:
+    """Cleaned sentences of the text, one Unit each; table rows and headings stay whole."""
+    out: list[Unit] = []
+    for i, raw in enumerate(text.splitlines()):
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        if stripped[0] == "#":
+            m = _HEAD.match(raw)
+            if m:
+                out.append(Unit(clean(raw[m.end() :]), "heading", i, level=len(m.group(1))))
+                continue
+        if stripped[0] == "|" or "\t" in stripped:
+            if stripped[0] == "|":
+                cells = tuple(clean(c) for c in stripped.strip("|").split("|"))
+            else:
+                cells = tuple(clean(c) for c in stripped.split("\t"))
+            cells = tuple(c for c in cells if c)
+            if not cells or all(_SEP_CELL.fullmatch(c) for c in cells):
+                continue
+            out.append(Unit(" | ".join(cells), "row", i, cells=cells))
+            continue
+        kind = "para"
+        level = 0
+        lm = _LIST.match(raw)
+        if lm:
+            kind = "item"
+            level = (len(raw) - len(raw.lstrip())) // 2
+            raw = raw[lm.end() :]
+        c = clean(raw)
+        if not c:
+            continue
+        if "." in c or "!" in c or "?" in c:
+            for s in split_sentences(c):
+                out.append(Unit(s, kind, i, level=level))
+        else:
+            out.append(Unit(c, kind, i, level=level))  # one sentence (already stripped)
+    return tuple(out)
+
+
+def slug(s: str) -> str:
+    """Lower-case words joined by single spaces (no punctuation)."""
+    return " ".join(_SLUG_WORD.findall(s.lower()))
+
+
+_SLUG_WORD = re.compile(r"[a-z0-9]+")
+
+
+class Doc:
+    """The units of one text, their lower-cased forms and a literal prefilter over them."""
+
+    __slots__ = ("units", "texts", "lows", "_joined", "_low", "_starts", "_low_starts", "_memo")
+
+    def __init__(self, us: tuple[Unit, ...]) -> None:
+        self.units = us
+        self.texts = tuple(u.text for u in us)
+        self.lows = tuple(t.lower() for t in self.texts)
+        self._joined = "\n".join(self.texts)
+        self._low = "\n".join(self.lows)
+        self._starts = self._offsets(self.texts)
+        self._low_starts = self._offsets(self.lows)
+        self._memo: dict[Any, Any] = {}
+        if not self._joined.isascii():
+            self._memo["risky_ascii"] = bool(RISKY_ASCII.search(self._joined))
+            self._memo["risky_any"] = bool(RISKY_ANY.search(self._joined))
+
+    @staticmethod
+    def _offsets(parts: tuple[str, ...]) -> list[int]:
+        out, pos = [], 0
+        for p in parts:
+            out.append(pos)
+            pos += len(p) + 1
+        return out
+
+    def having(self, needles: frozenset[str] | tuple[str, ...], icase: bool = True) -> Any:
+        """Indices of the units containing one of `needles` (lower-case needles when icase);
+        EVERY when that cannot be decided exactly."""
+        key = (needles, icase)
+        got = self._memo.get(key)
+        if got is not None:
+            return got
+        hay = self._low if icase else self._joined
+        risky = False
+        if icase:
+            ascii_only = all(n.isascii() for n in needles)
+            risky = self._memo.get("risky_ascii" if ascii_only else "risky_any", False)
+        if risky or any(not n or "\n" in n for n in needles):
+            self._memo[key] = EVERY
+            return EVERY
+        starts = self._low_starts if icase else self._starts
+        n_units = len(starts)
+        found: set[int] = set()
+        for n in needles:
+            i = hay.find(n)
+            while i != -1:
+                k = bisect_right(starts, i) - 1
+                found.add(k)
+                if k + 1 >= n_units:
+                    break
+                i = hay.find(n, starts[k + 1])
+        res = frozenset(found)
+        self._memo[key] = res
+        return res
+
+    def candidates(self, rx: re.Pattern[str]) -> Any:
+        """Indices of the units where `rx` may match (a superset; EVERY if unknown)."""
+        req, icase = literals(rx.pattern, rx.flags)
+        if req is None:
+            return EVERY
+        return self.having(req, icase)
+
+
+@lru_cache(maxsize=8)
+def doc(text: str) -> Doc:
+    """The shared, pre-split form of a text (see `Doc`)."""
+    return Doc(units(text))
+
+
+def clear_caches() -> None:
+    """Forget every per-text cache (for cold-start benchmarks)."""
+    units.cache_clear()
+    doc.cache_clear()
