@@ -21,6 +21,7 @@ from rich.text import Text
 
 from watcher import config as cfg
 from watcher.models import SEVERITY_RANK, Analysis, CheckResult, Finding, Hunk, Watch, WatcherError
+from watcher.textutil import shorten
 
 app = typer.Typer(
     add_completion=False,
@@ -275,11 +276,6 @@ def print_findings(findings: Sequence[Finding], indent: str = "") -> None:
         for label, ev in (("was", f.evidence_old), ("now", f.evidence_new)):
             if ev and f.kind != "text_changed":
                 console.print(Text(f"{indent}    {label}: {shorten(ev, 220)}", style="dim"))
-
-
-def shorten(s: str, n: int) -> str:
-    s = " ".join(s.split())
-    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 def print_hunks(hunks: Sequence[Hunk], limit: int = 60) -> None:

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
+from watcher import textutil
 from watcher.models import Document, ExtractError
 
 __all__ = ["check_selector", "extract"]
@@ -175,38 +176,15 @@ _COOKIE_WORD = re.compile(r"cookie|consent|gdpr", re.I)
 
 _WAYBACK_IDS = frozenset({"wm-ipp", "wm-ipp-base", "wm-ipp-print", "donato", "wm-btns"})
 
-# Characters folded after NFKC: quotes, odd hyphens, invisible characters.
-_TRANSLATE = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "\u00b4": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u201f": '"',
-        "\u2033": '"',
-        "\u00ab": '"',
-        "\u00bb": '"',
-        "\u2010": "-",
-        "\u2011": "-",
-        "\u2212": "-",
-        "\u00ad": None,
-        "\u200b": None,
-        "\u2060": None,
-        "\ufeff": None,
-        "\ufffc": None,
-    }
-)
+# Characters folded after NFKC: quotes, odd hyphens, invisible characters (en/em dashes and
+# zero-width joiners stay as written in the stored text).
+_fold = textutil.folder(without=(textutil.DASHES, textutil.JOINERS))
 
 
 def _clean(s: str) -> str:
     """NFKC-ish normalization and whitespace collapse of one block of text."""
     if not s.isascii():
-        s = unicodedata.normalize("NFKC", s).translate(_TRANSLATE)
+        s = _fold(unicodedata.normalize("NFKC", s))
     return " ".join(s.split())
 
 

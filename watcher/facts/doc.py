@@ -23,16 +23,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from watcher import textutil
 from watcher.facts.prefilter import EVERY, RISKY_ANY, RISKY_ASCII, literals
 
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
-_BR = re.compile(r"<br\s*/?>", re.I)
-_TAG = re.compile(r"</?(?:sup|sub|span|strong|b|em|i|u|small|a)\b[^>]*>", re.I)
-# Emphasis markers: `(?<![\w*])[*_]{1,3}|[*_]{1,3}(?![\w*])`, written to start with the
-# character class (so the regex engine skips ahead to "*" and "_"): the width-2 look-behind
-# after the first marker tests the character before it. Same matches, same order.
-_EMPH = re.compile(r"[*_](?:(?<![\w*][*_])[*_]{0,2}|[*_]{0,2}(?![\w*]))")
+# the inline-markup patterns of `textutil.strip_inline` (tests compare `plain` with them)
+_LINK, _AUTOLINK, _BR, _TAG = textutil.MD_LINK, textutil.AUTOLINK, textutil.BR, textutil.TAG
+_EMPH = textutil.EMPHASIS
 _MARKER = re.compile(r"^(?:#{1,6}\s+|>\s*|(?:[-*+•●▪◦]|\(?[a-zA-Z0-9]{1,3}[.)])\s+)+")
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
 _TABLE_SEP = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
@@ -91,35 +87,12 @@ _SENT_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9ÀÂÄÉÈ�
 _LAST_WORD = re.compile(r"([\w.]+)[.!?][\"'”’)]*\s*$")
 
 
-# Characters that re.IGNORECASE matches with an ASCII letter but str.lower() does not turn into
-# that letter (U+0130 even lowers to two characters).
-_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
-_FOLD_CHARS = re.compile("[\u0130\u0131\u017f\u212a]")
-
-
-def fold(s: str) -> str:
-    """`s` lower-cased, same length: where an ASCII word matches `s` under re.IGNORECASE, its
-    lower-case form is a plain substring of `fold(s)` at the same place (a cheap pre-filter)."""
-    if not s.isascii() and _FOLD_CHARS.search(s):
-        s = s.translate(_FOLD)
-    return s.lower()
+fold = textutil.casefold_ascii  # same-length lower-casing for IGNORECASE prefilters
 
 
 def plain(line: str) -> str:
     """One block without its Markdown markup (links keep their text, list markers dropped)."""
-    # Each step runs only when its pattern can match (same result, much faster on long lines).
-    s = line
-    if "<" in s:
-        s = _BR.sub(" ", s)
-    if "](" in s:
-        s = _LINK.sub(r"\1", s)
-    if "<" in s:
-        s = _AUTOLINK.sub(r"\1", s)
-        s = _TAG.sub("", s)
-    if "\\" in s:
-        s = s.replace("\\", "")
-    if "*" in s or "_" in s:
-        s = _EMPH.sub("", s)
+    s = textutil.strip_inline(line)
     s = s.strip()
     m = _MARKER.match(s)  # anchored at the start: the same as _MARKER.sub("", s)
     if m:
@@ -297,62 +270,18 @@ def table_rows(text: str) -> list[list[str]]:
 
 # --------------------------------------------------------------------------- text helpers
 
-_CL_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_CL_TAG = re.compile(r"<[^>]{1,200}>")
-_CL_BR = re.compile(r"<br\s*/?>", re.I)
-_CL_EMPH = re.compile(r"(\*\*|__|\*|`)")
 _BLANKS = re.compile(r"[ \t]+")
-_QUOTE_MAP = {
-    "\u2018": "'",
-    "\u2019": "'",
-    "\u201a": "'",
-    "\u201b": "'",
-    "\u2032": "'",
-    "\u201c": '"',
-    "\u201d": '"',
-    "\u201e": '"',
-    "\u00ab": '"',
-    "\u00bb": '"',
-    "\u2010": "-",
-    "\u2011": "-",
-    "\u2012": "-",
-    "\u2013": "-",
-    "\u2014": "-",
-    "\u2015": "-",
-    "\u2212": "-",
-    "\u00a0": " ",
-    "\u202f": " ",
-    "\u2009": " ",
-    "\u200b": "",
-    "\u200c": "",
-    "\u200d": "",
-    "\ufeff": "",
-    "\u00ad": "",
-}
-_QUOTES = str.maketrans(_QUOTE_MAP)
-_QUOTE_RX = re.compile("[" + "".join(_QUOTE_MAP) + "]")
 _LIST = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)]|[a-zA-Z][.)]|\([a-zA-Z0-9]{1,4}\))\s+")
 _HEAD = re.compile(r"^\s*(#{1,6})\s+")
 _SEP_CELL = re.compile(r":?-{2,}:?")
 
 
-def _unquote(m: re.Match[str]) -> str:
-    return _QUOTE_MAP[m.group()]
-
-
 def clean(s: str) -> str:
-    """Strip Markdown decoration (links keep their text, emphasis, tags) and unify quotes."""
-    if not s.isascii():
-        s = _QUOTE_RX.sub(_unquote, s)  # = s.translate(_QUOTES), several times faster
-    if "<" in s:
-        s = _CL_BR.sub(" ", s)
-    if "[" in s:
-        s = _CL_LINK.sub(r"\1", s)
-    if "<" in s:
-        s = _CL_TAG.sub(" ", s)
-    if "*" in s or "_" in s or "`" in s:
-        s = _CL_EMPH.sub("", s)
-    return _BLANKS.sub(" ", s).strip()
+    """Inline markup stripped (links keep their text, emphasis, tags; single underscores stay:
+    cookie names such as "_ga"), typography folded."""
+    return _BLANKS.sub(
+        " ", textutil.strip_inline(textutil.fold_typography(s), underscores=False)
+    ).strip()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from watcher.textutil import CASE_RISKY
+
 try:  # Python >= 3.11
     from re import _constants as _sre_c
     from re import _parser as _sre_p
@@ -26,7 +28,7 @@ _ZERO_WIDTH = ("AT", "ASSERT", "ASSERT_NOT")
 # not map them the same way (long s, dotless i, dotted capital I, Greek/Cyrillic variants...).
 # Unit texts holding one of them are not prefiltered case-insensitively: for ASCII literals only
 # the first set matters, for other literals the second.
-RISKY_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
+RISKY_ASCII = re.compile(f"[{CASE_RISKY}]")
 RISKY_ANY = re.compile(
     "["
     + "".join(sorted({chr(c) for k, vs in _EXTRA_CASES.items() for c in (k, *vs) if c > 127}))

@@ -15,6 +15,7 @@ from difflib import SequenceMatcher
 from watcher.facts.base import Compare, finding, jaccard
 from watcher.facts.doc import clean, slug
 from watcher.models import Fact, Finding
+from watcher.textutil import strip_inline
 
 _HASH = re.compile(r"^\s*(#{1,6})\s+(.*?)\s*#*\s*$")
 _NUMBERED = re.compile(r"^\s*((?:\d{1,2}\.)+\d{0,2}|[IVX]{1,5}\.|[A-H]\.)\s+(\S.*)$")
@@ -97,7 +98,6 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
 
 KINDS = ("section",)
 
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>])")
 # digits and month names: a heading that differs only by them is a date line, not a section
 _DATEISH_HEADING = re.compile(
     r"\d+|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\s+", re.I
@@ -107,7 +107,7 @@ _DIGIT = re.compile(r"\d")
 
 def heading(v: object) -> str:
     """A heading as a reader sees it (Markdown escapes such as "10\\." dropped)."""
-    return _MD_ESCAPE.sub(r"\1", str(v))
+    return strip_inline(str(v))
 
 
 def _bodies(text: str, secs: list[Fact]) -> dict[str, str]:

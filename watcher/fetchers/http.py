@@ -49,6 +49,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import InsecureRequestWarning
 
 from watcher.models import Capture, FetchError, FetchSettings
+from watcher.textutil import shorten
 
 __all__ = ["HostThrottle", "Fetcher", "MAX_REDIRECTS"]
 
@@ -868,5 +869,4 @@ def _classify_body_error(
 
 
 def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
+    return shorten(str(exc), 200) or type(exc).__name__

@@ -21,6 +21,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 
 from watcher.models import EmailSettings, WatcherError
+from watcher.textutil import shorten
 
 BACKOFF_BASE = 60.0  # seconds before the first retry
 BACKOFF_CAP = 6 * 3600.0  # never wait longer than this between attempts
@@ -69,8 +70,7 @@ def backoff_seconds(attempts: int) -> float:
 def _reply(text: bytes | str | None, limit: int = 200) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    s = " ".join((text or "").split())
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+    return shorten(text or "", limit)
 
 
 def _code_text(code: int | None, text: bytes | str | None) -> str:

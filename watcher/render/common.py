@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from watcher.models import SEVERITY_RANK, Analysis, Finding, Hunk, VersionInfo
+from watcher.textutil import shorten
 
 PRODUCT = "policy-watcher"
 SUBJECT_PREFIX = "[policy-watcher]"
@@ -43,10 +44,8 @@ def clean(text: Any) -> str:
 
 def one_line(text: Any, limit: int | None = None) -> str:
     """Collapse all whitespace (CR/LF included) to single spaces; trim to `limit` chars."""
-    s = _WS.sub(" ", clean(text)).strip()
-    if limit is not None and len(s) > limit:
-        s = s[: max(limit - 1, 0)].rstrip() + "…"
-    return s
+    s = clean(text)
+    return shorten(s, limit) if limit is not None else _WS.sub(" ", s).strip()
 
 
 def utc(dt: datetime) -> datetime:
