@@ -58,7 +58,7 @@ class LockDir:
                         who = what or f"another process ({key})"
                         pid = f" (pid {holder})" if holder else ""
                         raise StoreError(
-                            f"{who} is already running on this database{pid}; lock file {path}"
+                            f"{who} is already running on this database{pid}"
                         ) from None
                     if time.monotonic() > deadline:
                         raise StoreError(
