@@ -7,6 +7,13 @@ https://demo.policy-watcher.test/<slug>/privacy-policy/ with monthly captures fr
 moving to its next version every year, with repeated lines and revisits as the real CDX
 index has them. Point `[wayback] base_url` at it to try `watcher backfill` from a shell:
 interrupt it, run it again, and see a complete, duplicate-free history.
+
+It also holds a policy that moved: https://demo.policy-watcher.test/moved/privacy served
+the claro text in 2015, then answered 301 for five years (a capture every 4 days, one
+digest) to a target that changed twice (/moved/privacy-policy, /moved/legal/privacy,
+/moved/en/privacy), each target captured with its own versions of the text (and
+/moved/privacy-policy once more in 2019 with an unrelated page, after the policy had moved
+on: not the policy's history then).
 """
 
 from __future__ import annotations
@@ -50,6 +57,41 @@ def build(wb: FakeWayback) -> list[str]:
     return urls
 
 
+MOVED = f"{SITE}/moved/privacy"
+
+
+def build_moved(wb: FakeWayback) -> str:
+    """The moved policy described in the module docstring; returns its URL."""
+    from datetime import UTC, datetime, timedelta
+
+    root = resources.files("watcher.demo") / "pages"
+    claro = [(root / "claro" / f"v{i}.html").read_bytes() for i in (1, 2, 3)]
+    wb.add(MOVED, "20150301120000", claro[0])
+    wb.add(MOVED, "20150901120000", claro[0], revisit=True)
+    moved = b"<html><body>Moved Permanently</body></html>"
+    runs = [
+        ((2016, 1), (2018, 1), "/moved/privacy-policy"),
+        ((2018, 1), (2019, 7), "/moved/legal/privacy"),
+        ((2019, 7), (2021, 1), "/moved/en/privacy"),
+    ]
+    for (y0, m0), (y1, m1), path in runs:
+        at, stop = datetime(y0, m0, 1, 6, tzinfo=UTC), datetime(y1, m1, 1, tzinfo=UTC)
+        while at < stop:
+            wb.add(MOVED, at.strftime("%Y%m%d%H%M%S"), moved, status=301, location=path)
+            at += timedelta(days=4)
+    note = "<!-- {} -->".format
+    wb.add(f"{SITE}/moved/privacy-policy", "20160103100000", claro[0] + note("a").encode())
+    wb.add(f"{SITE}/moved/privacy-policy", "20170510100000", claro[1])
+    wb.add(f"{SITE}/moved/legal/privacy", "20180104100000", claro[1] + note("b").encode())
+    wb.add(f"{SITE}/moved/legal/privacy", "20180901100000", claro[1] + note("b").encode())
+    wb.add(f"{SITE}/moved/legal/privacy", "20190201100000", claro[2])
+    wb.add(f"{SITE}/moved/en/privacy", "20190709100000", claro[2] + note("c").encode())
+    wb.add(f"{SITE}/moved/en/privacy", "20200601100000", claro[1] + note("d").encode())
+    unrelated = (root / "soutron" / "v1.html").read_bytes()
+    wb.add(f"{SITE}/moved/privacy-policy", "20190301100000", unrelated)
+    return MOVED
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=8765)
@@ -57,6 +99,7 @@ def main() -> None:
     args = ap.parse_args()
     wb = FakeWayback(port=args.port)
     urls = build(wb)
+    urls.append(build_moved(wb))
     if args.delay:
         wb.slow("playback", args.delay, times=10**9)
     wb.start()
