@@ -292,3 +292,17 @@ def test_config_and_cli_reject_the_same_dates_with_the_same_cause(
     assert bad_flag.exit_code != 0
     assert "month 13 is not between 01 and 12" in " ".join(bad_flag.output.split())
     assert wb.requests == []
+
+
+def test_interleaved_http_captures_that_redirect_to_https_cost_two_probes(
+    project: Project, wb: FakeWayback
+) -> None:
+    http_url = POLICY.replace("https://", "http://")
+    for month in range(1, 13):
+        wb.add(POLICY, f"2015{month:02d}10120000", page(f"{month}/2015", "Mailchimp"))
+        wb.add(http_url, f"2015{month:02d}20120000", b"moved", status=301, location=POLICY)
+    configure(project, wb)
+    s = project.json("backfill", "acme")
+    assert s["errors"] == [] and s["imported"] == 12 and s["targets"] == []
+    probes = [r for r in wb.of_kind("playback") if "id_/http://" in r.path]
+    assert len(probes) == 2  # the first and the last of the http run (both go to https)

@@ -248,19 +248,23 @@ class _Redirects:
     def resolve(self, rows: list[CdxRow]) -> list[CdxRow]:
         """The listing with each redirect run replaced by its targets' captures."""
         own = url_key(self.watch.url)
-        content: list[CdxRow] = []
+        content: list[CdxRow] = [r for r in rows if not r.is_redirect]
         segments: list[_Segment] = []
-        run: list[CdxRow] = []
-        for row in [*rows, None]:
-            if row is not None and row.is_redirect:
-                run.append(row)
-                continue
-            if run:
-                end = row.timestamp if row is not None else None
-                segments += self._segments(run, end)
-                run = []
-            if row is not None:
-                content.append(row)
+        # Runs are taken per listed URL (http://, https://, www. variants interleave in a
+        # real listing): http captures that all redirect to https are one run, two probes.
+        by_original: dict[str, list[CdxRow]] = {}
+        for row in rows:
+            by_original.setdefault(row.original, []).append(row)
+        for listed in by_original.values():
+            run: list[CdxRow] = []
+            for row in [*listed, None]:
+                if row is not None and row.is_redirect:
+                    run.append(row)
+                    continue
+                if run:
+                    end = row.timestamp if row is not None else None
+                    segments += self._segments(run, end)
+                    run = []
         out = list(content)
         by_target: dict[str, list[_Segment]] = {}
         for seg in segments:
