@@ -97,9 +97,9 @@ def child_micro() -> None:
     sys.path.insert(0, str(bl.SRC))
     import zstandard
 
+    from watcher import extract as ex
     from watcher import facts as fx
     from watcher.analysis import findings as an
-    from watcher.extract import core as ex
 
     files = bl.corpus_html_files()
     ext_ms: list[float] = []

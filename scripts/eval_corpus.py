@@ -4,7 +4,7 @@
     .venv/bin/python scripts/eval_corpus.py [--corpus /work/shared/corpus] [--md] [-v]
 
 For every labelled consecutive pair in `labels.json`, both versions are turned into text with
-`watcher.extract.core.extract` (the raw HTML plus the document's selectors from `manifest.json`;
+`watcher.extract.extract` (the raw HTML plus the document's selectors from `manifest.json`;
 `--md`, a missing extractor or a selector we cannot express falls back to the reference `.md`
 beside the HTML), facts come from `watcher.facts.extract_facts` and findings from
 `watcher.analysis.findings.analyze` (falling back to a plain by-key diff of the facts). The script prints
@@ -32,7 +32,7 @@ from watcher.facts import parties as _parties  # noqa: E402
 from watcher.models import Fact, Finding  # noqa: E402
 
 try:
-    from watcher.extract.core import extract as _extract_doc
+    from watcher.extract import extract as _extract_doc
 except Exception:  # noqa: BLE001 - a colleague's module may be missing or broken
     _extract_doc = None
 try:
@@ -176,9 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     docs = {d["id"]: d for d in manifest["docs"]}
 
     print("pipeline:")
-    print(
-        f"  text     : {'watcher.extract.core' if _extract_doc and not args.md else 'reference .md'}"
-    )
+    print(f"  text     : {'watcher.extract' if _extract_doc and not args.md else 'reference .md'}")
     print(f"  facts    : {'watcher.facts.extract_facts' if _extract_facts else 'dates+parties'}")
     print(f"  findings : {'watcher.analysis.findings.analyze' if _analyze else 'fact diff by key'}")
 
@@ -268,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         noisy = load_version(ddir, stem, doc.get("current_declaration"), False, npair["noise_html"])
         where = f"{npair['doc']} noise {npair['noise_html']}"
         if base is None or noisy is None:
-            noise_rows.append((where + " (not run: needs watcher.extract.core)", -1, -1, []))
+            noise_rows.append((where + " (not run: needs watcher.extract)", -1, -1, []))
             continue
         lang = doc.get("language")
         finds = findings_of(

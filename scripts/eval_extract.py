@@ -1,4 +1,4 @@
-"""Measure watcher.extract.core against Open Terms Archive's reference Markdown.
+"""Measure watcher.extract against Open Terms Archive's reference Markdown.
 
 Usage: .venv/bin/python scripts/eval_extract.py [CORPUS_DIR] [--doc SUBSTRING] [--show]
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from watcher.extract.core import extract  # noqa: E402
+from watcher.extract import extract  # noqa: E402
 from watcher.models import ExtractError  # noqa: E402
 
 DEFAULT_CORPUS = Path("/work/shared/corpus")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from watcher.extract.core import check_selector, extract
+from watcher.extract import check_selector, extract
 from watcher.models import Document, ExtractError
 
 FIX = Path(__file__).parent / "fixtures" / "extract"

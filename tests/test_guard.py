@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from watcher.extract.core import extract
+from watcher.extract import extract
 from watcher.guard import shrank_too_much, suspicious_reason
 from watcher.models import Document
 

@@ -396,13 +396,9 @@ class _Parser:
             remove = self._str_list(w, "remove", label, **loc)
             for key, sels in (("select", select), ("remove", remove)):
                 for css in sels:
-                    problem = _selector_problem(css)
+                    problem = _check_selector(css)
                     if problem:
-                        raise self.fail(
-                            f"{label}.{key}",
-                            f"invalid CSS selector {css!r}: {problem}",
-                            self._line(key, **loc),
-                        )
+                        raise self.fail(f"{label}.{key}", problem, self._line(key, **loc))
             every = self._duration(w, "every", 0.0, label, **loc) if "every" in w else None
             since = self._get(w, "backfill_since", (str, int), None, label, **loc)
             if since is not None:
@@ -440,14 +436,11 @@ def missing_secret(config: Config, environ: Mapping[str, str] | None = None) -> 
     )
 
 
-def _selector_problem(css: str) -> str | None:
-    try:
-        import soupsieve
+def _check_selector(css: str) -> str | None:
+    # The extractor owns the one selector check; imported late (config loads on every command).
+    from watcher.extract import check_selector
 
-        soupsieve.compile(css)
-    except Exception as e:  # soupsieve raises SelectorSyntaxError and friends
-        return str(e).splitlines()[0]
-    return None
+    return check_selector(css)
 
 
 STARTER = """\

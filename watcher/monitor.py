@@ -177,10 +177,10 @@ def _ingest(
     ctx: Context, watch: Watch, capture: Capture, *, now: datetime, notify: bool
 ) -> Ingested:
     # Imported here, not at the top: unchanged checks (the common case) never need them.
+    from watcher import extract as extractor
     from watcher import facts as fact_extractors
     from watcher import guard
     from watcher.analysis import findings as analyzer
-    from watcher.extract import core as extractor
 
     store = ctx.store
     raw_sha = store.put_snapshot(capture.body)  # the file exists before any row names it

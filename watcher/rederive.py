@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from watcher import extract as extractor
 from watcher import facts as fact_extractors
 from watcher.analysis import findings as analyzer
-from watcher.extract import core as extractor
 from watcher.models import ExtractError, Watch, WatcherError
 from watcher.monitor import facts_of, record_change, record_version
 from watcher.storage.sqlite import Store, sha256_hex

@@ -1119,7 +1119,7 @@ def _versions(lab: Lab) -> list[sqlite3.Row]:
 
 
 def _text_sha(html: str) -> str:
-    from watcher.extract.core import extract
+    from watcher.extract import extract
 
     return hashlib.sha256(
         extract(html.encode(), content_type="text/html").text.encode()

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from watcher.analysis.findings import analyze
-from watcher.extract.core import extract
+from watcher.extract import extract
 from watcher.facts import extract_facts
 from watcher.models import ExtractError
 

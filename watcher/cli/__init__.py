@@ -124,15 +124,17 @@ def add(
     every: Annotated[str | None, typer.Option("--every", help="Check interval, e.g. 1d.")] = None,
 ) -> None:
     """Append a watch to the config file, keeping its comments."""
+    from watcher.extract import check_selector
+
     path = cfg.resolve_path(state.config_path)
     if not cfg.NAME_RE.match(name):
         raise fail(f"--name {name!r}: use lower-case letters, digits, '-' or '_'")
     if not url.startswith(("http://", "https://")):
         raise fail(f"{url!r} is not an http(s) URL")
     for css in [*(select or []), *(remove or [])]:
-        problem = cfg._selector_problem(css)
+        problem = check_selector(css)
         if problem:
-            raise fail(f"invalid CSS selector {css!r}: {problem}")
+            raise fail(problem)
     try:
         seconds = cfg.parse_duration(every, "--every") if every else None
         cfg.add_watch(
@@ -498,7 +500,7 @@ def content_type_for(path: Path) -> str:
 
 
 def read_document(path: Path, select: Sequence[str], remove: Sequence[str]):  # noqa: ANN201
-    from watcher.extract import core as extractor
+    from watcher import extract as extractor
     from watcher.models import ExtractError
 
     try:
@@ -522,7 +524,7 @@ def extract(
 ) -> None:
     """Show what extraction yields for a file or URL, to tune selectors."""
     from watcher import DEFAULT_USER_AGENT
-    from watcher.extract import core as extractor
+    from watcher import extract as extractor
     from watcher.models import FetchSettings
 
     if target.startswith(("http://", "https://")):

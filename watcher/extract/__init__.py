@@ -1,5 +1,65 @@
-"""Extract: raw capture bytes -> clean structured text (a Document)."""
+"""HTML / PDF / plain text -> Document: clean, structured, deterministic text.
 
-from watcher.extract.core import check_selector, extract
+Pure: no network, no disk, no clock. The same bytes and options always give the same text.
+
+Output (`Document.text`) is Markdown-like, one block per line and no blank lines:
+
+    # Heading            (one `#` per level; role="heading" aria-level="n" counts too)
+    A paragraph.
+    - list item          (nested lists indented by two spaces per level)
+      continuation       (further blocks of the same item)
+    | cell | cell |      (data tables; layout tables render as blocks)
+
+HTML is parsed with lxml and walked iteratively (no recursion, so 100,000 nested tags are
+fine). CSS selectors (`select` / `remove`) are evaluated by soupsieve on a lightweight
+BeautifulSoup mirror of the lxml tree, built only when selectors are given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from watcher.extract.css import check_selector
+from watcher.extract.html import extract_html
+from watcher.extract.pdf import extract_pdf
+from watcher.extract.plain import normalize_plain
+from watcher.extract.sniff import check_binary, decode, kind_of
+from watcher.models import Document, ExtractError
 
 __all__ = ["check_selector", "extract"]
+
+
+def extract(
+    body: bytes,
+    *,
+    content_type: str | None = None,
+    charset: str | None = None,
+    url: str | None = None,
+    select: Sequence[str] = (),
+    remove: Sequence[str] = (),
+) -> Document:
+    """Turn one capture's bytes into a Document. Raises ExtractError with a one-line cause."""
+    if isinstance(select, str):
+        select = (select,)
+    if isinstance(remove, str):
+        remove = (remove,)
+    for css in (*select, *remove):
+        err = check_selector(css)
+        if err:
+            raise ExtractError(err)
+    body = bytes(body or b"")
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if not body.strip():
+        return Document(text="", encoding=None)
+
+    kind = kind_of(body, ctype, url)
+    if kind == "pdf":
+        return extract_pdf(body)
+    if kind == "unsupported":
+        raise ExtractError(f"unsupported content type {ctype or 'unknown'}")
+    label = ctype or ("text/plain" if kind == "text" else "text/html")
+    check_binary(body, label)
+    text, encoding = decode(body, charset, sniff_meta=(kind == "html"))
+    if kind == "text":
+        return Document(text=normalize_plain(text), encoding=encoding)
+    return extract_html(text, encoding, tuple(select), tuple(remove))

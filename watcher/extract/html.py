@@ -1,0 +1,329 @@
+"""HTML -> Document: parse (lxml), page furniture and main content, `select` / `remove`."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from watcher.extract.css import Selector
+from watcher.extract.plain import clean, primary_lang
+from watcher.extract.render import ANCHOR_GLYPHS, DROP_TAGS, render, text_of
+from watcher.models import Document, ExtractError
+
+# Page furniture, dropped in automatic mode (no `select`).
+BOILERPLATE_TAGS = frozenset({"nav", "aside", "header", "footer"})
+BOILERPLATE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search"})
+MAIN_ROLES = frozenset({"main"})
+
+# Consent managers: ids/classes that are always a cookie banner.
+_CMP_MARKERS = (
+    "onetrust",
+    "cookiebot",
+    "cybotcookiebot",
+    "didomi",
+    "usercentrics",
+    "truste",
+    "trustarc",
+    "cookie-law-info",
+    "cookielawinfo",
+    "cmplz",
+    "qc-cmp",
+    "osano",
+    "iubenda-cs",
+    "cc-window",
+    "cc-banner",
+    "cookieconsent",
+    "cookie-consent",
+    "cookie-banner",
+    "cookie_banner",
+    "cookiebanner",
+    "cookie-notice",
+    "cookie-notification",
+    "cookie-popup",
+    "consent-banner",
+    "gdpr-banner",
+)
+_CMP_RE = re.compile("|".join(re.escape(m) for m in _CMP_MARKERS))
+_COOKIE_WORD = re.compile(r"cookie|consent|gdpr", re.I)
+
+_WAYBACK_IDS = frozenset({"wm-ipp", "wm-ipp-base", "wm-ipp-print", "donato", "wm-btns"})
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+_WAYBACK_BEGIN = "<!-- BEGIN WAYBACK TOOLBAR INSERT -->"
+_WAYBACK_END = "<!-- END WAYBACK TOOLBAR INSERT -->"
+
+
+def _strip_wayback(text: str) -> str:
+    start = text.find(_WAYBACK_BEGIN)
+    while start != -1:
+        end = text.find(_WAYBACK_END, start)
+        if end == -1:
+            break
+        text = text[:start] + text[end + len(_WAYBACK_END) :]
+        start = text.find(_WAYBACK_BEGIN, start)
+    return text
+
+
+_PARSER_OPTS = {
+    "remove_comments": True,
+    "remove_pis": True,
+    "no_network": True,
+    "recover": True,
+    "collect_ids": False,
+    "default_doctype": False,
+}
+
+
+def _parse(text: str) -> etree._Element | None:
+    data = text.encode("utf-8", errors="replace")
+    parser = etree.HTMLParser(encoding="utf-8", **_PARSER_OPTS)
+    try:
+        root = etree.fromstring(data, parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        root = None
+    return root
+
+
+def _classes_ids(el: etree._Element) -> str:
+    return f"{el.get('id') or ''} {el.get('class') or ''}".lower()
+
+
+def _decode_cfemail(hexstr: str) -> str | None:
+    try:
+        raw = bytes.fromhex(hexstr.strip())
+    except ValueError:
+        return None
+    if len(raw) < 2:
+        return None
+    key = raw[0]
+    try:
+        addr = bytes(b ^ key for b in raw[1:]).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    # A real address is printable; garbage (NULs, control bytes) would break the XML tree.
+    if not addr.isprintable() or "@" not in addr:
+        return None
+    return addr
+
+
+def _set_text(el: etree._Element, text: str) -> None:
+    for child in list(el):
+        tail = child.tail
+        el.remove(child)
+        if tail and tail.strip():
+            text += tail
+    el.text = text
+
+
+def _preprocess(root: etree._Element, skip: set) -> None:
+    """Decode Cloudflare e-mail protection; mark permalink anchors and Wayback furniture."""
+    # A snapshot of the elements: decoding replaces children, which would derail root.iter().
+    for el in list(root.iter()):
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        if el.get("data-cfemail") is not None:
+            addr = _decode_cfemail(el.get("data-cfemail") or "")
+            if addr:
+                _set_text(el, addr)
+            continue
+        if tag == "a":
+            href = el.get("href") or ""
+            if "/cdn-cgi/l/email-protection#" in href:
+                addr = _decode_cfemail(href.rsplit("#", 1)[1])
+                label = clean(text_of(el)).lower()
+                if addr and (not label or "protected" in label or label == "email"):
+                    _set_text(el, addr)
+            elif (href.startswith("#") or not href) and len(el) <= 2:
+                label = clean(text_of(el)).lower()
+                if label in ANCHOR_GLYPHS:
+                    skip.add(el)
+        elif (el.get("id") or "") in _WAYBACK_IDS:
+            skip.add(el)
+
+
+def _is_cookie_banner(el: etree._Element) -> bool:
+    marks = _classes_ids(el)
+    if not marks.strip():
+        return False
+    if _CMP_RE.search(marks):
+        return True
+    if not _COOKIE_WORD.search(marks):
+        return False
+    role = (el.get("role") or "").lower()
+    if role in ("dialog", "alertdialog", "banner", "alert") or el.get("aria-modal"):
+        return True
+    text = text_of(el)
+    if len(text) > 1500:
+        return False
+    low = text.lower()
+    return any(w in low for w in ("accept", "agree", "allow", "reject", "decline", "got it"))
+
+
+def _boilerplate(root: etree._Element) -> set:
+    """Page furniture for automatic mode: nav/aside/header/footer, landmarks, cookie banners."""
+    found: set = set()
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        role = (el.get("role") or "").lower()
+        if tag in ("nav", "aside") or role in BOILERPLATE_ROLES:
+            found.add(el)
+        elif tag in ("header", "footer"):
+            inside = False
+            for anc in el.iterancestors():
+                if anc.tag in ("article", "main") or (anc.get("role") or "") == "main":
+                    inside = True
+                    break
+            if not inside:
+                found.add(el)
+        elif tag in ("div", "section", "dialog", "aside", "form", "span") and _is_cookie_banner(el):
+            found.add(el)
+    return found
+
+
+def _without_furniture(root: etree._Element, skip: set) -> set:
+    """Inside a selection, still drop navigation menus, sidebars and page headers/footers.
+
+    A broad selector (`body`, a layout wrapper) often takes the site's menus along, and a menu
+    edit is not a policy change. The selected element itself is never dropped, and furniture
+    that holds most of the selection's text (unusual markup) is kept.
+    """
+    furniture = _boilerplate(root) - {root} - skip
+    if not furniture:
+        return skip
+    pruned = skip | furniture
+    kept = _lengths(root, pruned).get(root, 0)
+    total = _lengths(root, skip).get(root, 0)
+    if total and kept < 0.5 * total:
+        return skip | {el for el in furniture if _is_cookie_banner(el)}
+    return pruned
+
+
+def _lengths(root: etree._Element, skip: set) -> dict:
+    """Visible text length of every element's subtree (skipped subtrees count 0)."""
+    elems = list(root.iter())
+    size: dict = {}
+    for el in reversed(elems):
+        tag = el.tag
+        if not isinstance(tag, str) or tag in DROP_TAGS or el in skip:
+            size[el] = 0
+            continue
+        n = len(el.text.strip()) if el.text else 0
+        for child in el:
+            n += size.get(child, 0)
+            if child.tail:
+                n += len(child.tail.strip())
+        size[el] = n
+    return size
+
+
+def _has_h1(el: etree._Element) -> bool:
+    if el.tag == "h1":
+        return True
+    return next(el.iter("h1"), None) is not None
+
+
+def _main_root(body: etree._Element, size: dict) -> etree._Element | None:
+    """The element holding the page's main content, or None (use the whole body)."""
+    total = size.get(body, 0)
+    if total == 0:
+        return None
+    best = None
+    for el in body.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        is_main = tag in ("main", "article") or (el.get("role") or "").lower() in MAIN_ROLES
+        if is_main and (best is None or size.get(el, 0) > size.get(best, 0)):
+            best = el
+    if best is not None and size.get(best, 0) >= 0.6 * total:
+        return best
+    # Densest block: descend while one child holds nearly all the text, but never leave the
+    # page's <h1> (title and "last updated" usually sit next to it) behind.
+    node = body
+    while True:
+        children = [c for c in node if isinstance(c.tag, str)]
+        if not children:
+            break
+        top = max(children, key=lambda c: size.get(c, 0))
+        if size.get(top, 0) < 0.85 * total:
+            break
+        if any(c is not top and size.get(c, 0) and _has_h1(c) for c in children):
+            break
+        node = top
+    return None if node is body else node
+
+
+def extract_html(
+    text: str, encoding: str, select: tuple[str, ...], remove: tuple[str, ...]
+) -> Document:
+    if _WAYBACK_BEGIN in text:
+        text = _strip_wayback(text)
+    root = _parse(text)
+    if root is None:
+        return Document(text="", encoding=encoding)
+
+    title = None
+    title_el = root.find("head/title")
+    if title_el is None:
+        title_el = root.find("title")
+    if title_el is not None:
+        title = clean(text_of(title_el)) or None
+    language = primary_lang(
+        root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
+    )
+    if language is None:
+        for meta in root.iterfind("head/meta"):
+            if (meta.get("http-equiv") or "").lower() == "content-language":
+                language = primary_lang(meta.get("content"))
+                break
+
+    skip: set = set()
+    _preprocess(root, skip)
+
+    if select or remove:
+        matcher = Selector(root, (*select, *remove))
+        for css in remove:
+            skip.update(matcher.select(css))
+        if select:
+            matches = {css: matcher.select(css) for css in select}
+            order = {el: i for i, el in enumerate(root.iter())}
+            chosen = {el for els in matches.values() for el in els}
+            if not chosen:
+                names = ", ".join(repr(s) for s in select)
+                raise ExtractError(f"select {names} matched nothing on the page")
+            roots = []
+            for el in sorted(chosen, key=lambda e: order.get(e, 0)):
+                if any(a in chosen for a in el.iterancestors()):
+                    continue
+                roots.append(el)
+            lines: list[str] = []
+            for el in roots:
+                if el in skip or any(a in skip for a in el.iterancestors()):
+                    continue
+                lines.extend(render(el, _without_furniture(el, skip)))
+            return Document(
+                text="\n".join(lines), title=title, language=language, encoding=encoding
+            )
+
+    body = root.find("body")
+    if body is None:
+        body = root
+    furniture = _boilerplate(body)
+    furniture -= skip
+    pruned_skip = skip | furniture
+    size = _lengths(body, pruned_skip)
+    raw_total = _lengths(body, skip).get(body, 0) if size.get(body, 0) < 500 else 0
+    if raw_total and size.get(body, 0) < 0.2 * raw_total:
+        # The "furniture" holds the page's text (unusual markup): keep it.
+        pruned_skip = skip | {el for el in furniture if _is_cookie_banner(el)}
+        size = _lengths(body, pruned_skip)
+    main = _main_root(body, size)
+    lines = render(main if main is not None else body, pruned_skip)
+    return Document(text="\n".join(lines), title=title, language=language, encoding=encoding)
