@@ -38,7 +38,8 @@ def strip_markdown(md: str) -> str:
     md = _MD_REF.sub("", md)
     md = _MD_LINK.sub(r"\1", md)
     md = re.sub(r"<[^>]+>", " ", md)
-    md = re.sub(r"^\s*(?:#{1,6}|[-*+]|\d+\.|>)\s+", "", md, flags=re.M)
+    # Ordered-list labels ("1.") stay: a browser shows them, and so does the extractor.
+    md = re.sub(r"^\s*(?:#{1,6}|[-*+]|>)\s+", "", md, flags=re.M)
     md = re.sub(r"^[=\-]{3,}\s*$", "", md, flags=re.M)
     md = md.replace("\\", "")
     md = re.sub(r"[*_`|]+", " ", md)

@@ -7,8 +7,9 @@ Output (`Document.text`) is Markdown-like, one block per line and no blank lines
     # Heading            (one `#` per level; role="heading" aria-level="n" counts too)
     A paragraph.
     - list item          (nested lists indented by two spaces per level)
+    1. ordered item      (ordered lists keep their labels: `start`, `value`, `type`, `reversed`)
       continuation       (further blocks of the same item)
-    | cell | cell |      (data tables; layout tables render as blocks)
+    | cell | cell |      (one line per row of a data table; layout tables render as blocks)
 
 HTML is parsed with lxml and walked iteratively (no recursion, so 100,000 nested tags are
 fine). CSS selectors (`select` / `remove`) are evaluated by soupsieve on a lightweight
@@ -60,6 +61,7 @@ def extract(
     label = ctype or ("text/plain" if kind == "text" else "text/html")
     check_binary(body, label)
     text, encoding = decode(body, charset, sniff_meta=(kind == "html"))
+    text = text.replace("\x00", "")  # as browsers do: a stray NUL is not text
     if kind == "text":
         return Document(text=normalize_plain(text), encoding=encoding)
     return extract_html(text, encoding, tuple(select), tuple(remove))

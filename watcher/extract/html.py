@@ -68,6 +68,53 @@ def _strip_wayback(text: str) -> str:
     return text
 
 
+# Content a browser never lays out: <noscript> (with scripting on, raw text up to the first
+# </noscript>) and <template> (a separate fragment). libxml2 parses both as markup, so one
+# unclosed tag inside them swallows the rest of the page; they are cut out before parsing,
+# skipping comments and raw-text elements where such tags are only text.
+_INERT_HINT = re.compile(r"<(?:noscript|template)\b", re.I)
+_INERT_SCAN = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<(script|style|textarea|title|xmp)\b[^>]*>.*?(?:</\1\s*>|\Z)"
+    r"|<(noscript|template)\b[^>]*>",
+    re.I | re.S,
+)
+_NOSCRIPT_END = re.compile(r"</noscript\s*>", re.I)
+_TEMPLATE_TAG = re.compile(r"<(/?)template\b[^>]*>", re.I)
+
+
+def _cut_inert(text: str) -> str:
+    """The page without the content of <noscript> and <template> (nested templates counted)."""
+    if not _INERT_HINT.search(text):
+        return text
+    out: list[str] = []
+    pos = 0
+    while True:
+        m = _INERT_SCAN.search(text, pos)
+        if m is None:
+            break
+        if m.group(2) is None:  # a comment or a raw-text element: kept as it is
+            out.append(text[pos : m.end()])
+            pos = m.end()
+            continue
+        out.append(text[pos : m.start()])
+        end = len(text)  # unclosed: the rest of the page is inert, as in a browser
+        if m.group(2).lower() == "noscript":
+            close = _NOSCRIPT_END.search(text, m.end())
+            if close:
+                end = close.end()
+        else:
+            depth = 1
+            for t in _TEMPLATE_TAG.finditer(text, m.end()):
+                depth += -1 if t.group(1) else 1
+                if depth == 0:
+                    end = t.end()
+                    break
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
 _PARSER_OPTS = {
     "remove_comments": True,
     "remove_pis": True,
@@ -79,13 +126,50 @@ _PARSER_OPTS = {
 
 
 def _parse(text: str) -> etree._Element | None:
-    data = text.encode("utf-8", errors="replace")
+    text = _cut_inert(text)
+    root, too_deep = _parse_once(text)
+    if too_deep:
+        # libxml2 drops everything nested deeper than 256 elements, where a browser still
+        # shows the text: parse again with the wrappers nested deeper than that taken out.
+        root, _ = _parse_once(_unwrap_deep(text))
+    return root
+
+
+def _parse_once(text: str) -> tuple[etree._Element | None, bool]:
     parser = etree.HTMLParser(encoding="utf-8", **_PARSER_OPTS)
     try:
-        root = etree.fromstring(data, parser)
+        root = etree.fromstring(text.encode("utf-8", errors="replace"), parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
-        root = None
-    return root
+        return None, False
+    too_deep = any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
+    return root, too_deep
+
+
+# Tags that only wrap (any depth of them renders the same once unwrapped); block ones leave a
+# line break behind.
+_WRAPPER_TAG = re.compile(
+    r"</?(div|section|article|main|span|font|b|i|u|em|strong|small|big|center|blockquote)\b[^>]*>",
+    re.I,
+)
+_WRAPPER_BLOCKS = frozenset({"div", "section", "article", "main", "center", "blockquote"})
+
+
+def _unwrap_deep(text: str, keep: int = 200) -> str:
+    depth = 0
+
+    def sub(m: re.Match) -> str:
+        nonlocal depth
+        closing = m.group(0).startswith("</")
+        if not closing:
+            depth += 1
+        deep = depth > keep
+        if closing:
+            depth = max(0, depth - 1)
+        if not deep:
+            return m.group(0)
+        return "<br>" if m.group(1).lower() in _WRAPPER_BLOCKS else ""
+
+    return _WRAPPER_TAG.sub(sub, text)
 
 
 def _classes_ids(el: etree._Element) -> str:
@@ -308,6 +392,11 @@ def extract_html(
                 if el in skip or any(a in skip for a in el.iterancestors()):
                     continue
                 lines.extend(render(el, _without_furniture(el, skip)))
+            if not lines:
+                names = ", ".join(repr(s) for s in select)
+                n = len(roots)
+                what = "1 element" if n == 1 else f"{n} elements"
+                raise ExtractError(f"select {names} matched {what} with no text on the page")
             return Document(
                 text="\n".join(lines), title=title, language=language, encoding=encoding
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from watcher.extract.plain import clean
@@ -131,25 +133,36 @@ def _heading_level(el: etree._Element) -> int:
 
 
 def _is_data_table(table: etree._Element) -> bool:
-    """Data tables render as `| a | b |` rows; layout tables (old pages) as blocks."""
+    """Data tables render as `| a | b |` rows; layout tables (old pages) as blocks.
+
+    Layout tables are told by structure, never by how much text a cell holds, so an edit to
+    a cell cannot flip a table between the two forms: `role="presentation"`, a table nested
+    inside, fewer than two columns, or, without any header cell (`<th>`, `<thead>`), cells
+    that hold headings or lists (a page laid out in a grid).
+    """
     role = (table.get("role") or "").lower()
     if role in ("presentation", "none"):
         return False
-    max_cols = 0
+    max_cols = sum(1 for c in table if c.tag in ("td", "th"))
+    header = False
+    blocks = False
     for el in table.iter():
         tag = el.tag
         if el is table or not isinstance(tag, str):
             continue
-        if tag in ("table", "h1", "h2", "h3", "h4", "h5", "h6"):
+        if tag == "table":
             return False
-        if tag == "tr":
+        if tag in ("tr", "thead", "tbody", "tfoot"):
             cols = sum(1 for c in el if c.tag in ("td", "th"))
             max_cols = max(max_cols, cols)
-        elif tag in ("td", "th"):
-            words = len(text_of(el).split())
-            if words > 150:
-                return False
-    return max_cols >= 2
+            header = header or tag == "thead"
+        elif tag == "th":
+            header = True
+        elif tag in HEADING_LEVEL or tag in LIST_TAGS:
+            blocks = True
+    if max_cols < 2:
+        return False
+    return header or not blocks
 
 
 def _flat_text(el: etree._Element, skip: set) -> str:
@@ -190,7 +203,8 @@ def render(root: etree._Element, skip: set) -> list[str]:
     lines: list[str] = []
     buf: list[str] = []
     heading: list[int] = []  # open heading levels (only the outermost one counts)
-    items: list[list] = []  # open <li>: [indent, first_line_done]
+    items: list[list] = []  # open <li>: [indent, first_line_done, marker]
+    lists: list[list] = []  # open lists: [number style or "" for bullets, next number, step]
     list_depth = 0
     pre_depth = 0
 
@@ -208,7 +222,7 @@ def render(root: etree._Element, skip: set) -> list[str]:
             item = items[-1]
             if not item[1]:
                 item[1] = True
-                lines.append(item[0] + "- " + content)
+                lines.append(item[0] + item[2] + content)
             else:
                 lines.append(item[0] + "  " + content)
         else:
@@ -242,6 +256,7 @@ def render(root: etree._Element, skip: set) -> list[str]:
                     flush()
                 if tag in LIST_TAGS:
                     list_depth -= 1
+                    lists.pop()
                 elif tag in PRE_TAGS:
                     pre_depth -= 1
             if el is not root and el.tail:
@@ -274,7 +289,7 @@ def render(root: etree._Element, skip: set) -> list[str]:
             close = _CLOSE_HEADING
         elif tag == "li" and not heading:
             flush()
-            items.append(["  " * max(0, list_depth - 1), False])
+            items.append(["  " * max(0, list_depth - 1), False, _item_marker(el, lists)])
             close = _CLOSE_ITEM
         elif tag in BLOCK_TAGS:
             if heading:
@@ -283,6 +298,7 @@ def render(root: etree._Element, skip: set) -> list[str]:
                 flush()
             if tag in LIST_TAGS:
                 list_depth += 1
+                lists.append(_list_numbering(el))
             elif tag in PRE_TAGS:
                 pre_depth += 1
         elif tag in _ADJACENT_SPACED:
@@ -301,20 +317,158 @@ def render(root: etree._Element, skip: set) -> list[str]:
 
 _ADJACENT_SPACED = frozenset({"a", "button"})
 
+# Ordered lists keep their item labels ("1.", "b.", "iv.") since policies cite them.
+_LIST_TYPES = {"1": "1", "a": "a", "A": "A", "i": "i", "I": "I"}
+_STYLE_TYPES = {
+    "decimal": "1",
+    "lower-alpha": "a",
+    "lower-latin": "a",
+    "upper-alpha": "A",
+    "upper-latin": "A",
+    "lower-roman": "i",
+    "upper-roman": "I",
+    "none": "",
+    "disc": "",
+    "circle": "",
+    "square": "",
+}
+_LIST_STYLE = re.compile(r"list-style(?:-type)?\s*:\s*([a-z-]+)", re.I)
+
+
+def _int_attr(el: etree._Element, name: str) -> int | None:
+    value = (el.get(name) or "").strip()
+    if re.fullmatch(r"[+-]?\d{1,9}", value):
+        return int(value)
+    return None
+
+
+def _list_numbering(el: etree._Element) -> list:
+    """[style, first number, step] of a list: style "" for bullets."""
+    style = "1" if el.tag == "ol" else ""
+    if style:
+        style = _LIST_TYPES.get((el.get("type") or "1").strip(), "1")
+    m = _LIST_STYLE.search(el.get("style") or "")
+    if m and m.group(1).lower() in _STYLE_TYPES:
+        style = _STYLE_TYPES[m.group(1).lower()]
+    if not style:
+        return ["", 0, 0]
+    backwards = el.get("reversed") is not None
+    start = _int_attr(el, "start")
+    if start is None:
+        start = sum(1 for c in el if c.tag == "li") if backwards else 1
+    return [style, start, -1 if backwards else 1]
+
+
+def _item_marker(li: etree._Element, lists: list) -> str:
+    if not lists or not lists[-1][0]:
+        return "- "
+    numbering = lists[-1]
+    value = _int_attr(li, "value")
+    n = numbering[1] if value is None else value
+    numbering[1] = n + numbering[2]
+    return _label(n, numbering[0]) + ". "
+
+
+def _label(n: int, style: str) -> str:
+    if style in ("a", "A") and n > 0:
+        letters = ""
+        while n > 0:
+            n, r = divmod(n - 1, 26)
+            letters = chr(ord("a") + r) + letters
+        return letters.upper() if style == "A" else letters
+    if style in ("i", "I") and 0 < n < 4000:
+        roman = ""
+        for value, sym in _ROMAN:
+            while n >= value:
+                roman += sym
+                n -= value
+        return roman.upper() if style == "I" else roman
+    return str(n)
+
+
+_ROMAN = (
+    (1000, "m"),
+    (900, "cm"),
+    (500, "d"),
+    (400, "cd"),
+    (100, "c"),
+    (90, "xc"),
+    (50, "l"),
+    (40, "xl"),
+    (10, "x"),
+    (9, "ix"),
+    (5, "v"),
+    (4, "iv"),
+    (1, "i"),
+)
+
 
 def render_table(table: etree._Element, skip: set, lines: list[str], items: list) -> None:
+    """One `| a | b |` line per row, whatever the cells hold.
+
+    As in a browser, cells outside any `<tr>` form rows of their own, and text or elements
+    standing directly in the table structure (outside cells) are shown before the table.
+    """
     indent = items[-1][0] + "  " if items else ""
-    for el in table.iter():
-        tag = el.tag
-        if not isinstance(tag, str):
-            continue
-        if el in skip:
-            continue
-        if tag == "caption":
-            cap = _flat_text(el, skip)
-            if cap:
-                lines.append(indent + cap)
-        elif tag == "tr":
-            cells = [_flat_text(c, skip) for c in el if c.tag in ("td", "th") and c not in skip]
-            if any(cells):
-                lines.append(indent + "| " + " | ".join(cells) + " |")
+    before: list[str] = []
+    body: list[str] = []
+    _table_rows(table, skip, before, body, 0)
+    lines.extend(indent + line for line in (*before, *body))
+
+
+_TABLE_SECTIONS = frozenset({"thead", "tbody", "tfoot"})
+_CELLS = frozenset({"td", "th"})
+
+
+def _table_rows(container, skip: set, before: list, body: list, depth: int) -> None:
+    stray: list = []
+
+    def loose(text: str | None) -> None:
+        s = clean(text) if text else ""
+        if s:
+            before.append(s)
+
+    def end_stray() -> None:
+        if stray:
+            _add_row(stray, skip, body)
+            stray.clear()
+
+    loose(container.text)
+    for child in container:
+        tag = child.tag
+        if isinstance(tag, str) and child not in skip:
+            if tag in _CELLS:
+                stray.append(child)
+            elif tag == "tr":
+                end_stray()
+                _add_row([c for c in child if c.tag in _CELLS], skip, body)
+                loose(child.text)
+                for c in child:
+                    if c.tag not in _CELLS and isinstance(c.tag, str) and c not in skip:
+                        loose(_flat_text(c, skip))
+                    loose(c.tail)
+            elif tag == "caption":
+                end_stray()
+                cap = _flat_text(child, skip)
+                if cap:
+                    body.append(cap)
+            elif tag in ("colgroup", "col"):
+                pass
+            elif depth < 8 and (tag in _TABLE_SECTIONS or _holds_rows(child)):
+                end_stray()  # a section, or a wrapper (a <form>) around rows
+                _table_rows(child, skip, before, body, depth + 1)
+            elif tag not in DROP_TAGS:
+                end_stray()
+                loose(_flat_text(child, skip))
+        loose(child.tail)
+    end_stray()
+
+
+def _holds_rows(el: etree._Element) -> bool:
+    return any(c.tag == "tr" or c.tag in _CELLS for c in el.iter())
+
+
+def _add_row(cells: list, skip: set, body: list) -> None:
+    texts = [_flat_text(c, skip) for c in cells if c not in skip]
+    if any(texts):
+        body.append("| " + " | ".join(texts) + " |")

@@ -68,15 +68,20 @@ def _bom(body: bytes) -> tuple[str | None, int]:
 
 
 def check_binary(body: bytes, label: str) -> None:
+    """ExtractError when bytes labelled as text are an image, an archive or other binary data.
+
+    A few stray control bytes (a NUL in a page, as browsers tolerate) do not make a page
+    binary; magic numbers or many control bytes do.
+    """
     if _bom(body)[0] in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
         return
     sample = body[:65536]
-    if sample.startswith(_MAGIC) or b"\x00" in sample:
+    if sample.startswith(_MAGIC):
         raise ExtractError(f"binary content labelled {label}")
-    small = sample[:8192]
-    controls = sum(small.count(bytes([b])) for b in _CONTROL_BYTES)
-    if controls > max(8, len(small) // 20):
-        raise ExtractError(f"binary content labelled {label}")
+    for part in (sample[:8192], sample):
+        controls = sum(part.count(bytes([b])) for b in _CONTROL_BYTES)
+        if controls > max(8, len(part) // 20):
+            raise ExtractError(f"binary content labelled {label}")
 
 
 _CONTROL_BYTES = tuple(b for b in range(32) if b not in (9, 10, 12, 13, 27)) + (127,)
