@@ -155,21 +155,55 @@ _WRAPPER_BLOCKS = frozenset({"div", "section", "article", "main", "center", "blo
 
 
 def _unwrap_deep(text: str, keep: int = 200) -> str:
+    """Wrapper tags that are never closed, or nested deeper than `keep`, taken out.
+
+    (A browser closes unclosed wrappers at their parent's end tag; libxml2 does not, so they
+    would swallow what follows, such as a footer.) Linear in the number of tags.
+    """
+    tags = list(_WRAPPER_TAG.finditer(text))
+    names = [m.group(1).lower() for m in tags]
+    closing = [m.group(0).startswith("</") for m in tags]
+    drop = [False] * len(tags)
+    partner: dict[int, int] = {}
+    stack: list[int] = []
+    open_count: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if not closing[i]:
+            stack.append(i)
+            open_count[name] = open_count.get(name, 0) + 1
+            continue
+        if not open_count.get(name):
+            continue  # a stray end tag: left to the parser
+        while True:
+            j = stack.pop()
+            open_count[names[j]] -= 1
+            if names[j] == name:
+                partner[i] = j
+                break
+            drop[j] = True  # closed implicitly by an outer end tag
+    for j in stack:
+        drop[j] = True  # never closed
     depth = 0
-
-    def sub(m: re.Match) -> str:
-        nonlocal depth
-        closing = m.group(0).startswith("</")
-        if not closing:
-            depth += 1
-        deep = depth > keep
-        if closing:
-            depth = max(0, depth - 1)
-        if not deep:
-            return m.group(0)
-        return "<br>" if m.group(1).lower() in _WRAPPER_BLOCKS else ""
-
-    return _WRAPPER_TAG.sub(sub, text)
+    for i in range(len(tags)):
+        if not closing[i]:
+            if not drop[i]:
+                depth += 1
+                drop[i] = depth > keep
+                partner[i] = -1  # a counted open tag
+        elif i in partner:
+            j = partner[i]
+            if partner.get(j) == -1:
+                depth -= 1
+            drop[i] = drop[j]
+    out: list[str] = []
+    pos = 0
+    for i, m in enumerate(tags):
+        if drop[i]:
+            out.append(text[pos : m.start()])
+            out.append("<br>" if names[i] in _WRAPPER_BLOCKS else "")
+            pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _classes_ids(el: etree._Element) -> str:
