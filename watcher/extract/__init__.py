@@ -1,6 +1,8 @@
 """HTML / PDF / plain text -> Document: clean, structured, deterministic text.
 
-Pure: no network, no disk, no clock. The same bytes and options always give the same text.
+Pure: no network, no disk, no clock (but for the time cap of limits.py, which only bounds
+work). The same bytes and options always give the same text, or the same error when the
+output would pass a cap (limits.py: words, characters, PDF pages).
 
 Output (`Document.text`) is Markdown-like, one block per line and no blank lines:
 
@@ -22,12 +24,13 @@ from collections.abc import Sequence
 
 from watcher.extract.css import check_selector
 from watcher.extract.html import extract_html
+from watcher.extract.limits import LIMITS, Budget, ExtractLimits
 from watcher.extract.pdf import extract_pdf
 from watcher.extract.plain import normalize_plain
 from watcher.extract.sniff import check_binary, decode, kind_of
 from watcher.models import Document, ExtractError
 
-__all__ = ["check_selector", "extract"]
+__all__ = ["LIMITS", "ExtractLimits", "check_selector", "extract"]
 
 
 def extract(
@@ -38,8 +41,23 @@ def extract(
     url: str | None = None,
     select: Sequence[str] = (),
     remove: Sequence[str] = (),
+    limits: ExtractLimits = LIMITS,
 ) -> Document:
     """Turn one capture's bytes into a Document. Raises ExtractError with a one-line cause."""
+    doc = _extract(body, content_type, charset, url, select, remove, limits)
+    Budget(limits, "extracted text").add(doc.text)
+    return doc
+
+
+def _extract(
+    body: bytes,
+    content_type: str | None,
+    charset: str | None,
+    url: str | None,
+    select: Sequence[str],
+    remove: Sequence[str],
+    limits: ExtractLimits,
+) -> Document:
     if isinstance(select, str):
         select = (select,)
     if isinstance(remove, str):
@@ -55,7 +73,7 @@ def extract(
 
     kind = kind_of(body, ctype, url)
     if kind == "pdf":
-        return extract_pdf(body)
+        return extract_pdf(body, limits)
     if kind == "unsupported":
         raise ExtractError(f"unsupported content type {ctype or 'unknown'}")
     label = ctype or ("text/plain" if kind == "text" else "text/html")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 
+from watcher.extract.limits import LIMITS, Budget, ExtractLimits
 from watcher.extract.plain import clean, primary_lang
 from watcher.models import Document, ExtractError
 
 
-def extract_pdf(body: bytes) -> Document:
+def extract_pdf(body: bytes, limits: ExtractLimits = LIMITS) -> Document:
     try:
         from pypdf import PdfReader
     except ImportError as exc:  # pragma: no cover - a declared dependency
@@ -22,9 +23,25 @@ def extract_pdf(body: bytes) -> Document:
                 ok = 0
             if not ok:
                 raise ExtractError("encrypted PDF (a password is needed to read it)")
+        total = len(reader.pages)
+        if total > limits.max_pages:
+            raise ExtractError(
+                f"PDF too large: {total:,} pages, over {limits.max_pages:,} (limit per capture)"
+            )
+        budget = Budget(limits, "PDF text")
         pages: list[str] = []
-        for page in reader.pages:
+        for n, page in enumerate(reader.pages, 1):
+            where = f" by page {n} of {total}"
+            budget.check_time(where)
+            size = _content_size(page)
+            if size > limits.max_page_bytes:
+                raise ExtractError(
+                    f"PDF too large: page {n} holds {size:,} bytes of content, over "
+                    f"{limits.max_page_bytes:,} (limit per capture)"
+                )
             pages.append(page.extract_text() or "")
+            budget.add(pages[-1], where)
+            budget.check_time(where)
         title = None
         try:
             meta = reader.metadata
@@ -50,3 +67,17 @@ def extract_pdf(body: bytes) -> Document:
             if s:
                 lines.append(s)
     return Document(text="\n".join(lines), title=title, language=language, encoding=None)
+
+
+def _content_size(page) -> int:  # noqa: ANN001 - a pypdf PageObject
+    """Bytes of the page's decoded content stream(s) (pypdf caches the decoded data)."""
+    contents = page.get("/Contents")
+    if contents is None:
+        return 0
+    streams = contents if isinstance(contents, list) else [contents]
+    total = 0
+    for stream in streams:
+        obj = stream.get_object()
+        if hasattr(obj, "get_data"):
+            total += len(obj.get_data())
+    return total
