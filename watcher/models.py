@@ -86,6 +86,26 @@ class Document:
         return len(self.text.split())
 
 
+@dataclass(frozen=True)
+class DocumentPart:
+    """One document of a page that holds several (see extract.find_documents)."""
+
+    title: str  # its heading, as shown
+    topic: str | None  # "privacy" | "cookies" | "terms" | "other"
+    words: int
+    select: str  # a CSS selector extracting this document alone ("" when none was found)
+
+
+@dataclass(frozen=True)
+class PageDocuments:
+    """A page holding several documents (a /legal page with terms, privacy and cookies)."""
+
+    parts: tuple[DocumentPart, ...]
+    words: int  # the whole page's text
+    suggested: tuple[str, ...]  # `select` for its privacy part(s); () when it has none
+    suggested_words: int  # words those selectors extract
+
+
 @dataclass
 class Fact:
     """One thing a policy states, with the sentence it came from.

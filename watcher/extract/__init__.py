@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from watcher.extract.css import check_selector
+from watcher.extract.documents import find_documents
 from watcher.extract.html import extract_html
 from watcher.extract.limits import LIMITS, Budget, ExtractLimits
 from watcher.extract.pdf import extract_pdf
@@ -30,7 +31,7 @@ from watcher.extract.plain import normalize_plain
 from watcher.extract.sniff import check_binary, decode, kind_of
 from watcher.models import Document, ExtractError
 
-__all__ = ["LIMITS", "ExtractLimits", "check_selector", "extract"]
+__all__ = ["LIMITS", "ExtractLimits", "check_selector", "extract", "find_documents"]
 
 
 def extract(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -378,14 +379,23 @@ def _main_root(body: etree._Element, size: dict) -> etree._Element | None:
     return None if node is body else node
 
 
-def extract_html(
-    text: str, encoding: str, select: tuple[str, ...], remove: tuple[str, ...]
-) -> Document:
+@dataclass
+class Page:
+    """A parsed page and what the extractor reads of it: (element, skipped set) pairs in order."""
+
+    root: etree._Element | None
+    title: str | None = None
+    language: str | None = None
+    parts: list[tuple[etree._Element, set]] = field(default_factory=list)
+
+
+def read_page(text: str, select: tuple[str, ...], remove: tuple[str, ...]) -> Page:
+    """Parse, then choose the content: the `select`ed elements or the page's main content."""
     if _WAYBACK_BEGIN in text:
         text = _strip_wayback(text)
     root = _parse(text)
     if root is None:
-        return Document(text="", encoding=encoding)
+        return Page(root=None)
 
     title = None
     title_el = root.find("head/title")
@@ -401,6 +411,7 @@ def extract_html(
             if (meta.get("http-equiv") or "").lower() == "content-language":
                 language = primary_lang(meta.get("content"))
                 break
+    page = Page(root=root, title=title, language=language)
 
     skip: set = set()
     _preprocess(root, skip)
@@ -416,24 +427,15 @@ def extract_html(
             if not chosen:
                 names = ", ".join(repr(s) for s in select)
                 raise ExtractError(f"select {names} matched nothing on the page")
-            roots = []
             for el in sorted(chosen, key=lambda e: order.get(e, 0)):
                 if any(a in chosen for a in el.iterancestors()):
                     continue
-                roots.append(el)
-            lines: list[str] = []
-            for el in roots:
                 if el in skip or any(a in skip for a in el.iterancestors()):
                     continue
-                lines.extend(render(el, _without_furniture(el, skip)))
-            if not lines:
-                names = ", ".join(repr(s) for s in select)
-                n = len(roots)
-                what = "1 element" if n == 1 else f"{n} elements"
-                raise ExtractError(f"select {names} matched {what} with no text on the page")
-            return Document(
-                text="\n".join(lines), title=title, language=language, encoding=encoding
-            )
+                page.parts.append((el, _without_furniture(el, skip)))
+            if not page.parts:
+                raise _empty_selection(select, len(page.parts))
+            return page
 
     body = root.find("body")
     if body is None:
@@ -448,5 +450,25 @@ def extract_html(
         pruned_skip = skip | {el for el in furniture if _is_cookie_banner(el)}
         size = _lengths(body, pruned_skip)
     main = _main_root(body, size)
-    lines = render(main if main is not None else body, pruned_skip)
-    return Document(text="\n".join(lines), title=title, language=language, encoding=encoding)
+    page.parts.append((main if main is not None else body, pruned_skip))
+    return page
+
+
+def _empty_selection(select: tuple[str, ...], n: int) -> ExtractError:
+    names = ", ".join(repr(s) for s in select)
+    what = "1 element" if n == 1 else f"{n} elements"
+    return ExtractError(f"select {names} matched {what} with no text on the page")
+
+
+def extract_html(
+    text: str, encoding: str, select: tuple[str, ...], remove: tuple[str, ...]
+) -> Document:
+    page = read_page(text, select, remove)
+    lines: list[str] = []
+    for el, skip in page.parts:
+        lines.extend(render(el, skip))
+    if select and not lines:
+        raise _empty_selection(select, len(page.parts))
+    return Document(
+        text="\n".join(lines), title=page.title, language=page.language, encoding=encoding
+    )

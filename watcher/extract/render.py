@@ -120,7 +120,7 @@ def text_of(el: etree._Element) -> str:
     return "".join(t for t in el.itertext() if isinstance(t, str))
 
 
-def _heading_level(el: etree._Element) -> int:
+def heading_level(el: etree._Element) -> int:
     tag = el.tag
     if tag in HEADING_LEVEL:
         return HEADING_LEVEL[tag]
@@ -282,7 +282,7 @@ def render(root: etree._Element, skip: set) -> list[str]:
                 add_text(el.tail)
             continue
         close = _CLOSE
-        level = _heading_level(el) if not heading else 0
+        level = heading_level(el) if not heading else 0
         if level:
             flush()
             heading.append(level)
