@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import pytest
@@ -412,13 +411,12 @@ def test_100k_nested_tags_do_not_crash():
     extract(body, content_type="text/html", select=["div"], remove=["p"])
 
 
-@pytest.mark.timeout(30)
 def test_5mb_single_line():
+    # Speed is measured by scripts/bench.py, not asserted here (issue 15 point 9).
     body = b"<p>" + b"word " * 1_000_000 + b"</p>"
-    t0 = time.perf_counter()
     doc = extract(body, content_type="text/html")
     assert doc.words == 1_000_000
-    assert time.perf_counter() - t0 < 10
+    assert doc.text.count("\n") == 0
 
 
 def test_deterministic():
@@ -429,16 +427,16 @@ def test_deterministic():
     assert extract(page, select=["main", "h2"]) == extract(page, select=["main", "h2"])
 
 
-def test_speed_300kb_page():
+def test_300kb_page():
     section = (FIX / "semantic.html").read_text()
     main = section.split("<main>")[1].split("</main>")[0]
     big = html("<nav>" + "<a href=/x>Link</a>" * 200 + "</nav><main>" + main * 330 + "</main>")
     assert len(big) > 300_000
-    extract(big)
-    t0 = time.perf_counter()
-    for _ in range(3):
-        extract(big)
-    assert (time.perf_counter() - t0) / 3 < 0.25  # generous for slow CI; ~20 ms locally
+    # Speed is measured by scripts/bench.py, not asserted here (issue 15 point 9).
+    doc = extract(big)
+    one = extract(html("<main>" + main + "</main>")).text
+    assert doc.text == "\n".join([one] * 330)
+    assert "Link" not in doc.text
 
 
 def test_every_cloudflare_email_is_decoded_not_just_the_first() -> None:
