@@ -159,6 +159,8 @@ class SMTPTestServer:
         if self.auth:
             values["username"] = self.auth[0]
         values.update(overrides)
+        if values.get("username") and values["security"] == "none":
+            values.setdefault("allow_plaintext_auth", True)  # a loopback test server
         return EmailSettings(**values)
 
     # -- lifecycle ------------------------------------------------------------------------

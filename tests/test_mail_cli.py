@@ -132,7 +132,12 @@ def test_test_email_auth_failure_says_so(project, monkeypatch):
         monkeypatch.setenv("PW_FOR_TEST", "wrong-secret")
         project.write_config(
             [],
-            email_table(srv.port, username='"alerts"', password_env='"PW_FOR_TEST"'),
+            email_table(
+                srv.port,
+                username='"alerts"',
+                password_env='"PW_FOR_TEST"',
+                allow_plaintext_auth="true",
+            ),
         )
         result = project.run("test-email", code=1)
         assert "authentication failed" in result.output

@@ -17,6 +17,7 @@ from tests.conftest import small_policy_page
 from watcher.fetchers.http import Fetcher, HostThrottle
 from watcher.models import FetchSettings, Watch
 from watcher.monitor import Context, check_watch
+from watcher.notify import Channels
 from watcher.notify.outbox import deliver_due, retry_delay
 from watcher.storage.sqlite import Store
 
@@ -62,7 +63,7 @@ def make_ctx(store: Store, settings, clock: Clock, threshold: int = 3) -> Contex
     return Context(
         store=store,
         fetcher=Fetcher(fetch, HostThrottle(0)),
-        email=settings,
+        channels=Channels.email_only(settings),
         failure_threshold=threshold,
         clock=clock,
     )
@@ -88,7 +89,7 @@ def test_change_email_parsed_subject_parts_escaped_findings(site, smtp, store):
     check_watch(ctx, watch)
     # The first capture is not a change: nothing queued, nothing sent.
     assert store.outbox() == []
-    assert deliver_due(store, ctx.email, now=clock()).attempts == []
+    assert deliver_due(store, ctx.channels, now=clock()).attempts == []
 
     clock.advance(3600)
     site.set(
@@ -99,7 +100,7 @@ def test_change_email_parsed_subject_parts_escaped_findings(site, smtp, store):
     [queued] = store.outbox()
     assert queued.status == "queued" and queued.kind == "change"
 
-    rep = deliver_due(store, ctx.email, now=clock())
+    rep = deliver_due(store, ctx.channels, now=clock())
     assert (rep.sent, rep.failed) == (1, 0)
     [msg] = smtp.wait_for(1)
     assert msg["Subject"].startswith("[policy-watcher] acme: ")
@@ -113,7 +114,7 @@ def test_change_email_parsed_subject_parts_escaped_findings(site, smtp, store):
     assert HOSTILE not in html and "&lt;script&gt;" in html
     # delivered rows leave the outbox; nothing is sent twice
     assert store.outbox() == []
-    assert deliver_due(store, ctx.email, now=clock.advance(10)).attempts == []
+    assert deliver_due(store, ctx.channels, now=clock.advance(10)).attempts == []
     assert len(smtp.messages) == 1
 
 
@@ -124,7 +125,7 @@ def test_outage_keeps_message_with_attempts_and_backoff_then_sends_once(site, sm
     watch = Watch("acme", site.url("/privacy"))
     change_page(site, ctx, watch, clock, processor="Mailchimp")
 
-    rep = deliver_due(store, down, now=clock())
+    rep = deliver_due(store, Channels.email_only(down), now=clock())
     assert (rep.sent, rep.failed) == (0, 1)
     [row] = store.outbox()
     assert row.status == "failed" and row.attempts == 1
@@ -132,19 +133,22 @@ def test_outage_keeps_message_with_attempts_and_backoff_then_sends_once(site, sm
     assert row.next_attempt_at == clock() + timedelta(seconds=60)
 
     # Before the backoff ends nothing is tried, even with the server back.
-    assert deliver_due(store, smtp.settings(), now=clock.advance(30)).attempts == []
+    assert (
+        deliver_due(store, Channels.email_only(smtp.settings()), now=clock.advance(30)).attempts
+        == []
+    )
     # A second failure doubles the wait.
     clock.advance(31)
-    deliver_due(store, down, now=clock())
+    deliver_due(store, Channels.email_only(down), now=clock())
     [row] = store.outbox()
     assert row.attempts == 2 and row.next_attempt_at == clock() + timedelta(seconds=120)
 
     clock.advance(121)
-    rep = deliver_due(store, smtp.settings(), now=clock())
+    rep = deliver_due(store, Channels.email_only(smtp.settings()), now=clock())
     assert (rep.sent, rep.failed) == (1, 0)
     assert store.outbox() == []
     clock.advance(3600)
-    assert deliver_due(store, smtp.settings(), now=clock()).attempts == []
+    assert deliver_due(store, Channels.email_only(smtp.settings()), now=clock()).attempts == []
     assert len(smtp.wait_for(1)) == 1
 
 
@@ -152,9 +156,9 @@ def test_force_ignores_backoff(site, smtp, store):
     clock = Clock(T0)
     ctx = make_ctx(store, smtp.settings(smtp_port=free_port()), clock)
     change_page(site, ctx, Watch("acme", site.url("/privacy")), clock, processor="Mailchimp")
-    deliver_due(store, ctx.email, now=clock())
-    assert deliver_due(store, smtp.settings(), now=clock()).attempts == []
-    rep = deliver_due(store, smtp.settings(), now=clock(), force=True)
+    deliver_due(store, ctx.channels, now=clock())
+    assert deliver_due(store, Channels.email_only(smtp.settings()), now=clock()).attempts == []
+    rep = deliver_due(store, Channels.email_only(smtp.settings()), now=clock(), force=True)
     assert rep.sent == 1 and len(smtp.wait_for(1)) == 1
 
 
@@ -163,9 +167,9 @@ def test_server_refusal_4xx_is_retried(site, smtp, store):
     ctx = make_ctx(store, smtp.settings(), clock)
     change_page(site, ctx, Watch("acme", site.url("/privacy")), clock, processor="Mailchimp")
     smtp.refuse_next(1, 451)
-    rep = deliver_due(store, ctx.email, now=clock())
+    rep = deliver_due(store, ctx.channels, now=clock())
     assert rep.failed == 1 and "451" in rep.errors[0]
-    rep = deliver_due(store, ctx.email, now=clock.advance(61))
+    rep = deliver_due(store, ctx.channels, now=clock.advance(61))
     assert rep.sent == 1 and len(smtp.wait_for(1)) == 1
 
 
@@ -177,7 +181,9 @@ def test_auth_error_recorded_and_password_never_logged(site, store, caplog, tmp_
         ctx = make_ctx(store, settings, clock)
         change_page(site, ctx, Watch("acme", site.url("/privacy")), clock, processor="Mailchimp")
         with caplog.at_level(logging.DEBUG):
-            rep = deliver_due(store, settings, now=clock(), environ={"SMTP_PW": secret})
+            rep = deliver_due(
+                store, Channels.email_only(settings), now=clock(), environ={"SMTP_PW": secret}
+            )
         assert rep.failed == 1
         [row] = store.outbox()
         assert "authentication failed" in row.last_error
@@ -185,7 +191,10 @@ def test_auth_error_recorded_and_password_never_logged(site, store, caplog, tmp_
         assert srv.messages == []
         # the right password on a later cycle delivers it
         rep = deliver_due(
-            store, settings, now=clock.advance(61), environ={"SMTP_PW": "right-password"}
+            store,
+            Channels.email_only(settings),
+            now=clock.advance(61),
+            environ={"SMTP_PW": "right-password"},
         )
         assert rep.sent == 1 and len(srv.wait_for(1)) == 1
 
@@ -195,7 +204,7 @@ def test_missing_password_variable_is_a_clear_error(site, smtp, store):
     settings = smtp.settings(username="alerts", password_env="NOT_SET_ANYWHERE")
     ctx = make_ctx(store, settings, clock)
     change_page(site, ctx, Watch("acme", site.url("/privacy")), clock, processor="Mailchimp")
-    rep = deliver_due(store, settings, now=clock(), environ={})
+    rep = deliver_due(store, Channels.email_only(settings), now=clock(), environ={})
     assert rep.errors == ["password variable NOT_SET_ANYWHERE is not set"]
     assert store.outbox()[0].status == "failed"
 
@@ -217,10 +226,10 @@ def test_digest_merges_held_changes_into_one_message(site, smtp, store):
     assert [m.status for m in store.outbox()] == ["held", "held"]
 
     # not ripe yet: the cycle is an hour and the oldest waited a minute
-    rep = deliver_due(store, settings, now=clock.advance(60), hold_for=3600)
+    rep = deliver_due(store, Channels.email_only(settings), now=clock.advance(60), hold_for=3600)
     assert rep.digests == 0 and rep.attempts == []
 
-    rep = deliver_due(store, settings, now=clock.advance(3600), hold_for=3600)
+    rep = deliver_due(store, Channels.email_only(settings), now=clock.advance(3600), hold_for=3600)
     assert rep.digests == 1 and rep.sent == 1
     [msg] = smtp.wait_for(1)
     assert msg["Subject"].startswith("[policy-watcher] digest")
@@ -229,7 +238,7 @@ def test_digest_merges_held_changes_into_one_message(site, smtp, store):
     assert "Mailchimp" in text and "Salesforce" in text
     assert store.outbox() == []
     assert store.outbox_counts() == {"merged": 2, "sent": 1}
-    assert deliver_due(store, settings, now=clock.advance(7200)).attempts == []
+    assert deliver_due(store, Channels.email_only(settings), now=clock.advance(7200)).attempts == []
 
 
 def test_per_watch_recipients(site, smtp, store):
@@ -237,7 +246,7 @@ def test_per_watch_recipients(site, smtp, store):
     ctx = make_ctx(store, smtp.settings(), clock)
     watch = Watch("acme", site.url("/privacy"), email_to=("legal@example.org",))
     change_page(site, ctx, watch, clock, processor="Mailchimp")
-    deliver_due(store, ctx.email, now=clock())
+    deliver_due(store, ctx.channels, now=clock())
     smtp.wait_for(1)
     assert smtp.received[0].rcpt_tos == ["legal@example.org"]
 
@@ -252,14 +261,14 @@ def test_failing_reported_once_and_recovery_once(site, smtp, store):
     for _ in range(5):
         clock.advance(60)
         assert check_watch(ctx, watch).status == "error"
-        deliver_due(store, ctx.email, now=clock())
+        deliver_due(store, ctx.channels, now=clock())
     msgs = smtp.wait_for(1)
     assert len(msgs) == 1 and "failing" in msgs[0]["Subject"]
     site.set("/privacy", page())
     for _ in range(3):
         clock.advance(60)
         assert check_watch(ctx, watch).status in ("unchanged", "new")
-        deliver_due(store, ctx.email, now=clock())
+        deliver_due(store, ctx.channels, now=clock())
     msgs = smtp.wait_for(2)
     assert len(msgs) == 2
     assert msgs[1]["Subject"].startswith("[policy-watcher] acme:")
@@ -278,20 +287,21 @@ def test_crash_between_send_and_mark_resends_same_message_id(site, smtp, store, 
         import os
         from datetime import datetime, UTC
         from watcher.models import EmailSettings
+        from watcher.notify import Channels
         from watcher.notify.outbox import deliver_due
         from watcher.storage.sqlite import Store
         Store.mark_sent = lambda self, i, now: os._exit(9)  # the kill, at the worst moment
         store = Store({str(store.path)!r}, {str(store.snapshots)!r})
         s = EmailSettings(smtp_host="127.0.0.1", smtp_port={smtp.port}, security="none",
                           to=("reader@example.org",), timeout=5.0)
-        deliver_due(store, s, now=datetime.now(UTC))
+        deliver_due(store, Channels.email_only(s), now=datetime.now(UTC))
         """
     )
     proc = subprocess.run([sys.executable, "-c", script], timeout=60)
     assert proc.returncode == 9
     assert len(smtp.wait_for(1)) == 1
     assert store.outbox()[0].status == "queued"  # not lost
-    rep = deliver_due(store, ctx.email, now=clock())
+    rep = deliver_due(store, ctx.channels, now=clock())
     assert rep.sent == 1
     msgs = smtp.wait_for(2)
     assert len(msgs) == 2
@@ -307,14 +317,14 @@ def test_retry_delay_env_override():
 
 
 def test_no_email_settings_is_a_no_op(store):
-    assert deliver_due(store, None, now=T0).attempts == []
+    assert deliver_due(store, Channels.email_only(None), now=T0).attempts == []
 
 
 def test_dataclass_report_to_dict(site, smtp, store):
     clock = Clock(T0)
     ctx = make_ctx(store, smtp.settings(smtp_port=free_port()), clock)
     change_page(site, ctx, Watch("acme", site.url("/privacy")), clock, processor="Mailchimp")
-    d = deliver_due(store, ctx.email, now=clock()).to_dict()
+    d = deliver_due(store, ctx.channels, now=clock()).to_dict()
     assert d["sent"] == 0 and d["failed"] == 1
     assert d["messages"][0]["attempts"] == 1 and "refused" in d["messages"][0]["error"]
-    assert dataclasses.is_dataclass(deliver_due(store, None, now=T0))
+    assert dataclasses.is_dataclass(deliver_due(store, Channels.email_only(None), now=T0))

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from watcher import DEFAULT_USER_AGENT
-from watcher.models import EmailSettings, FetchSettings, Watch, WatcherError, WaybackSettings
+from watcher.models import (
+    ChannelSettings,
+    EmailSettings,
+    FetchSettings,
+    Watch,
+    WatcherError,
+    WaybackSettings,
+)
 from watcher.wayback.cdx import parse_since
 
 DEFAULT_CONFIG = "config.toml"
@@ -37,6 +44,7 @@ class Config:
     email: EmailSettings | None = None
     wayback: WaybackSettings = field(default_factory=WaybackSettings)
     failure_threshold: int = 3  # consecutive errors before a watch is reported failing
+    channels: tuple[ChannelSettings, ...] = ()  # the [[channel]] tables
 
     def watch(self, name: str) -> Watch:
         for w in self.watches:
@@ -192,7 +200,9 @@ class _Parser:
     # -- the tables ------------------------------------------------------------------------
     def parse(self, raw: dict[str, Any]) -> Config:
         self._unknown(
-            raw, {"storage", "fetch", "schedule", "watch", "email", "wayback", "daemon"}, ""
+            raw,
+            {"storage", "fetch", "schedule", "watch", "email", "wayback", "daemon", "channel"},
+            "",
         )
         base = self.path.parent
 
@@ -251,8 +261,20 @@ class _Parser:
 
         email = self._email(raw) if "email" in raw else None
         watches = self._watches(raw)
+        channels = self._channels(raw)
+        self._check_routes(watches, channels, email)
         return Config(
-            self.path, database, snapshots, fetch, every, jitter, watches, email, wayback, threshold
+            self.path,
+            database,
+            snapshots,
+            fetch,
+            every,
+            jitter,
+            watches,
+            email,
+            wayback,
+            threshold,
+            channels,
         )
 
     def _positive(
@@ -296,6 +318,8 @@ class _Parser:
                 "min_severity",
                 "digest",
                 "timeout",
+                "deadline",
+                "allow_plaintext_auth",
             },
             "email",
             **loc,
@@ -337,11 +361,21 @@ class _Parser:
                 f"{password_env!r} is not an environment variable name",
                 self._line("password_env", **loc),
             )
+        username = self._get(e, "username", str, None, "email", **loc)
+        plaintext = self._get(e, "allow_plaintext_auth", bool, False, "email", **loc)
+        if security == "none" and username and not plaintext:
+            raise self.fail(
+                "email.security",
+                'security = "none" with a username sends the password in clear; use '
+                '"starttls" or "ssl", or set allow_plaintext_auth = true if the network is trusted',
+                self._line("security", **loc) or self._line("username", **loc),
+            )
+        timeout = float(self._positive(e, "timeout", 30.0, "email", **loc))
         return EmailSettings(
             smtp_host=self._get(e, "smtp_host", str, "", "email", **loc),
             smtp_port=int(self._positive(e, "smtp_port", 587, "email", int, **loc)),
             security=security,
-            username=self._get(e, "username", str, None, "email", **loc),
+            username=username,
             password_env=password_env,
             sender=self._get(
                 e, "from", str, "policy-watcher <policy-watcher@localhost>", "email", **loc
@@ -349,8 +383,93 @@ class _Parser:
             to=to,
             min_severity=severity,
             digest=self._get(e, "digest", bool, False, "email", **loc),
-            timeout=float(self._positive(e, "timeout", 30.0, "email", **loc)),
+            timeout=timeout,
+            deadline=float(self._positive(e, "deadline", max(120.0, timeout), "email", **loc)),
+            allow_plaintext_auth=plaintext,
         )
+
+    def _channels(self, raw: dict[str, Any]) -> tuple[ChannelSettings, ...]:
+        entries = raw.get("channel", [])
+        if not isinstance(entries, list):
+            raise self.fail(
+                "channel",
+                "use [[channel]] (an array of tables), not [channel]",
+                self._line("channel"),
+            )
+        out: list[ChannelSettings] = []
+        for i, c in enumerate(entries):
+            loc = {"table": "channel", "index": i}
+            label = f"channel[{i}]"
+            if not isinstance(c, dict):
+                raise self.fail(label, "must be a table", None)
+            self._unknown(c, {"name", "url", "min_severity", "watches"}, label, **loc)
+            name = c.get("name")
+            if not isinstance(name, str) or not NAME_RE.match(name):
+                raise self.fail(
+                    f"{label}.name",
+                    f"{name!r} must be a name of lower-case letters, digits, '-' or '_'",
+                    self._line("name", **loc),
+                )
+            label = f"channel[{name}]"
+            if name == "email":
+                raise self.fail(
+                    f"{label}.name",
+                    '"email" is the [email] table; give this channel another name',
+                    self._line("name", **loc),
+                )
+            if any(o.name == name for o in out):
+                raise self.fail(
+                    f"{label}.name", f"duplicate channel name {name!r}", self._line("name", **loc)
+                )
+            if "url" not in c:
+                raise self.fail(
+                    f"{label}.url", "missing (an Apprise URL)", self._line("name", **loc)
+                )
+            url = self._get(c, "url", str, "", label, **loc)
+            problem = channel_url_problem(url)
+            if problem:
+                raise self.fail(f"{label}.url", problem, self._line("url", **loc))
+            severity = self._get(c, "min_severity", str, "low", label, **loc)
+            if severity not in SEVERITIES:
+                raise self.fail(
+                    f"{label}.min_severity",
+                    f"{severity!r} is not one of " + ", ".join(SEVERITIES),
+                    self._line("min_severity", **loc),
+                )
+            watches = self._str_list(c, "watches", label, **loc) if "watches" in c else None
+            out.append(ChannelSettings(name, url, severity, watches))
+        return tuple(out)
+
+    def _check_routes(
+        self,
+        watches: tuple[Watch, ...],
+        channels: tuple[ChannelSettings, ...],
+        email: EmailSettings | None,
+    ) -> None:
+        """Every name in a watch's `notify` and a channel's `watches` must exist."""
+        known = {c.name for c in channels} | ({"email"} if email is not None else set())
+        for w in watches:
+            for n in w.notify or ():
+                if n not in known:
+                    hint = (
+                        "there is no [email] table"
+                        if n == "email"
+                        else "channels: " + (", ".join(sorted(known)) or "none")
+                    )
+                    raise self.fail(
+                        f"watch[{w.name}].notify",
+                        f"unknown channel {n!r} ({hint})",
+                        self._line("notify", table="watch", index=watches.index(w)),
+                    )
+        names = {w.name for w in watches}
+        for i, c in enumerate(channels):
+            for n in c.watches or ():
+                if n not in names:
+                    raise self.fail(
+                        f"channel[{c.name}].watches",
+                        f"unknown watch {n!r}",
+                        self._line("watches", table="channel", index=i),
+                    )
 
     def _watches(self, raw: dict[str, Any]) -> tuple[Watch, ...]:
         entries = raw.get("watch", [])
@@ -369,6 +488,7 @@ class _Parser:
             "backfill_since",
             "email_to",
             "verify_tls",
+            "notify",
         }
         for i, w in enumerate(entries):
             loc = {"table": "watch", "index": i}
@@ -419,21 +539,49 @@ class _Parser:
                     backfill_since=since,
                     email_to=self._str_list(w, "email_to", label, **loc),
                     verify_tls=self._get(w, "verify_tls", bool, True, label, **loc),
+                    notify=self._str_list(w, "notify", label, **loc) if "notify" in w else None,
                 )
             )
         return tuple(out)
 
 
 def missing_secret(config: Config, environ: Mapping[str, str] | None = None) -> str | None:
-    """The one-line error when [email] names a password variable that is not set."""
+    """The one-line error when [email] or a [[channel]] names a variable that is not set."""
     env = os.environ if environ is None else environ
     email = config.email
-    if email is None or not email.password_env or email.password_env in env:
-        return None
-    return (
-        f"{config.path}: email.password_env: the environment variable {email.password_env} "
-        "is not set; export it with the SMTP password (it never goes in the config file)"
-    )
+    if email is not None and email.password_env and email.password_env not in env:
+        return (
+            f"{config.path}: email.password_env: the environment variable {email.password_env} "
+            "is not set; export it with the SMTP password (it never goes in the config file)"
+        )
+    for c in config.channels:
+        for name in channel_secret_names(c.url):
+            if name not in env:
+                return (
+                    f"{config.path}: channel[{c.name}].url: the environment variable {name} "
+                    "is not set; export it (secrets in channel URLs never go in the config file)"
+                )
+    return None
+
+
+_SECRET_REF = re.compile(r"\$\{([^}]*)\}")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def channel_url_problem(url: str) -> str | None:
+    """Why a [[channel]] url cannot be right (None if it may be): an Apprise URL
+    `scheme://...` whose `${VAR}` references name environment variables."""
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://\S", url) or any(c.isspace() for c in url):
+        return "expected an Apprise URL like slack://..., json://host/path or mailto://..."
+    for ref in _SECRET_REF.findall(url):
+        if not ENV_NAME.match(ref):
+            return f"${{{ref}}} does not name an environment variable"
+    return None
+
+
+def channel_secret_names(url: str) -> list[str]:
+    """The environment variables a channel URL names with `${VAR}`."""
+    return _SECRET_REF.findall(url)
 
 
 def _check_selector(css: str) -> str | None:

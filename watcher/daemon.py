@@ -10,8 +10,9 @@
 - at most one run of a watch at a time (`max_instances=1`), missed runs coalesced into one,
   checks running concurrently up to `[fetch] concurrency` in one thread pool, all sharing one
   Store, one Fetcher and one `HostThrottle` (per-host politeness across watches);
-- a delivery job sends the outbox when `[email]` is configured: woken after each check, and
-  every `DELIVERY_EVERY` seconds for retries (with backoff) and digests (one per check interval);
+- a delivery job sends the outbox through its channels (`[email]` and `[[channel]]`s; it runs
+  whether or not there is an `[email]` table): woken after each check, and every
+  `DELIVERY_EVERY` seconds for retries (with backoff) and digests (one per check interval);
 - `backfill_since` watches get their Wayback import once per start (resumable, one at a time).
 
 Signals: SIGHUP reloads the config (added, removed and changed watches take effect; a bad
@@ -49,6 +50,7 @@ from watcher import config as cfg
 from watcher.fetchers.http import Fetcher, HostThrottle
 from watcher.models import CheckResult, Watch
 from watcher.monitor import Context, check_watch
+from watcher.notify import Channels
 from watcher.storage.sqlite import Store
 
 log = logging.getLogger("watcher.daemon")
@@ -209,7 +211,7 @@ class Daemon:
         return Context(
             store=self.store,
             fetcher=fetcher,
-            email=config.email,
+            channels=Channels.from_config(config),
             failure_threshold=config.failure_threshold,
         )
 
@@ -239,12 +241,10 @@ class Daemon:
         from watcher.notify.outbox import deliver_due
 
         config = self.config
-        if config.email is None:
-            return None
         try:
             return deliver_due(
                 self.store,
-                config.email,
+                self.shared.ctx.channels,
                 now=self._now(),
                 environ=self.environ,
                 hold_for=config.every if hold_for is None else hold_for,
@@ -259,9 +259,8 @@ class Daemon:
     def _delivery_loop(self) -> None:
         """Deliver at start, after each check (woken), and every `delivery_every` seconds."""
         while not self._stopping.is_set():
-            if self.config.email is not None:
-                with self._track(DELIVERY_JOB):
-                    self.deliver()
+            with self._track(DELIVERY_JOB):
+                self.deliver()
             self._deliver_now.wait(self.delivery_every)
             self._deliver_now.clear()
 
@@ -385,8 +384,7 @@ class Daemon:
         self._schedule_backfill(
             added + [w for w in kept if w.backfill_since != old_by_name[w.name].backfill_since]
         )
-        if new.email is not None:
-            self._wake_delivery()
+        self._wake_delivery()
         log.info(
             "config reloaded from %s: %d watch(es); added %s; removed %s; changed %s",
             self.config_path,
@@ -420,12 +418,13 @@ class Daemon:
         )
         self._delivery_thread.start()
         log.info(
-            "daemon started (pid %d): %d watch(es) from %s, concurrency %d, e-mail %s",
+            "daemon started (pid %d): %d watch(es) from %s, concurrency %d, e-mail %s, channels %s",
             os.getpid(),
             len(config.watches),
             self.config_path,
             workers,
             "on" if config.email else "off",
+            ", ".join(c.name for c in config.channels) or "none",
         )
         while not self._stopping.is_set():
             self._wake.wait(1.0)

@@ -32,6 +32,9 @@ class Watch:
     backfill_since: str | None = None  # "2015", "2015-06" or "2015-06-01"
     email_to: tuple[str, ...] = ()
     verify_tls: bool = True  # an explicit, logged opt-out
+    notify: tuple[str, ...] | None = (
+        None  # channel names ("email" = [email]); None = default routing
+    )
 
 
 @dataclass(frozen=True)
@@ -303,7 +306,19 @@ class EmailSettings:
     to: tuple[str, ...] = ()
     min_severity: Severity = "low"
     digest: bool = False
-    timeout: float = 30.0
+    timeout: float = 30.0  # seconds for each network operation
+    deadline: float = 120.0  # seconds for one whole delivery (a server may answer slowly)
+    allow_plaintext_auth: bool = False  # log in with security = "none" (password in clear)
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """One `[[channel]]` table: an Apprise URL; secrets in it are `${VAR}` names, never values."""
+
+    name: str
+    url: str  # the template as written, e.g. "json://127.0.0.1:8080/hook?token=${HOOK_TOKEN}"
+    min_severity: Severity = "low"
+    watches: tuple[str, ...] | None = None  # None: every watch without its own `notify`
 
 
 @dataclass(frozen=True)

@@ -11,24 +11,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 
 from watcher.fetchers.http import Fetcher
 from watcher.models import (
-    SEVERITY_RANK,
     Analysis,
     Capture,
     CheckResult,
     Document,
-    EmailSettings,
     ExtractError,
     Fact,
     FetchError,
     Watch,
     WatcherError,
 )
+from watcher.notify import Channels
 from watcher.storage.sqlite import Store, StoredVersion, StoreError, sha256_hex
 
 log = logging.getLogger("watcher.monitor")
@@ -44,7 +42,7 @@ class Context:
 
     store: Store
     fetcher: Fetcher
-    email: EmailSettings | None = None
+    channels: Channels = field(default_factory=Channels)  # where change reports are queued
     failure_threshold: int = 3
     clock: Callable[[], datetime] | None = None  # simulated time (demo days, tests)
 
@@ -364,13 +362,6 @@ def record_change(
     )
 
 
-def wants_email(settings: EmailSettings | None, analysis: Analysis) -> bool:
-    if settings is None or not analysis.changed:
-        return False
-    worst = analysis.max_severity or "info"
-    return SEVERITY_RANK[worst] >= SEVERITY_RANK[settings.min_severity]
-
-
 def _enqueue_change(
     ctx: Context,
     watch: Watch,
@@ -380,63 +371,10 @@ def _enqueue_change(
     new: StoredVersion,
     now: datetime,
 ) -> None:
-    """Queue the change's report in the caller's transaction (nothing lost on a crash)."""
-    settings = ctx.email
-    if settings is None or not wants_email(settings, analysis):
-        return
-    from watcher import render as report
-
-    recipients = list(watch.email_to or settings.to)
-    message_id = report.make_message_id(f"change-{watch.name}-{change_id}-{new.sha256}")
-    msg = report.build_change_email(
-        settings,
-        recipients,
-        watch.name,
-        watch.url,
-        analysis,
-        old.info,
-        new.info,
-        now=now,
-        message_id=message_id,
-    )
-    _queue(ctx, watch, "change", msg, recipients, change_id, now, held=settings.digest)
+    """Queue the change's report for its channels in the caller's transaction (nothing lost)."""
+    ctx.channels.queue_change(ctx.store, watch, change_id, analysis, old.info, new.info, now)
 
 
 def _enqueue_alert(ctx: Context, watch: Watch, flip: str, error: str | None, now: datetime) -> None:
-    """A watch started failing, or recovered: one message each time it flips."""
-    settings = ctx.email
-    if settings is None:
-        return
-    from watcher import render as report
-
-    recipients = list(watch.email_to or settings.to)
-    message_id = report.make_message_id(f"alert-{watch.name}-{flip}-{now.isoformat()}")
-    msg = report.build_alert_email(
-        settings, recipients, watch.name, watch.url, flip, error, now=now, message_id=message_id
-    )
-    _queue(ctx, watch, "alert", msg, recipients, None, now)
-
-
-def _queue(
-    ctx: Context,
-    watch: Watch,
-    kind: str,
-    msg: EmailMessage,
-    recipients: list[str],
-    change_id: int | None,
-    now: datetime,
-    *,
-    held: bool = False,
-) -> None:
-    """Put a built message in the outbox; "held" ones wait to be merged into a digest."""
-    ctx.store.enqueue(
-        watch=watch.name,
-        change_id=change_id,
-        kind=kind,
-        message_id=str(msg["Message-ID"]),
-        recipients=recipients,
-        subject=str(msg["Subject"]),
-        message=msg.as_bytes(),
-        now=now,
-        status="held" if held else "queued",
-    )
+    """A watch started failing, or recovered: one message per channel each time it flips."""
+    ctx.channels.queue_alert(ctx.store, watch, flip, error, now)

@@ -121,13 +121,14 @@ def _process_count(n: int) -> int:
 def _check_group(config: Config, watches: list[Watch], threads: int) -> list[CheckResult]:
     from watcher.fetchers.http import Fetcher, HostThrottle
     from watcher.monitor import Context, check_watch
+    from watcher.notify import Channels
     from watcher.storage.sqlite import Store
 
     store = Store(config.database, config.snapshots)
     ctx = Context(
         store=store,
         fetcher=Fetcher(config.fetch, HostThrottle(config.fetch.per_host_delay)),
-        email=config.email,
+        channels=Channels.from_config(config),
         failure_threshold=config.failure_threshold,
     )
     try:

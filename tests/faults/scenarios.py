@@ -1544,6 +1544,7 @@ def _downgrade_to_v1(db: Path) -> None:
         if "versions_fts" in tables:
             c.execute("DROP TABLE versions_fts")
         c.execute("DROP TABLE IF EXISTS wayback_imports")
+        c.execute("ALTER TABLE outbox DROP COLUMN channel")  # added by the outbox-channel migration
         c.execute("PRAGMA user_version = 1")
         c.execute("VACUUM")
 
@@ -1626,7 +1627,8 @@ def _bad_configs(lab: Lab) -> dict[str, tuple[str, str]]:
     w = dict(lab.watch)
     email = (
         '[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = 2525\nsecurity = "none"\n'
-        f'username = "watcher"\npassword_env = "{PASSWORD_VAR}"\nto = ["a@example.org"]\n\n'
+        f'username = "watcher"\npassword_env = "{PASSWORD_VAR}"\nto = ["a@example.org"]\n'
+        "allow_plaintext_auth = true\n\n"
     )
     return {
         "unknown key": (good.replace("[fetch]\n", "[fetch]\ntimeuot = 5\n"), "fetch.timeuot"),
@@ -1744,7 +1746,11 @@ def email_fault(case: str) -> Callable[[Path], Outcome]:
         try:
             extra: dict[str, Any] = {}
             if auth:
-                extra = {"username": auth[0], "password_env": "CHAOS_SMTP_PW"}
+                extra = {
+                    "username": auth[0],
+                    "password_env": "CHAOS_SMTP_PW",
+                    "allow_plaintext_auth": True,
+                }
             if case == "timeout mid-DATA":
                 extra["timeout"] = 1
             with Lab(tmp, email=_email_table(srv, **extra)) as lab:
@@ -2045,7 +2051,9 @@ def secrets(tmp: Path) -> Outcome:
 
     srv = SMTPTestServer(auth=("watcher", "the-real-one")).start()
     try:
-        table = _email_table(srv, username="watcher", password_env="CHAOS_SECRET_PW")
+        table = _email_table(
+            srv, username="watcher", password_env="CHAOS_SECRET_PW", allow_plaintext_auth=True
+        )
         with Lab(tmp, email=table) as lab:
             env = {"CHAOS_SECRET_PW": secret}
             lab.site.set("/policy", GOOD)

@@ -156,10 +156,14 @@ def add(
 def make_context(config: cfg.Config, store: Any):  # noqa: ANN201
     from watcher.fetchers.http import Fetcher, HostThrottle
     from watcher.monitor import Context
+    from watcher.notify import Channels
 
     fetcher = Fetcher(config.fetch, HostThrottle(config.fetch.per_host_delay))
     return Context(
-        store=store, fetcher=fetcher, email=config.email, failure_threshold=config.failure_threshold
+        store=store,
+        fetcher=fetcher,
+        channels=Channels.from_config(config),
+        failure_threshold=config.failure_threshold,
     )
 
 

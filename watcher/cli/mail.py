@@ -31,6 +31,18 @@ def _when(dt: datetime | None) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if dt else "-"
 
 
+def _channels_or_fail(config: cfg.Config):  # noqa: ANN202 - Channels
+    from watcher.notify import Channels
+
+    channels = Channels.from_config(config)
+    if not channels:
+        raise fail(
+            f"no [email] table and no [[channel]] in {config.path}; nothing can be delivered "
+            "(see docs/daemon.md)"
+        )
+    return channels
+
+
 def _email_or_fail(config: cfg.Config):  # noqa: ANN202 - EmailSettings
     if config.email is None:
         raise fail(
@@ -111,6 +123,7 @@ def _list_outbox(store: Any, json_: bool) -> None:
     data = [
         {
             "id": m.id,
+            "channel": m.channel,
             "watch": m.watch,
             "kind": m.kind,
             "status": m.status,
@@ -132,13 +145,24 @@ def _list_outbox(store: Any, json_: bool) -> None:
         console.print(f"The outbox is empty ({counts.get('sent', 0)} message(s) sent so far).")
         return
     table = Table(title="Outbox: messages not yet delivered")
-    for col in ("id", "status", "watch", "subject", "attempts", "next try (UTC)", "last error"):
+    cols = (
+        "id",
+        "status",
+        "channel",
+        "watch",
+        "subject",
+        "attempts",
+        "next try (UTC)",
+        "last error",
+    )
+    for col in cols:
         table.add_column(col, overflow="fold")
     for m in rows:
         style = {"failed": "red", "held": "dim"}.get(m.status, "")
         table.add_row(
             str(m.id),
             Text(m.status, style=style),
+            m.channel,
             m.watch or "-",
             m.subject,
             str(m.attempts),
@@ -153,8 +177,8 @@ def _list_outbox(store: Any, json_: bool) -> None:
 def _retry(config: cfg.Config, store: Any, json_: bool) -> None:
     from watcher.notify.outbox import deliver_due
 
-    settings = _email_or_fail(config)
-    result = deliver_due(store, settings, now=datetime.now(UTC), force=True, hold_for=0.0)
+    channels = _channels_or_fail(config)
+    result = deliver_due(store, channels, now=datetime.now(UTC), force=True, hold_for=0.0)
     if json_:
         emit_json(result.to_dict())
     else:
@@ -234,6 +258,7 @@ def _email_report(
     store: Any, settings: Any, items: list[Any], label: str, now: datetime, json_: bool
 ) -> None:
     from watcher import render as rpt
+    from watcher.notify import Channels
     from watcher.notify.outbox import deliver_due
 
     to = list(settings.to)
@@ -251,7 +276,7 @@ def _email_report(
         message=msg.as_bytes(),
         now=now,
     )
-    result = deliver_due(store, settings, now=now, ids=[row])
+    result = deliver_due(store, Channels.email_only(settings), now=now, ids=[row])
     if json_:
         emit_json(result.to_dict())
     elif result.failed:
@@ -302,6 +327,59 @@ def test_email(
         raise typer.Exit(1) from None
     console.print(f"Sent a test message to {', '.join(recipients)} via {where}.")
 
+
+# -- test-notify ------------------------------------------------------------------------------
+@app.command("test-notify")
+def test_notify(
+    name: Annotated[str, typer.Argument(help="A [[channel]] name, or `email` for [email].")],
+) -> None:
+    """Send a test notification through one channel; on failure say exactly what went wrong."""
+    from watcher.notify import Channels, DeliveryError
+    from watcher.storage.sqlite import OutboxMessage
+
+    config = load_config()
+    channels = Channels.from_config(config)
+    channel = channels.get(name)
+    if channel is None:
+        known = ", ".join(channels.names()) or "none configured"
+        raise fail(f"no channel named {name!r} in {config.path} (channels: {known})")
+    now = datetime.now(UTC)
+    out = channel.test(now=now)
+    row = OutboxMessage(
+        id=0,
+        watch=None,
+        change_id=None,
+        kind=out.kind,
+        message_id=out.message_id,
+        recipients=list(out.recipients),
+        subject=out.subject,
+        message=out.message,
+        status="queued",
+        attempts=0,
+        last_error=None,
+        created_at=now,
+        next_attempt_at=None,
+        sent_at=None,
+        channel=out.channel,
+    )
+    where = f"channel {name} ({channel.describe()})"
+    try:
+        channel.send(row, environ=os.environ)
+    except DeliveryError as e:
+        err.print(Text(f"error: sending via {where} failed: {e}", style="red"), soft_wrap=True)
+        hint = _HINTS.get(e.kind) if name == "email" else _CHANNEL_HINTS.get(e.kind)
+        if hint:
+            err.print(Text(f"hint: {hint}", style="yellow"), soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(Text(f"Sent a test notification via {where}."), soft_wrap=True)
+
+
+_CHANNEL_HINTS = {
+    "config": "check the channel's url in the config and that every ${VAR} it names is "
+    "exported to this process",
+    "connect": "is the service reachable from here, and does the URL (host, path, token) match "
+    "what the service expects?",
+}
 
 _HINTS = {
     "config": "check [email] username / password_env and that the variable is exported "

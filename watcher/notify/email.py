@@ -1,14 +1,17 @@
-"""Deliver e-mail over SMTP (stdlib smtplib); the network edge of reporting.
+"""The e-mail channel: the `[email]` table, rendered as a MIME report, sent over SMTP (smtplib).
 
 `send` either returns (the server accepted the message for every recipient) or raises
 `DeliveryError` with a one-line cause and `.permanent`: True means retrying the same message with
-the same settings will not help (authentication refused, recipient refused, TLS/config problem);
-False means try again later (connection refused, timeout, 4xx reply, dropped connection).
-The password is never part of any message or attribute.
+the same settings will not help (authentication refused, recipient refused, TLS/config problem,
+message too large); False means try again later (connection refused, timeout, 4xx reply,
+dropped connection). One whole delivery is bounded by `deadline` seconds (a server answering one
+line per second cannot hold it longer), each network operation by `timeout`. The password is never
+part of any message or attribute, neither in clear nor as the base64 an AUTH exchange carries.
 """
 
 from __future__ import annotations
 
+import base64
 import email.parser
 import email.policy
 import os
@@ -16,31 +19,37 @@ import re
 import smtplib
 import socket
 import ssl
+import threading
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import getaddresses
+from typing import TYPE_CHECKING, Any
 
-from watcher.models import EmailSettings, WatcherError
+from watcher import render
+from watcher.models import Analysis, EmailSettings, VersionInfo, Watch
+from watcher.notify.base import (
+    BACKOFF_BASE,
+    BACKOFF_CAP,
+    ChannelBase,
+    DeliveryError,
+    Outgoing,
+    backoff_seconds,
+)
 from watcher.textutil import shorten
 
-BACKOFF_BASE = 60.0  # seconds before the first retry
-BACKOFF_CAP = 6 * 3600.0  # never wait longer than this between attempts
+if TYPE_CHECKING:
+    from watcher.storage.sqlite import OutboxMessage
 
-
-class DeliveryError(WatcherError):
-    """A message could not be delivered; str(self) is a one-line cause.
-
-    kind: config, connect, dns, timeout, tls, auth, sender, recipient, data, protocol.
-    `code` is the SMTP reply code when the server gave one.
-    """
-
-    def __init__(
-        self, message: str, *, permanent: bool, kind: str = "protocol", code: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-        self.kind = kind
-        self.code = code
+__all__ = [
+    "BACKOFF_BASE",
+    "BACKOFF_CAP",
+    "DeliveryError",
+    "EmailChannel",
+    "backoff_seconds",
+    "resolve_password",
+    "send",
+]
 
 
 def resolve_password(
@@ -56,15 +65,6 @@ def resolve_password(
     if value == "":
         raise DeliveryError(f"password variable {name} is empty", permanent=True, kind="config")
     return value
-
-
-def backoff_seconds(attempts: int) -> float:
-    """Wait before the next try after `attempts` failed ones: 60s, 2m, 4m, 8m ... capped at 6h."""
-    if attempts <= 1:
-        return BACKOFF_BASE
-    if attempts > 20:  # avoid huge powers; long past the cap anyway
-        return BACKOFF_CAP
-    return min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_CAP)
 
 
 def _reply(text: bytes | str | None, limit: int = 200) -> str:
@@ -90,6 +90,26 @@ def _tls_reason(e: ssl.SSLError) -> str:
     return e.reason or str(e)
 
 
+# A run of base64 long enough to carry a credential (an AUTH PLAIN / LOGIN blob).
+_BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{12,}={0,2}(?![A-Za-z0-9+/=])")
+
+
+def _hide_base64(text: str) -> str:
+    """Replace base64-looking runs (mixed case plus a digit, '+', '/' or '=' padding: not
+    words such as "Authentication") by ***."""
+
+    def repl(m: re.Match[str]) -> str:
+        t = m.group()
+        looks = any(c.isdigit() or c in "+/=" for c in t) and t.lower() != t and t.upper() != t
+        return "***" if looks else t
+
+    return _BASE64_RUN.sub(repl, text)
+
+
+def _b64(value: str) -> str:
+    return base64.b64encode(value.encode("utf-8")).decode("ascii")
+
+
 class _Session:
     """One delivery attempt; remembers what it was doing to explain failures."""
 
@@ -98,19 +118,68 @@ class _Session:
         self.password = password
         self.where = f"{settings.smtp_host}:{settings.smtp_port}"
         self.stage = "connecting"
+        self.size = 0  # bytes of the message being sent
+        self.expired = False  # the overall deadline fired
+        self._client: smtplib.SMTP | None = None
+
+    def _secrets(self) -> list[str]:
+        """Forms of the password a server could echo: clear, and the base64 AUTH carries."""
+        if not self.password:
+            return []
+        user = self.s.username or ""
+        forms = [
+            self.password,
+            _b64(self.password),
+            _b64(f"\0{user}\0{self.password}"),
+            _b64(f"{user}\0{user}\0{self.password}"),
+        ]
+        return sorted({f for f in forms if f}, key=len, reverse=True)
 
     def error(
         self, message: str, *, permanent: bool, kind: str, code: int | None = None
     ) -> DeliveryError:
-        if self.password and self.password in message:  # a server echoing it back
-            message = message.replace(self.password, "***")
+        for secret in self._secrets():  # a server echoing it back
+            message = message.replace(secret, "***")
+        if kind == "auth" or self.stage == "logging in":
+            # A reply to AUTH may quote the exchange: no base64 blob is kept or printed.
+            message = _hide_base64(message)
         return DeliveryError(message, permanent=permanent, kind=kind, code=code)
+
+    def _expire(self) -> None:
+        """Timer thread: the whole delivery took too long; cut the connection."""
+        self.expired = True
+        client = self._client
+        sock = getattr(client, "sock", None) if client is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def classify(self, e: BaseException) -> DeliveryError:
         """Turn any smtplib / socket / ssl exception into a DeliveryError."""
         s, where, stage = self.s, self.where, self.stage
         if isinstance(e, DeliveryError):
             return e
+        if self.expired:
+            return self.error(
+                f"{where} did not finish the delivery within the {_seconds(s.deadline)} deadline "
+                f"(while {stage}); the server is too slow",
+                permanent=False,
+                kind="timeout",
+            )
+        if isinstance(e, smtplib.SMTPResponseException) and _too_large(e):
+            limit = ""
+            client = self._client
+            if client is not None and client.has_extn("size"):
+                limit = f", the server's limit is {client.esmtp_features.get('size', '?')} bytes"
+            return self.error(
+                f"message too large for {where} ({self.size:,} bytes{limit}; "
+                f"{_code_text(e.smtp_code, e.smtp_error)})",
+                permanent=True,
+                kind="size",
+                code=e.smtp_code,
+            )
         if isinstance(e, smtplib.SMTPAuthenticationError):
             permanent = not (400 <= e.smtp_code < 500)
             return self.error(
@@ -234,6 +303,20 @@ class _Session:
         recipients: list[str] | None,
         ssl_context: ssl.SSLContext | None,
     ) -> None:
+        timer = threading.Timer(self.s.deadline, self._expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            self._run(message, recipients, ssl_context)
+        finally:
+            timer.cancel()
+
+    def _run(
+        self,
+        message: EmailMessage | bytes,
+        recipients: list[str] | None,
+        ssl_context: ssl.SSLContext | None,
+    ) -> None:
         s = self.s
         ctx = ssl_context or ssl.create_default_context()
         local = socket.gethostname() or "localhost"  # getfqdn() can stall on DNS
@@ -241,16 +324,23 @@ class _Session:
         envelope = ("", [])
         if not isinstance(message, EmailMessage):
             envelope = _envelope(message, recipients)
+            self.size = len(message)
+        else:
+            self.size = len(message.as_bytes())
         try:
             self.stage = "connecting"
+            # Created unconnected so the deadline timer can reach the socket from the start.
             if s.security == "ssl":
-                client = smtplib.SMTP_SSL(
-                    s.smtp_host, s.smtp_port, local_hostname=local, timeout=s.timeout, context=ctx
-                )
+                client = smtplib.SMTP_SSL(local_hostname=local, timeout=s.timeout, context=ctx)
             else:
-                client = smtplib.SMTP(
-                    s.smtp_host, s.smtp_port, local_hostname=local, timeout=s.timeout
-                )
+                client = smtplib.SMTP(local_hostname=local, timeout=s.timeout)
+            self._client = client
+            client._host = s.smtp_host  # what connect() leaves unset: TLS checks this name
+            if self.expired:
+                raise TimeoutError
+            code, msg = client.connect(s.smtp_host, s.smtp_port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, msg)
             self.stage = "greeting (EHLO)"
             client.ehlo_or_helo_if_needed()
             if s.security == "starttls":
@@ -262,6 +352,7 @@ class _Session:
                         kind="tls",
                     )
                 client.starttls(context=ctx)
+                self._client = client  # starttls replaced client.sock with the TLS socket
                 client.ehlo()
             if s.username:
                 self.stage = "logging in"
@@ -291,11 +382,20 @@ class _Session:
         except Exception as e:
             raise self.classify(e) from None
         finally:
+            self._client = None
             if client is not None:
                 try:
                     client.close()
                 except OSError:
                     pass
+
+
+def _too_large(e: smtplib.SMTPResponseException) -> bool:
+    """552 to MAIL FROM (SIZE=) or DATA, or the enhanced code 5.3.4: the message is too big."""
+    text = e.smtp_error.decode("utf-8", "replace") if isinstance(e.smtp_error, bytes) else ""
+    if isinstance(e, smtplib.SMTPRecipientsRefused):
+        return False
+    return e.smtp_code == 552 or "5.3.4" in text
 
 
 def _crlf(raw: bytes) -> bytes:
@@ -348,5 +448,104 @@ def send(
         raise DeliveryError(
             f"no SMTP password for {settings.username} ({hint})", permanent=True, kind="config"
         )
+    if settings.security == "none" and settings.username and not settings.allow_plaintext_auth:
+        raise DeliveryError(
+            f'refusing to send the password for {settings.username} in clear (security = "none");'
+            ' use "starttls" or "ssl", or set allow_plaintext_auth = true in [email]',
+            permanent=True,
+            kind="config",
+        )
     rcpts = list(recipients) if recipients is not None else None
     _Session(settings, password).run(message, rcpts, ssl_context)
+
+
+class EmailChannel(ChannelBase):
+    """The `[email]` table as a channel: MIME reports (the richest), digests, SMTP delivery."""
+
+    kind_label = "e-mail"
+
+    def __init__(self, settings: EmailSettings) -> None:
+        self.settings = settings
+        self.name = "email"
+        self.min_severity = settings.min_severity
+        self.watches = None
+        self.digest = settings.digest
+
+    @classmethod
+    def from_config(cls, config: Any) -> list[EmailChannel]:
+        return [cls(config.email)] if config.email is not None else []
+
+    def describe(self) -> str:
+        s = self.settings
+        return f"{s.smtp_host}:{s.smtp_port} (security {s.security})"
+
+    def _out(self, kind: str, msg: EmailMessage, to: Sequence[str], held: bool = False) -> Outgoing:
+        return Outgoing(
+            self.name,
+            kind,
+            str(msg["Message-ID"]),
+            tuple(to),
+            str(msg["Subject"]),
+            msg.as_bytes(),
+            held,
+        )
+
+    def change(
+        self,
+        watch: Watch,
+        change_id: int,
+        analysis: Analysis,
+        old: VersionInfo,
+        new: VersionInfo,
+        *,
+        now: datetime,
+    ) -> Outgoing:
+        to = list(watch.email_to or self.settings.to)
+        msg = render.build_change_email(
+            self.settings,
+            to,
+            watch.name,
+            watch.url,
+            analysis,
+            old,
+            new,
+            now=now,
+            message_id=render.make_message_id(f"change-{watch.name}-{change_id}-{new.sha256}"),
+        )
+        return self._out("change", msg, to, held=self.settings.digest)
+
+    def alert(self, watch: Watch, flip: str, error: str | None, *, now: datetime) -> Outgoing:
+        to = list(watch.email_to or self.settings.to)
+        msg = render.build_alert_email(
+            self.settings,
+            to,
+            watch.name,
+            watch.url,
+            flip,
+            error,
+            now=now,
+            message_id=render.make_message_id(f"alert-{watch.name}-{flip}-{now.isoformat()}"),
+        )
+        return self._out("alert", msg, to)
+
+    def test(self, *, now: datetime, to: Sequence[str] = ()) -> Outgoing:
+        recipients = list(to or self.settings.to)
+        msg = render.build_test_email(
+            self.settings,
+            recipients,
+            now=now,
+            message_id=render.make_message_id(f"test-{now.isoformat()}-{os.getpid()}"),
+        )
+        return self._out("test", msg, recipients)
+
+    def send(
+        self, row: OutboxMessage, *, environ: Mapping[str, str], ssl_context: Any = None
+    ) -> None:
+        password = resolve_password(self.settings, environ)
+        send(
+            self.settings,
+            row.message,
+            password=password,
+            recipients=row.recipients,
+            ssl_context=ssl_context,
+        )

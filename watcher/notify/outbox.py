@@ -1,19 +1,22 @@
-"""Deliver the outbox: queued messages go out over SMTP; nothing is lost on failure or crash.
+"""Deliver the outbox, the one durable queue of every channel; nothing is lost on failure or crash.
 
-A message is stored (with its final bytes and Message-ID) in the transaction that stores the
-change it reports, so it exists before anyone tries to send it. `deliver_due` sends every due
-row and only then marks it sent: a crash between the two sends it again on the next run, with
-the same bytes and so the same Message-ID (mail clients fold such duplicates). A failure (SMTP
-down, authentication refused, timeout) keeps the row with its attempt count and last error and
-retries it after `notify.backoff_seconds(attempts)` (first delay overridable with
-$WATCHER_RETRY_BASE, seconds).
+A notification is stored (one row per change x channel, with its final bytes, its channel name
+and a deterministic Message-ID) in the transaction that stores the change it reports, so it
+exists before anyone tries to send it. `deliver_due` hands every due row to its channel's `send`
+and only then marks it sent: a crash between the two sends it again on the next run, with the
+same bytes and so the same Message-ID (mail clients fold such duplicates). A failure (server
+down, authentication refused, timeout, webhook error) keeps the row with its attempt count and
+last error and retries it after `base.backoff_seconds(attempts)` (first delay overridable with
+$WATCHER_RETRY_BASE, seconds). A row whose channel is no longer configured stays queued with
+that error (it goes out if the channel comes back).
 
 With `[email] digest = true` the monitor stores change reports as "held"; here they are merged
 into one digest message (queued, the held rows marked "merged", in one transaction) once the
 oldest of them has waited `hold_for` seconds: the daemon passes its check interval, so one
 digest goes out per cycle; `--once` and `watcher outbox retry` pass 0.
 
-The SMTP password comes from the environment (`notify.resolve_password`) and is never logged.
+Secrets (the SMTP password, `${VAR}`s in channel URLs) come from the environment at send time
+and are never stored or logged.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from datetime import UTC, datetime, timedelta
 from watcher import render as report
 from watcher.analysis import diff
 from watcher.models import Analysis, EmailSettings
-from watcher.notify import email as notify
+from watcher.notify import Channels
+from watcher.notify import base as notify
 from watcher.storage.sqlite import OutboxMessage, Store, StoredChange, iso
 
 log = logging.getLogger("watcher.notify.outbox")
@@ -51,10 +55,12 @@ class Attempt:
     error: str | None = None
     attempts: int = 0  # attempts so far, this one included
     next_attempt_at: datetime | None = None
+    channel: str = "email"
 
     def to_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
+            "channel": self.channel,
             "message_id": self.message_id,
             "subject": self.subject,
             "recipients": self.recipients,
@@ -91,14 +97,9 @@ class DeliveryReport:
         }
 
 
-# Errors that concern the server or our settings, not one message: after one of these the
-# other due messages are not tried in this run (they would fail the same way, slowly).
-_SESSION_KINDS = frozenset({"config", "connect", "dns", "timeout", "tls", "auth"})
-
-
 def deliver_due(
     store: Store,
-    settings: EmailSettings | None,
+    channels: Channels,
     *,
     now: datetime,
     force: bool = False,
@@ -107,55 +108,61 @@ def deliver_due(
     ids: Collection[int] | None = None,
     ssl_context: object = None,
 ) -> DeliveryReport:
-    """Merge held digest rows that are ripe, then send every due message once.
+    """Merge held digest rows that are ripe, then send every due row once, through its channel.
 
     `force` ignores the backoff (`watcher outbox retry`); `ids` restricts sending to those rows.
     Never raises for delivery trouble: it is in the report and in the rows.
     """
     out = DeliveryReport()
-    if settings is None:
-        return out
     with _DELIVERY_LOCK:
-        if ids is None:
+        settings = channels.email
+        if ids is None and settings is not None:
             out.digests = merge_held(store, settings, now=now, hold_for=hold_for)
         due = store.due_messages(now, force=force)
         if ids is not None:
             wanted = set(ids)
             due = [m for m in due if m.id in wanted]
-        if not due:
-            return out
-        try:
-            password = notify.resolve_password(settings, environ)
-        except notify.DeliveryError as e:
-            for m in due:
-                out.attempts.append(_failed(store, m, str(e), now, environ))
-            _log_report(out)
-            return out
-        session_error: str | None = None
+        # An error about a channel's server or settings (not one message) skips its other rows.
+        session_error: dict[str, str] = {}
         for m in due:
-            if session_error is not None:
-                out.attempts.append(_failed(store, m, session_error, now, environ))
+            channel = channels.get(m.channel)
+            error = session_error.get(m.channel)
+            if channel is None:
+                error = (
+                    "no [email] table in the config"
+                    if m.channel == "email"
+                    else f"channel {m.channel!r} is not in the config"
+                )
+            if error is not None:
+                out.attempts.append(_failed(store, m, error, now, environ))
                 continue
             try:
-                notify.send(
-                    settings,
-                    m.message,
-                    password=password,
-                    recipients=m.recipients,
-                    ssl_context=ssl_context,  # type: ignore[arg-type]
-                )
+                channel.send(m, environ=environ, ssl_context=ssl_context)
             except notify.DeliveryError as e:
-                out.attempts.append(_failed(store, m, str(e), now, environ))
-                if e.kind in _SESSION_KINDS:
-                    session_error = str(e)
+                out.attempts.append(_failed(store, m, _labelled(m, str(e)), now, environ))
+                if e.kind in notify.SESSION_KINDS:
+                    session_error[m.channel] = _labelled(m, str(e))
                 continue
             # Sent: mark it. A crash right here resends it later with the same Message-ID.
             store.mark_sent(m.id, now)
             out.attempts.append(
-                Attempt(m.id, m.message_id, m.subject, m.recipients, True, attempts=m.attempts + 1)
+                Attempt(
+                    m.id,
+                    m.message_id,
+                    m.subject,
+                    m.recipients,
+                    True,
+                    attempts=m.attempts + 1,
+                    channel=m.channel,
+                )
             )
         _log_report(out)
         return out
+
+
+def _labelled(m: OutboxMessage, error: str) -> str:
+    """E-mail errors read as they always did; a channel's error names the channel."""
+    return error if m.channel == "email" else f"channel {m.channel}: {error}"
 
 
 def retry_delay(attempts: int, environ: Mapping[str, str] = os.environ) -> float:
@@ -180,13 +187,16 @@ def _failed(
     attempts = m.attempts + 1
     nxt = now + timedelta(seconds=retry_delay(attempts, environ))
     store.mark_failed(m.id, error, nxt)
-    return Attempt(m.id, m.message_id, m.subject, m.recipients, False, error, attempts, nxt)
+    return Attempt(
+        m.id, m.message_id, m.subject, m.recipients, False, error, attempts, nxt, m.channel
+    )
 
 
 def _log_report(out: DeliveryReport) -> None:
     for a in out.attempts:
         if a.ok:
-            log.info("sent %s to %s: %s", a.message_id, ", ".join(a.recipients), a.subject)
+            to = ", ".join(a.recipients) if a.channel == "email" else f"channel {a.channel}"
+            log.info("sent %s to %s: %s", a.message_id, to, a.subject)
         else:
             log.warning(
                 "could not send %s (attempt %d, next try %s): %s",
@@ -202,7 +212,7 @@ def _log_report(out: DeliveryReport) -> None:
 
 def merge_held(store: Store, settings: EmailSettings, *, now: datetime, hold_for: float) -> int:
     """Turn ripe "held" change reports into one digest per recipient list; return how many."""
-    held = store.outbox(statuses=("held",))
+    held = [m for m in store.outbox(statuses=("held",)) if m.channel == "email"]
     if not held:
         return 0
     groups: dict[tuple[str, ...], list[OutboxMessage]] = {}

@@ -8,7 +8,15 @@ The names below are the renderers' public API (import them from here).
 """
 
 from watcher.render.atom import atom_feed, entry_id
-from watcher.render.common import DigestItem, clean, one_line, sorted_findings, summary_line
+from watcher.render.common import (
+    SUBJECT_MAX,
+    SUBJECT_PREFIX,
+    DigestItem,
+    clean,
+    one_line,
+    sorted_findings,
+    summary_line,
+)
 from watcher.render.email import (
     _base_message,
     build_alert_email,
@@ -19,10 +27,21 @@ from watcher.render.email import (
 )
 from watcher.render.html import change_html, digest_html
 from watcher.render.json import analysis_json
-from watcher.render.text import change_text, digest_subject, digest_text, subject
+from watcher.render.text import (
+    alert_lines,
+    change_brief,
+    change_text,
+    digest_subject,
+    digest_text,
+    subject,
+)
 
 __all__ = [
+    "SUBJECT_MAX",
+    "SUBJECT_PREFIX",
     "DigestItem",
+    "alert_lines",
+    "change_brief",
     "_base_message",
     "analysis_json",
     "atom_feed",

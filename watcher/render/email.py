@@ -20,12 +20,11 @@ from watcher.render.common import (
     SUBJECT_PREFIX,
     DigestItem,
     one_line,
-    shell_name,
     utc,
     when,
 )
 from watcher.render.html import _FOOTER, _S_META, _html_page, change_html, digest_html
-from watcher.render.text import change_text, digest_subject, digest_text, subject
+from watcher.render.text import alert_lines, change_text, digest_subject, digest_text, subject
 
 
 def make_message_id(seed: str, domain: str = "policy-watcher.local") -> str:
@@ -142,31 +141,7 @@ def build_alert_email(
     message_id: str,
 ) -> EmailMessage:
     """A watch started failing (`flip="failing"`) or recovered (`flip="recovered"`)."""
-    name = one_line(watch)
-    cause = one_line(error, 500) if error else ""
-    if flip == "recovered":
-        subj = f"{SUBJECT_PREFIX} {one_line(watch, 60)}: checks work again"
-        lines = [
-            f"{name} can be checked again ({when(now)}).",
-            "",
-            f"URL: {one_line(url)}",
-            "",
-            "Changes made while checks were failing are compared with the last good version.",
-        ]
-    else:
-        subj = f"{SUBJECT_PREFIX} {one_line(watch, 60)}: checks failing" + (
-            f" — {cause}" if cause else ""
-        )
-        lines = [
-            f"{name} could not be checked several times in a row (as of {when(now)}).",
-            "",
-            f"URL:        {one_line(url)}",
-            f"Last error: {cause or '(unknown)'}",
-            "",
-            "Changes to this page are not being seen until it works again; policy-watcher keeps",
-            "trying and will write once more when it recovers.",
-            f"Try it by hand: watcher check {shell_name(watch)}",
-        ]
+    subj, lines = alert_lines(watch, url, flip, error, now)
     text = "\n".join(lines) + "\n"
     e = html.escape
     body = f'<h1 style="font-size:20px;margin:0 0 12px 0">{e(one_line(subj))}</h1>' + "".join(

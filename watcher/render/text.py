@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from watcher.models import Analysis, Finding, VersionInfo
 from watcher.render.common import (
@@ -21,10 +22,12 @@ from watcher.render.common import (
     excerpt,
     one_line,
     severity_counts,
+    shell_name,
     sorted_findings,
     summary_line,
     value_text,
     version_label,
+    when,
 )
 
 
@@ -159,3 +162,62 @@ def digest_subject(items: Sequence[DigestItem], period_label: str) -> str:
         f"{SUBJECT_PREFIX} digest {one_line(period_label, 40)}: {digest_counts(items)}",
         SUBJECT_MAX,
     )
+
+
+def alert_lines(
+    watch: str, url: str, flip: str, error: str | None, now: datetime
+) -> tuple[str, list[str]]:
+    """Subject and text lines saying a watch started failing (`flip="failing"`) or recovered."""
+    name = one_line(watch)
+    cause = one_line(error, 500) if error else ""
+    if flip == "recovered":
+        subj = f"{SUBJECT_PREFIX} {one_line(watch, 60)}: checks work again"
+        lines = [
+            f"{name} can be checked again ({when(now)}).",
+            "",
+            f"URL: {one_line(url)}",
+            "",
+            "Changes made while checks were failing are compared with the last good version.",
+        ]
+    else:
+        subj = f"{SUBJECT_PREFIX} {one_line(watch, 60)}: checks failing" + (
+            f" — {cause}" if cause else ""
+        )
+        lines = [
+            f"{name} could not be checked several times in a row (as of {when(now)}).",
+            "",
+            f"URL:        {one_line(url)}",
+            f"Last error: {cause or '(unknown)'}",
+            "",
+            "Changes to this page are not being seen until it works again; policy-watcher keeps",
+            "trying and will write once more when it recovers.",
+            f"Try it by hand: watcher check {shell_name(watch)}",
+        ]
+    return subj, lines
+
+
+BRIEF_FINDINGS = 10  # findings listed in a chat notification; the rest are counted
+
+
+def change_brief(
+    watch: str, url: str, analysis: Analysis, old: VersionInfo, new: VersionInfo
+) -> str:
+    """A short plain-text report for chat channels: what changed, the most severe findings,
+    how to see the rest (`watcher diff`)."""
+    out = [
+        f"{one_line(url)}",
+        f"Versions {version_label(old)} -> {version_label(new)}; "
+        f"{analysis.classification} (+{analysis.words_added} / -{analysis.words_removed} words)",
+    ]
+    summary = one_line(analysis.summary)
+    if summary:
+        out.append(summary)
+    findings = sorted_findings(analysis.findings)
+    if findings:
+        out.append(f"Findings ({severity_counts(findings)}):")
+        for f in findings[:BRIEF_FINDINGS]:
+            out.append(f"- [{f.severity.upper()}] {one_line(f.summary, 300) or one_line(f.field)}")
+        if len(findings) > BRIEF_FINDINGS:
+            out.append(f"- and {len(findings) - BRIEF_FINDINGS} more")
+    out.append(f"Full diff: {diff_command(watch, old, new)}")
+    return "\n".join(out) + "\n"

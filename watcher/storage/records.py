@@ -100,6 +100,7 @@ class OutboxMessage:
     created_at: datetime
     next_attempt_at: datetime | None
     sent_at: datetime | None
+    channel: str = "email"  # "email" or a [[channel]] name
 
 
 @dataclass

@@ -153,3 +153,11 @@ WHERE c.technical = 0
 """
 MIGRATIONS.append((MIGRATIONS[-1][0] + 1, _SCHEMA_FINDINGS))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+# The outbox serves every notification channel (one row per change x channel); rows written
+# before this migration are e-mail.
+_SCHEMA_OUTBOX_CHANNEL = """
+ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT 'email';
+"""
+MIGRATIONS.append((MIGRATIONS[-1][0] + 1, _SCHEMA_OUTBOX_CHANNEL))
+SCHEMA_VERSION = MIGRATIONS[-1][0]

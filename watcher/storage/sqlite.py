@@ -638,13 +638,14 @@ class Store(FindingsIndex):
         message: bytes,
         now: datetime,
         status: str = "queued",
+        channel: str = "email",
     ) -> int:
         """Queue a message (call inside the transaction that stores the change)."""
         with self.transaction():
             return self._exec(
                 "INSERT INTO outbox(watch, change_id, kind, message_id, recipients, subject, "
-                "message, status, created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
-                "ON CONFLICT(message_id) DO NOTHING",
+                "message, status, created_at, next_attempt_at, channel) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(message_id) DO NOTHING",
                 (
                     watch,
                     change_id,
@@ -656,6 +657,7 @@ class Store(FindingsIndex):
                     status,
                     iso(now),
                     iso(now),
+                    channel,
                 ),
             )
 
@@ -866,6 +868,7 @@ def _outbox(r: dict[str, Any]) -> OutboxMessage:
         created_at=parse_iso(r["created_at"]),
         next_attempt_at=parse_iso(r["next_attempt_at"]) if r["next_attempt_at"] else None,
         sent_at=parse_iso(r["sent_at"]) if r["sent_at"] else None,
+        channel=r.get("channel") or "email",
     )
 
 
