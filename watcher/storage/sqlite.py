@@ -187,7 +187,13 @@ class Store(FindingsIndex):
             for target, script in MIGRATIONS:
                 if version < target:
                     for stmt in split_script(script):
-                        self.conn.execute(stmt)
+                        try:
+                            self.conn.execute(stmt)
+                        except sqlite3.OperationalError as e:
+                            # ADD COLUMN of a column already there: that step is done (like
+                            # CREATE ... IF NOT EXISTS for tables).
+                            if "duplicate column name" not in str(e):
+                                raise
             if version < SCHEMA_VERSION:
                 self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         if "versions_fts" not in self.db.table_names():
