@@ -39,6 +39,7 @@ from watcher.demo.wayback import FakeWayback
 from watcher.fetchers.http import Fetcher, HostThrottle
 from watcher.models import CheckResult, WatcherError
 from watcher.monitor import Context, check_watch
+from watcher.notify import Channels
 from watcher.storage import open_store
 
 DEMO_START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -255,7 +256,7 @@ class Demo:
         ctx = Context(
             store=store,  # type: ignore[arg-type]
             fetcher=Fetcher(config.fetch, HostThrottle(config.fetch.per_host_delay)),
-            email=config.email,
+            channels=Channels.from_config(config),
             failure_threshold=config.failure_threshold,
             clock=lambda: clock_now[0],
         )
