@@ -213,3 +213,33 @@ def test_a_killed_worker_does_not_abort_a_large_check(project: Project, site) ->
     assert "Traceback" not in err
     listing = project.json("list")
     assert all(w["last_check"] for w in listing), listing
+
+
+def test_two_processes_sending_the_outbox_send_each_message_once(project: Project, site) -> None:
+    """The daemon's delivery and a `watcher outbox retry` at the same moment: one sender."""
+    from tests.smtpserver import SMTPTestServer, free_port
+    from tests.test_mail_cli import email_table
+
+    down = free_port()  # SMTP down while the changes are made: reports stay queued
+    project.write_config([{"name": "acme", "url": site.url("/p")}], email_table(down))
+    site.set("/p", small_policy_page())
+    project.run("check")
+    for name in ("Mailchimp", "SendGrid", "Zendesk"):
+        site.set("/p", small_policy_page(processor=name))
+        project.run("check")
+    queued = project.json("outbox")
+    assert len(queued) == 3
+    with SMTPTestServer() as smtp:
+        smtp.stall_next(3, 0.5)  # slow DATA replies: the senders overlap
+        project.write_config([{"name": "acme", "url": site.url("/p")}], email_table(smtp.port))
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        cmd = [sys.executable, "-m", "watcher", "--config", str(project.config), "outbox", "retry"]
+        procs = [
+            subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            for _ in range(3)
+        ]
+        for p in procs:
+            p.communicate(timeout=180)
+        ids = [str(m.message["Message-ID"]) for m in smtp.received]
+        assert len(ids) == 3 and len(set(ids)) == 3, ids
+    assert project.json("outbox") == []

@@ -114,7 +114,7 @@ def deliver_due(
     Never raises for delivery trouble: it is in the report and in the rows.
     """
     out = DeliveryReport()
-    with _DELIVERY_LOCK:
+    with _DELIVERY_LOCK, store.delivery_lock():  # one sender per database, across processes
         settings = channels.email
         if ids is None and settings is not None:
             out.digests = merge_held(store, settings, now=now, hold_for=hold_for)
