@@ -22,14 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from watcher.extract.css import check_selector
+from watcher.extract.css import check_selector, selector_lists
 from watcher.extract.documents import find_documents
 from watcher.extract.html import extract_html
 from watcher.extract.limits import LIMITS, Budget, ExtractLimits
 from watcher.extract.pdf import extract_pdf
 from watcher.extract.plain import normalize_plain
-from watcher.extract.sniff import check_binary, decode, kind_of
-from watcher.models import Document, ExtractError
+from watcher.extract.sniff import sniff
+from watcher.models import Document
 
 __all__ = ["LIMITS", "ExtractLimits", "check_selector", "extract", "find_documents"]
 
@@ -59,28 +59,12 @@ def _extract(
     remove: Sequence[str],
     limits: ExtractLimits,
 ) -> Document:
-    if isinstance(select, str):
-        select = (select,)
-    if isinstance(remove, str):
-        remove = (remove,)
-    for css in (*select, *remove):
-        err = check_selector(css)
-        if err:
-            raise ExtractError(err)
-    body = bytes(body or b"")
-    ctype = (content_type or "").split(";")[0].strip().lower()
-    if not body.strip():
+    select, remove = selector_lists(select, remove)
+    got = sniff(body, content_type, charset, url)
+    if got.kind == "empty":
         return Document(text="", encoding=None)
-
-    kind = kind_of(body, ctype, url)
-    if kind == "pdf":
-        return extract_pdf(body, limits)
-    if kind == "unsupported":
-        raise ExtractError(f"unsupported content type {ctype or 'unknown'}")
-    label = ctype or ("text/plain" if kind == "text" else "text/html")
-    check_binary(body, label)
-    text, encoding = decode(body, charset, sniff_meta=(kind == "html"))
-    text = text.replace("\x00", "")  # as browsers do: a stray NUL is not text
-    if kind == "text":
-        return Document(text=normalize_plain(text), encoding=encoding)
-    return extract_html(text, encoding, tuple(select), tuple(remove))
+    if got.kind == "pdf":
+        return extract_pdf(got.body, limits)
+    if got.kind == "text":
+        return Document(text=normalize_plain(got.text), encoding=got.encoding)
+    return extract_html(got.text, got.encoding or "utf-8", select, remove)

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 from lxml import etree
 
+from watcher.models import ExtractError
+
 
 def check_selector(css: str) -> str | None:
     """An error message for an invalid CSS selector, or None when it compiles."""
@@ -24,6 +26,19 @@ def check_selector(css: str) -> str | None:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return f"invalid CSS selector {css!r}: {first}"
     return None
+
+
+def selector_lists(
+    select: Sequence[str] | str, remove: Sequence[str] | str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`select` and `remove` as tuples (a lone string is one selector), each one checked."""
+    sel = (select,) if isinstance(select, str) else tuple(select)
+    rem = (remove,) if isinstance(remove, str) else tuple(remove)
+    for css in (*sel, *rem):
+        err = check_selector(css)
+        if err:
+            raise ExtractError(err)
+    return sel, rem
 
 
 _CSS_TOKEN = re.compile(

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from watcher.extract.css import Selector
+from watcher.extract.css import Selector, selector_lists
 from watcher.extract.html import Page, read_page
 from watcher.extract.plain import clean
 from watcher.extract.render import DROP_TAGS, heading_level, text_of
-from watcher.extract.sniff import check_binary, decode, kind_of
+from watcher.extract.sniff import sniff
 from watcher.models import DocumentPart, PageDocuments
 
 __all__ = ["find_documents", "topic_of"]
@@ -92,20 +92,14 @@ def find_documents(
 ) -> PageDocuments | None:
     """The documents of a page that holds several, or None (one document, or not HTML).
 
-    Reads the page as `extract` does with the same options (so ExtractError for a `select`
-    that matches nothing, or binary bytes).
+    Reads the page as `extract` does with the same options (so ExtractError for an invalid
+    `select`, one that matches nothing, an unsupported type or binary bytes).
     """
-    if isinstance(select, str):
-        select = (select,)
-    if isinstance(remove, str):
-        remove = (remove,)
-    body = bytes(body or b"")
-    ctype = (content_type or "").split(";")[0].strip().lower()
-    if not body.strip() or kind_of(body, ctype, url) != "html":
+    select, remove = selector_lists(select, remove)
+    got = sniff(body, content_type, charset, url)
+    if got.kind != "html":
         return None
-    check_binary(body, ctype or "text/html")
-    text, _ = decode(body, charset, sniff_meta=True)
-    page = read_page(text.replace("\x00", ""), tuple(select), tuple(remove))
+    page = read_page(got.text, select, remove)
     if page.root is None:
         return None
 

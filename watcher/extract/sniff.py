@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass
 
 from watcher.models import ExtractError
 
@@ -179,3 +180,30 @@ def decode(body: bytes, charset: str | None, *, sniff_meta: bool) -> tuple[str, 
     if (declared == "utf-8" and good > 0) or good > 2 * bad:
         return loose, "utf-8"
     return body.decode("cp1252", errors="replace"), "windows-1252"
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """One capture's bytes, told apart and (for HTML and text) decoded."""
+
+    kind: str  # "empty" | "pdf" | "html" | "text"
+    body: bytes
+    text: str = ""  # decoded, without NULs (html, text)
+    encoding: str | None = None
+
+
+def sniff(body: bytes, content_type: str | None, charset: str | None, url: str | None) -> Sniffed:
+    """Kind and text of a capture; ExtractError for unsupported types and binary data."""
+    body = bytes(body or b"")
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if not body.strip():
+        return Sniffed("empty", body)
+    kind = kind_of(body, ctype, url)
+    if kind == "pdf":
+        return Sniffed("pdf", body)
+    if kind == "unsupported":
+        raise ExtractError(f"unsupported content type {ctype or 'unknown'}")
+    check_binary(body, ctype or ("text/plain" if kind == "text" else "text/html"))
+    text, encoding = decode(body, charset, sniff_meta=(kind == "html"))
+    text = text.replace("\x00", "")  # as browsers do: a stray NUL is not text
+    return Sniffed(kind, body, text, encoding)
