@@ -105,7 +105,10 @@ def test_processor_row_added_is_party_added_with_country():
     d = party.to_dict()
     assert set(d) >= {"kind", "field", "old", "new", "severity", "summary", "evidence", "detail"}
     assert d["evidence"]["new"] and "SendGrid" in d["evidence"]["new"]
-    assert "united states" in {f.field for f in a.findings if f.kind == "location_added"}
+    # issue 15 point 5: the row's location is part of the row's one finding, not a second one
+    assert "location_added" not in kinds(a)
+    assert party.detail["location"] == "United States"
+    assert party.detail["section"] == "Third parties"
     assert kinds(a).count("text_changed") == 1
 
 

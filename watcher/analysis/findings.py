@@ -15,6 +15,7 @@ cancels out); the evidence holds a short excerpt of the first removed / added wo
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from difflib import SequenceMatcher
 
@@ -25,7 +26,9 @@ from watcher.facts import comparer
 from watcher.facts.base import Compare, finding
 from watcher.models import SEVERITY_RANK, Analysis, Fact, Finding
 
-__all__ = ["analyze", "lint", "fact_findings"]
+__all__ = ["analyze", "lint", "fact_findings", "cap_findings", "merge_rows", "locate"]
+
+_DIGIT = re.compile(r"\d")
 
 
 def _by_key(facts: list[Fact]) -> dict[str, dict[str, Fact]]:
@@ -68,8 +71,9 @@ def _text_finding(hs: list, cosmetic: bool) -> tuple[Finding, int, int]:
             new_words.update(re.findall(r"\w[\w'-]*", normalize_line(ln).lower()))
     removed = sum((old_words - new_words).values())
     added = sum((new_words - old_words).values())
-    ex_old = next((t for h in hs for op, t in h.words if op == "-" and t.strip()), None)
-    ex_new = next((t for h in hs for op, t in h.words if op == "+" and t.strip()), None)
+    # evidence: the first changed line on each side (a changed word alone says little)
+    ex_old = next((normalize_line(x) for h in hs for x in h.old_lines if x.strip()), None)
+    ex_new = next((normalize_line(x) for h in hs for x in h.new_lines if x.strip()), None)
     total = added + removed
     if cosmetic:
         sev = "info"
@@ -97,6 +101,8 @@ def _typo_only(hs: list) -> bool:
                     return False
                 if SequenceMatcher(None, a.lower(), b.lower()).ratio() < 0.7:
                     return False
+                if _DIGIT.search(a + b):
+                    return False  # "28" -> "30" or "v2" -> "v3" is no typo
                 n += 1
                 i += 2
                 continue
@@ -157,6 +163,9 @@ def analyze(
         cls = "substantive"
     else:
         cls = "minor"
+    if cls != "cosmetic" and tf.severity == "info":
+        tf.severity = "low"  # never silent: what is not cosmetic reaches the default min_severity
+        findings.sort(key=lambda f: -SEVERITY_RANK.get(f.severity, 0))  # stable
     lead = findings[0]
     if lead.kind == "text_changed" and facts_found:
         lead = facts_found[0]
@@ -170,7 +179,145 @@ def analyze(
         summary += f", +{others} more"
     if lead is not tf and not facts_found:
         summary = tf.summary
+    findings = cap_findings(merge_rows(findings))
+    locate(findings, old_text, new_text, hs)
     return Analysis(True, cls, summary, findings, hs, added, removed)  # type: ignore[arg-type]
+
+
+MAX_FINDINGS = 50  # per change; the rest are summarised in one finding with counts
+MAX_PER_KIND = 10  # low and info findings of one kind listed one by one
+
+
+def merge_rows(findings: list[Finding]) -> list[Finding]:
+    """One finding per table row: a location found in the same added (removed) row as a
+    party is folded into the party's finding (`detail["location"]`)."""
+    rows: dict[tuple[str, str], Finding] = {}
+    for f in findings:
+        if f.kind in ("party_added", "party_removed"):
+            side = "new" if f.kind == "party_added" else "old"
+            ev = f.evidence_new if side == "new" else f.evidence_old
+            if ev and " | " in ev:
+                rows.setdefault((side, ev), f)
+    if not rows:
+        return findings
+    out: list[Finding] = []
+    for f in findings:
+        side = {"location_added": "new", "location_removed": "old"}.get(f.kind)
+        ev = (f.evidence_new if side == "new" else f.evidence_old) if side else None
+        party = rows.get((side, ev)) if side and ev else None
+        if party is not None:
+            d = party.detail if party.detail is not None else {}
+            d.setdefault("location", f.new if side == "new" else f.old)
+            party.detail = d
+            continue
+        out.append(f)
+    return out
+
+
+def cap_findings(findings: list[Finding]) -> list[Finding]:
+    """At most MAX_PER_KIND low/info findings of one kind and MAX_FINDINGS in all (sorted, most
+    severe first); what is left out is counted in one `findings_summarised` finding."""
+    kept: list[Finding] = []
+    left: list[Finding] = []
+    per_kind: Counter[str] = Counter()
+    for f in findings:
+        minor = SEVERITY_RANK.get(f.severity, 0) <= SEVERITY_RANK["low"]
+        if f.kind != "text_changed" and minor:
+            per_kind[f.kind] += 1
+            if per_kind[f.kind] > MAX_PER_KIND:
+                left.append(f)
+                continue
+        kept.append(f)
+    if len(kept) + (1 if left else 0) > MAX_FINDINGS:
+        left = kept[MAX_FINDINGS - 1 :] + left
+        kept = kept[: MAX_FINDINGS - 1]
+    if not left:
+        return findings
+    by_kind = Counter(f.kind for f in left)
+    by_sev = Counter(f.severity for f in left)
+    worst = max(left, key=lambda f: SEVERITY_RANK.get(f.severity, 0)).severity
+    parts = [f"{n:,} {_KIND_WORDS.get(k, k.replace('_', ' '))}" for k, n in by_kind.most_common()]
+    summary = (
+        f"{len(left):,} more finding{'' if len(left) == 1 else 's'} not listed: "
+        + ", ".join(parts[:6])
+        + (", ..." if len(parts) > 6 else "")
+    )
+    more = finding(
+        "findings_summarised", "more", None, len(left), worst, summary, None, None,
+        {"count": len(left), "by_kind": dict(by_kind), "by_severity": dict(by_sev)},
+    )  # fmt: skip
+    out = kept + [more]
+    out.sort(key=lambda f: -SEVERITY_RANK.get(f.severity, 0))  # stable: the summary goes last
+    return out
+
+
+_KIND_WORDS = {
+    "section_added": "sections added",
+    "section_removed": "sections removed",
+    "section_renamed": "sections renamed",
+    "section_moved": "sections moved",
+}
+
+
+def locate(findings: list[Finding], old_text: str, new_text: str, hs: list) -> None:
+    """Set `detail["section"]`: the heading each finding's evidence sits under (new version;
+    the old one for what was removed)."""
+    where = {"old": _Headings(old_text), "new": _Headings(new_text)}
+    for f in findings:
+        if f.kind.startswith("section_") or f.kind == "findings_summarised":
+            continue
+        if f.kind == "text_changed":
+            h = hs[0] if hs else None
+            sec = None
+            if h is not None:
+                sec = (
+                    where["new"].at_line(h.new_start - 1)
+                    if h.new_lines
+                    else where["old"].at_line(h.old_start - 1)
+                )
+        else:
+            sec = where["new"].of(f.evidence_new) if f.evidence_new else None
+            if sec is None and f.evidence_old:
+                sec = where["old"].of(f.evidence_old)
+        if sec:
+            d = f.detail if f.detail is not None else {}
+            d.setdefault("section", sec)
+            f.detail = d
+
+
+class _Headings:
+    """The heading above each line of a text (from the section family's outline)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._lines: list[str] | None = None
+        self._starts: list[int] = []
+        self._names: list[str] = []
+
+    def _load(self) -> list[str]:
+        if self._lines is None:
+            from watcher.facts.sections import heading, outline
+
+            self._lines = [normalize_line(x) for x in self.text.splitlines()]
+            for line, _level, h, _num in outline(self.text):
+                self._starts.append(line)
+                self._names.append(heading(h))
+        return self._lines
+
+    def at_line(self, i: int) -> str | None:
+        self._load()
+        k = bisect_right(self._starts, i) - 1
+        return self._names[k] if k >= 0 else None
+
+    def of(self, evidence: str) -> str | None:
+        lines = self._load()
+        probe = normalize_line(evidence)[:80]
+        if not probe:
+            return None
+        for i, ln in enumerate(lines):
+            if probe in ln:
+                return self.at_line(i)
+        return None
 
 
 def _only_date_lines(hs: list, old_facts: list[Fact], new_facts: list[Fact]) -> bool:

@@ -16,6 +16,46 @@ from watcher.models import Fact, Finding
 _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 )
+# Top-level domains an address glued to the next word may really end with ("...comor")
+_TLDS = frozenset(
+    re.findall(
+        r"\w+",
+        "com net org edu gov mil int info biz io ai co app dev me eu uk us de fr es it nl be ch at se "
+        "no dk fi pt pl ie ca au nz jp cn in br mx ru tv cc ly gg je lu li mc "
+        # long endings that are domains, not glued words
+        "company solutions email online cloud tech systems digital agency global group network "
+        "services software support media studio store shop site website world center legal finance "
+        "health games law",
+    )
+)
+# words that follow an address in a sentence (English, French, German, Spanish, Italian, ...)
+_GLUED_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "or and to for if with by at in on or as et ou pour avec par en und oder bzw an mit per y o e "
+        "a para con da di of",
+    )
+)
+
+
+def _unglue(addr: str, text: str) -> str:
+    """`addr` ended at the element/token boundary: "privacy@example.comor" -> "...com" when the
+    last label is a known domain ending glued to a following word (or the shorter address is
+    written elsewhere in the text)."""
+    host, _, tld = addr.rpartition(".")
+    low = tld.lower()
+    if low in _TLDS or len(low) <= 3:
+        return addr
+    for n in range(len(low) - 1, 1, -1):
+        head, rest = low[:n], low[n:]
+        if head not in _TLDS and not (n == 2 and head.isalpha()):
+            continue
+        short = f"{host}.{tld[:n]}"
+        if rest in _GLUED_WORDS or re.search(re.escape(short) + r"(?![\w.-]*\w)", text):
+            return short
+    return addr
+
+
 _DPO = re.compile(r"\b(data protection officer|DPO)\b", re.I)
 _REP = re.compile(
     r"\b(?:(EU|EEA|European Union|UK|United Kingdom|Swiss|Switzerland)\s+(?:GDPR\s+)?"
@@ -115,7 +155,7 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
         s = u.text
         if i in w_email:
             for m in _EMAIL.finditer(s):
-                addr = m.group(0).rstrip(".")
+                addr = _unglue(m.group(0).rstrip("."), text)
                 add(addr.lower(), addr, s, type="email")
         if i in w_dpo and _DPO.search(s) and not _NO_DPO.search(s):
             add("dpo", "Data Protection Officer", s, type="dpo")

@@ -48,8 +48,11 @@ _LAWISH_BEFORE = re.compile(
 )
 # A law's name, not a destination: "the European Union's General Data Protection Regulation",
 # "European Union (Withdrawal) Act 2018", "US Cloud Act".
+# "California Consumer Privacy Act", "Singapore Personal Data Protection Act", "Quebec Law 25".
 _LAW_NAME = re.compile(
-    r"(?:['’]s\b|\s*\([A-Z][^)]{0,30}\)\s*Act\b|\s+(?:[A-Z][\w-]*\s+){1,2}Act\b)"
+    r"(?:['’]s\b|\s*\([A-Z][^)]{0,30}\)\s*Act\b"
+    r"|\s+(?:(?:[A-Z][\w-]*|of|on|the|and|for)\s+){0,5}"
+    r"(?:Act|Law|Laws|Regulation|Code|Ordinance|Directive|Bill|Statute)\b)"
 )
 # Where the reader lives, not where data goes: "applies if you reside in the EEA, Switzerland,
 # or UK", "For members in South Korea:" (the whole list of places after the cue).

@@ -187,6 +187,12 @@ _STOP = set(
 )
 
 
+# what makes a heading or a table header about retention
+_CONTEXT = re.compile(
+    r"\b(?:retention|retain|storage (?:period|duration)|how long|kept|deletion|"
+    r"(?:retention|storage|deletion) (?:period|time|duration))\b",
+    re.I,
+)
 _AGO = re.compile(r"\s*ago\b")
 _NOT_BEFORE = re.compile(r"(?:\b(?:not|never|no)\b|n't)[^.]{0,30}$", re.I)
 _DELETE_NEAR = re.compile(r"\b(delet|eras|remov)", re.I)
@@ -249,12 +255,27 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     w_cue = d.candidates(_CUE)
     w_period = d.candidates(_PERIOD)
     w_vague = [(rx, label, d.candidates(rx)) for rx, label in _VAGUE]
+    heading = ""  # the heading above the unit
+    header = ""  # the header row of the table the unit is in
+    prev_row = -10
     for i, u in enumerate(d.units):
-        if i not in w_cue:
-            continue
+        if u.kind == "heading":
+            heading = u.text
+        if u.kind == "row":
+            if u.line - prev_row > 2:  # a new table: this row is its header
+                header = u.text
+            prev_row = u.line
+        else:
+            header = ""
         s = u.text
-        if not _CUE.search(s):
-            continue
+        cued = i in w_cue and bool(_CUE.search(s))
+        if not cued:
+            # a table row or list item under a retention heading / header: "Account data |
+            # 5 years", "Server logs: 1 year" (numeric periods only)
+            if u.kind == "heading" or i not in w_period or s == header:
+                continue
+            if not (_CONTEXT.search(header) or _CONTEXT.search(heading)):
+                continue
         found: list[tuple[int, str, str | None, float | None]] = []
         for m in _PERIOD.finditer(s) if i in w_period else ():
             n = _num(m.group("num"))
@@ -270,7 +291,7 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
             iso = ("PT" if unit in ("hour", "minute") else "P") + f"{n_int}{_ISO_UNIT[unit]}"
             found.append((m.start(), value, iso, n * _UNIT_DAYS[unit]))
         for rx, label, w in w_vague:
-            if i not in w:
+            if i not in w or not cued:
                 continue
             for m in rx.finditer(s):
                 if label is None:
@@ -300,6 +321,8 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                 n += 1
             keys.add(key)
             detail = {"applies_to": applies, "iso": iso, "days": days}
+            if u.kind in ("row", "item") and applies:
+                detail["item"] = applies
             facts.append(Fact("retention", key, value, s[:500], detail))
     return facts
 
@@ -346,6 +369,7 @@ def compare(kind: str, old: dict[str, Fact], new: dict[str, Fact], ctx: Compare)
         else:
             sev, how = "medium", "changed"
         what = (_applies(b) or _applies(a)).strip()
+        item = str((b.detail or {}).get("item") or (a.detail or {}).get("item") or what)
         subject = ""
         if what and len(what) < 60:
             subject = f" {what}" if _PREPOSITION.match(what) else f" for {what}"
@@ -353,7 +377,9 @@ def compare(kind: str, old: dict[str, Fact], new: dict[str, Fact], ctx: Compare)
             finding(
                 "retention_changed", b.key, a.value, b.value, sev,
                 f"Retention{subject} changed from '{a.value}' to '{b.value}' ({how})",
-                a.evidence, b.evidence, {"applies_to": what, "direction": how},
+                a.evidence, b.evidence,
+                {"applies_to": what, "direction": how, "item": item, "old": a.value,
+                 "new": b.value, "lengthened": None if how == "changed" else how == "lengthened"},
             )
         )  # fmt: skip
     for b in rest_new:

@@ -170,8 +170,14 @@ def compare(kind: str, old: dict[str, Fact], new: dict[str, Fact], ctx: Compare)
                 if bs < 0.5:
                     continue
                 hs = SequenceMatcher(None, a.key, b.key).ratio()
-                if (hs >= 0.5 and bs >= 0.5 and pos <= 0.25) or (
-                    bs >= 0.8 and pos <= 0.15 and hs >= 0.2
+                num_a, num_b = a.detail.get("number"), b.detail.get("number")
+                same_slot = (num_a is not None and num_a == num_b) or (
+                    len(olds) == len(news) and a.detail.get("index") == b.detail.get("index")
+                )
+                if (
+                    (hs >= 0.5 and bs >= 0.5 and pos <= 0.25)
+                    or (bs >= 0.8 and pos <= 0.15 and hs >= 0.2)
+                    or (same_slot and bs >= 0.5)  # "3. Sharing" -> "3. Who we share data with"
                 ):
                     cand.append((hs + bs, i, j))
         used_o: set[int] = set()

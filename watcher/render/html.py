@@ -77,7 +77,8 @@ def _finding_html(f: Finding) -> str:
         f'<span style="{_S_TAG.format(color=color)}">{e(f.severity.upper())}</span> '
         f"<strong>{e(one_line(f.summary) or one_line(f.field))}</strong>"
     ]
-    if (f.old is not None or f.new is not None) and f.kind != "lint":
+    # a value that changed (added/removed ones and word counts are in the summary already)
+    if f.old is not None and f.new is not None and f.kind not in ("lint", "text_changed"):
         rows.append(
             f'<div style="{_S_EVID}">{e(one_line(f.field) or one_line(f.kind))}: '
             f'<del style="{_S_DEL}">{e(one_line(value_text(f.old), 200))}</del> &rarr; '

@@ -62,7 +62,8 @@ def _excerpt_text(ex: Excerpt, indent: str = "  ") -> list[str]:
 def _finding_text(f: Finding, indent: str = "  ") -> list[str]:
     out = [f"{indent}[{f.severity.upper()}] {one_line(f.summary) or one_line(f.field)}"]
     old, new = value_text(f.old), value_text(f.new)
-    if (f.old is not None or f.new is not None) and f.kind != "lint":
+    # a value that changed (added/removed ones and word counts are in the summary already)
+    if f.old is not None and f.new is not None and f.kind not in ("lint", "text_changed"):
         out.append(
             f"{indent}    {one_line(f.field) or one_line(f.kind)}: {one_line(old, 200)} -> {one_line(new, 200)}"
         )
