@@ -49,6 +49,21 @@ def test_good_config_is_typed(tmp_path: Path) -> None:
     assert s.select == ("main",) and s.remove == (".cookie-banner",) and s.every == 86400
     assert c.interval(c.watch("claro")) == 6 * 3600
     assert c.watch("claro").backfill_since == "2015"
+    assert s.render == "auto" and not s.expand and not s.allow_private  # the defaults
+
+
+def test_render_keys(tmp_path: Path) -> None:
+    text = (
+        '[fetch]\nbrowser = "/opt/chromium"\nrender_concurrency = 1\n'
+        '[[watch]]\nname = "a"\nurl = "https://a"\nrender = "browser"\n'
+        '[[watch]]\nname = "b"\nurl = "https://b"\nexpand = true\nallow_private = true\n'
+        '[[watch]]\nname = "c"\nurl = "https://c"\nrender = "http"\n'
+    )
+    c = cfg.load(write(tmp_path, text))
+    assert c.fetch.browser == "/opt/chromium" and c.fetch.render_concurrency == 1
+    assert c.watch("a").wants_browser and c.watch("a").render == "browser"
+    assert c.watch("b").wants_browser and c.watch("b").allow_private  # expand implies it
+    assert not c.watch("c").wants_browser
 
 
 @pytest.mark.parametrize(
@@ -66,6 +81,9 @@ def test_good_config_is_typed(tmp_path: Path) -> None:
         ('[[watch]]\nname = "a"\nurl = "https://a"\nselect = ["main >"]\n', "invalid CSS selector"),
         ('[email]\nsmtp_host = "x"\nto = ["a@b"]\npassword = "hunter2"\n', "secrets never go"),
         ("this is = = not toml", "invalid TOML"),
+        ('[[watch]]\nname = "a"\nurl = "https://a"\nrender = "js"\n', "watch[a].render"),
+        ('[[watch]]\nname = "a"\nurl = "https://a"\nexpand = "yes"\n', "watch[a].expand"),
+        ("[fetch]\nrender_concurrency = 0\n", "fetch.render_concurrency"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, text: str, needle: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from watcher import DEFAULT_USER_AGENT
 from watcher.models import (
+    RENDER_MODES,
     ChannelSettings,
     EmailSettings,
     FetchSettings,
@@ -216,7 +217,16 @@ class _Parser:
         loc = {"table": "fetch"}
         self._unknown(
             f,
-            {"user_agent", "timeout", "max_bytes", "concurrency", "per_host_delay", "retries"},
+            {
+                "user_agent",
+                "timeout",
+                "max_bytes",
+                "concurrency",
+                "per_host_delay",
+                "retries",
+                "browser",
+                "render_concurrency",
+            },
             "fetch",
             **loc,
         )
@@ -227,6 +237,8 @@ class _Parser:
             concurrency=int(self._positive(f, "concurrency", 8, "fetch", int, **loc)),
             per_host_delay=float(self._get(f, "per_host_delay", (int, float), 1.0, "fetch", **loc)),
             retries=int(self._get(f, "retries", int, 2, "fetch", **loc)),
+            browser=self._get(f, "browser", str, None, "fetch", **loc),
+            render_concurrency=int(self._positive(f, "render_concurrency", 2, "fetch", int, **loc)),
         )
         if fetch.per_host_delay < 0:
             raise self.fail(
@@ -489,6 +501,9 @@ class _Parser:
             "email_to",
             "verify_tls",
             "notify",
+            "render",
+            "expand",
+            "allow_private",
         }
         for i, w in enumerate(entries):
             loc = {"table": "watch", "index": i}
@@ -529,6 +544,13 @@ class _Parser:
                     raise self.fail(
                         f"{label}.backfill_since", str(e), self._line("backfill_since", **loc)
                     ) from None
+            render = self._get(w, "render", str, "auto", label, **loc)
+            if render not in RENDER_MODES:
+                raise self.fail(
+                    f"{label}.render",
+                    f"{render!r} is not one of {', '.join(RENDER_MODES)}",
+                    self._line("render", **loc),
+                )
             out.append(
                 Watch(
                     name=name,
@@ -540,6 +562,9 @@ class _Parser:
                     email_to=self._str_list(w, "email_to", label, **loc),
                     verify_tls=self._get(w, "verify_tls", bool, True, label, **loc),
                     notify=self._str_list(w, "notify", label, **loc) if "notify" in w else None,
+                    render=render,
+                    expand=self._get(w, "expand", bool, False, label, **loc),
+                    allow_private=self._get(w, "allow_private", bool, False, label, **loc),
                 )
             )
         return tuple(out)

@@ -47,10 +47,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from watcher import config as cfg
-from watcher.fetchers.http import Fetcher, HostThrottle
+from watcher.fetchers.httputil import HostThrottle
 from watcher.models import CheckResult, Watch
 from watcher.monitor import Context, check_watch
-from watcher.notify import Channels
+from watcher.pipeline import build_context
 from watcher.storage.sqlite import Store
 
 log = logging.getLogger("watcher.daemon")
@@ -207,13 +207,7 @@ class Daemon:
 
     # -- shared state ----------------------------------------------------------------------
     def _context(self, config: cfg.Config) -> Context:
-        fetcher = Fetcher(config.fetch, self.throttle)
-        return Context(
-            store=self.store,
-            fetcher=fetcher,
-            channels=Channels.from_config(config),
-            failure_threshold=config.failure_threshold,
-        )
+        return build_context(config, self.store, throttle=self.throttle)
 
     @property
     def config(self) -> cfg.Config:

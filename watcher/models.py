@@ -20,6 +20,9 @@ ChangeClass = Literal["none", "cosmetic", "minor", "substantive"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3}
 
 
+RENDER_MODES = ("http", "browser", "auto")  # a watch's `render` key
+
+
 @dataclass(frozen=True)
 class Watch:
     """One `[[watch]]` entry of the config."""
@@ -35,6 +38,13 @@ class Watch:
     notify: tuple[str, ...] | None = (
         None  # channel names ("email" = [email]); None = default routing
     )
+    render: str = "auto"  # "http" | "browser" | "auto" (a JavaScript shell gets the browser)
+    expand: bool = False  # open accordions / <details> and scroll before reading (browser)
+    allow_private: bool = False  # redirects may go to loopback/private addresses
+
+    @property
+    def wants_browser(self) -> bool:
+        return self.render == "browser" or self.expand
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,8 @@ class FetchSettings:
     per_host_delay: float = 1.0
     retries: int = 2  # extra attempts after a timeout / 5xx
     max_decompressed_bytes: int = 50_000_000
+    browser: str | None = None  # path of chromium-headless-shell; None = look in the usual places
+    render_concurrency: int = 2  # browser renders at once per process (one costs ~75 checks)
 
 
 @dataclass
@@ -65,6 +77,8 @@ class Capture:
     etag: str | None = None
     last_modified: str | None = None
     elapsed: float = 0.0  # seconds
+    rendered: bool = False  # the DOM of a headless browser, not the bytes the server sent
+    needs_js: bool = False  # a plain fetch of a JavaScript shell (no browser to render it)
 
     @property
     def not_modified(self) -> bool:
@@ -272,7 +286,7 @@ class FetchError(WatcherError):
     """A fetch failed; `kind` is a short machine tag, str(self) a one-line cause.
 
     kinds: timeout, connect, dns, tls, http (4xx/5xx), too_large, redirect, scheme, rate_limited,
-    decode, protocol.
+    decode, protocol, blocked (a redirect or request to a private address), browser (rendering).
     """
 
     def __init__(

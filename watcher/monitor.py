@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from watcher.fetchers.http import Fetcher
+from watcher.fetchers import NEEDS_JS_HINT, Fetcher, Renderer, for_watch
 from watcher.models import (
     Analysis,
     Capture,
@@ -41,7 +41,8 @@ class Context:
     """What a check needs from the outside world."""
 
     store: Store
-    fetcher: Fetcher
+    fetcher: Fetcher  # the plain HTTP fetcher
+    browser: Renderer | None = None  # the process's headless browser, if any
     channels: Channels = field(default_factory=Channels)  # where change reports are queued
     failure_threshold: int = 3
     clock: Callable[[], datetime] | None = None  # simulated time (demo days, tests)
@@ -127,9 +128,14 @@ def _check(ctx: Context, watch: Watch, now: datetime) -> Ingested:
             watch.name,
             watch.url,
         )
+    fetcher = for_watch(watch, ctx.fetcher, ctx.browser)
     try:
-        capture = ctx.fetcher.fetch(
-            watch.url, etag=etag, last_modified=modified, verify=watch.verify_tls
+        capture = fetcher.fetch(
+            watch.url,
+            etag=etag,
+            last_modified=modified,
+            verify=watch.verify_tls,
+            allow_private=watch.allow_private,
         )
     except FetchError as e:
         return Ingested("error", error=str(e))
@@ -194,7 +200,10 @@ def _ingest(
         size=len(capture.body),
         etag=capture.etag,
         last_modified=capture.last_modified,
+        rendered=capture.rendered,
     )
+    if capture.needs_js:
+        return Ingested("suspicious", error=NEEDS_JS_HINT, capture_id=capture_id)
     try:
         doc = extractor.extract(
             capture.body,

@@ -119,18 +119,12 @@ def _process_count(n: int) -> int:
 
 
 def _check_group(config: Config, watches: list[Watch], threads: int) -> list[CheckResult]:
-    from watcher.fetchers.http import Fetcher, HostThrottle
-    from watcher.monitor import Context, check_watch
-    from watcher.notify import Channels
+    from watcher.monitor import check_watch
+    from watcher.pipeline import build_context
     from watcher.storage.sqlite import Store
 
     store = Store(config.database, config.snapshots)
-    ctx = Context(
-        store=store,
-        fetcher=Fetcher(config.fetch, HostThrottle(config.fetch.per_host_delay)),
-        channels=Channels.from_config(config),
-        failure_threshold=config.failure_threshold,
-    )
+    ctx = build_context(config, store)
     try:
         with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
             return list(pool.map(lambda w: check_watch(ctx, w), watches))

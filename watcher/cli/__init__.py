@@ -154,17 +154,9 @@ def add(
 
 # -- monitoring ---------------------------------------------------------------------------
 def make_context(config: cfg.Config, store: Any):  # noqa: ANN201
-    from watcher.fetchers.http import Fetcher, HostThrottle
-    from watcher.monitor import Context
-    from watcher.notify import Channels
+    from watcher.pipeline import build_context
 
-    fetcher = Fetcher(config.fetch, HostThrottle(config.fetch.per_host_delay))
-    return Context(
-        store=store,
-        fetcher=fetcher,
-        channels=Channels.from_config(config),
-        failure_threshold=config.failure_threshold,
-    )
+    return build_context(config, store)
 
 
 def select_watches(config: cfg.Config, names: Sequence[str]) -> list[Watch]:

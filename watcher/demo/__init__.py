@@ -36,10 +36,11 @@ from watcher.demo.past import BACKFILL_SEED, archive_past
 from watcher.demo.site import LocalSite
 from watcher.demo.smtpsink import SmtpSink
 from watcher.demo.wayback import FakeWayback
-from watcher.fetchers.http import Fetcher, HostThrottle
+from watcher.fetchers.httputil import HostThrottle
 from watcher.models import CheckResult, WatcherError
-from watcher.monitor import Context, check_watch
+from watcher.monitor import check_watch
 from watcher.notify import Channels
+from watcher.pipeline import build_context
 from watcher.storage import open_store
 
 DEMO_START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -253,13 +254,7 @@ class Demo:
         files = site_files()
         store = open_store(config.database, config.snapshots)
         clock_now = [DEMO_START]
-        ctx = Context(
-            store=store,  # type: ignore[arg-type]
-            fetcher=Fetcher(config.fetch, HostThrottle(config.fetch.per_host_delay)),
-            channels=Channels.from_config(config),
-            failure_threshold=config.failure_threshold,
-            clock=lambda: clock_now[0],
-        )
+        ctx = build_context(config, store, clock=lambda: clock_now[0])  # type: ignore[arg-type]
         previous: dict[str, str] = {}
         try:
             for entry in sched["days"]:
@@ -294,11 +289,7 @@ class Demo:
         watch = next(w for w in config.watches if w.name == BACKFILL_SEED)
         store = open_store(config.database, config.snapshots)
         try:
-            ctx = Context(
-                store=store,  # type: ignore[arg-type]
-                fetcher=Fetcher(config.fetch, HostThrottle(0.0)),
-                failure_threshold=config.failure_threshold,
-            )
+            ctx = build_context(config, store, throttle=HostThrottle(0.0))  # type: ignore[arg-type]
             summary = run_backfill(ctx, watch, config.wayback, since=watch.backfill_since)
         finally:
             store.close()

@@ -66,6 +66,7 @@ class StoredCapture:
     size: int
     etag: str | None
     last_modified: str | None
+    rendered: bool = False  # the DOM a headless browser built, not the server's bytes
 
 
 @dataclass

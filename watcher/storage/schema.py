@@ -160,4 +160,11 @@ _SCHEMA_OUTBOX_CHANNEL = """
 ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT 'email';
 """
 MIGRATIONS.append((MIGRATIONS[-1][0] + 1, _SCHEMA_OUTBOX_CHANNEL))
+
+# A capture that is the DOM a headless browser built (render = "browser", or "auto" on a
+# JavaScript shell), not the bytes the server sent; reextract treats it like any HTML.
+_SCHEMA_RENDERED = """
+ALTER TABLE captures ADD COLUMN rendered INTEGER NOT NULL DEFAULT 0
+"""
+MIGRATIONS.append((MIGRATIONS[-1][0] + 1, _SCHEMA_RENDERED))
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -355,13 +355,15 @@ class Store(FindingsIndex, QueueQueries):
         size: int,
         etag: str | None = None,
         last_modified: str | None = None,
+        rendered: bool = False,
     ) -> int:
         if not self.snapshot_path(raw_sha256).exists():
             raise StoreError(f"refusing to record capture {raw_sha256}: its snapshot is missing")
         with self.transaction():
             return self._exec(
                 "INSERT INTO captures(watch, fetched_at, source, url, status, content_type, "
-                "charset, raw_sha256, size, etag, last_modified) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "charset, raw_sha256, size, etag, last_modified, rendered) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     watch,
                     iso(fetched_at),
@@ -374,6 +376,7 @@ class Store(FindingsIndex, QueueQueries):
                     size,
                     etag,
                     last_modified,
+                    int(rendered),
                 ),
             )
 
@@ -695,6 +698,7 @@ def _capture(r: dict[str, Any]) -> StoredCapture:
         size=r["size"],
         etag=r["etag"],
         last_modified=r["last_modified"],
+        rendered=bool(r.get("rendered") or 0),
     )
 
 
