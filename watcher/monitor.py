@@ -202,8 +202,6 @@ def _ingest(
         last_modified=capture.last_modified,
         rendered=capture.rendered,
     )
-    if capture.needs_js:
-        return Ingested("suspicious", error=NEEDS_JS_HINT, capture_id=capture_id)
     try:
         doc = extractor.extract(
             capture.body,
@@ -216,6 +214,8 @@ def _ingest(
     except ExtractError as e:
         return Ingested("error", error=f"cannot extract text: {e}", capture_id=capture_id)
     reason = guard.suspicious_reason(doc, capture.status)
+    if capture.needs_js and (reason == "empty text" or (reason or "").startswith("near-empty")):
+        reason = NEEDS_JS_HINT  # a JavaScript shell and no browser to render it
     if reason:
         return Ingested("suspicious", error=reason, capture_id=capture_id)
 
