@@ -4,6 +4,7 @@
     .venv/bin/python scripts/bench.py                      # N = 200, 2,000 and 10,000
     .venv/bin/python scripts/bench.py --quick --vs-urlwatch  # plus urlwatch on the same 500 pages
     .venv/bin/python scripts/bench.py --daemon-only --idle 60  # the real daemon only (~2 min)
+    .venv/bin/python scripts/bench.py --render 10          # headless Chromium: cost per page
 
 Every scenario runs in its own child process (`_check`), so CPU (getrusage) and peak RSS
 (ru_maxrss) are that run's alone; the site runs in another process (`_serve`). Scenarios per N,
@@ -514,6 +515,10 @@ def main() -> None:
             child_check(rest[0], prof)
         elif cmd == "_micro":
             child_micro()
+        elif cmd == "_render":
+            import benchrender
+
+            benchrender.child_render(rest[0], int(rest[1]), rest[2])
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="N = 200 and 2,000 only")
@@ -529,7 +534,25 @@ def main() -> None:
     ap.add_argument("--profile", help="cProfile the 10%%-changed run of the largest N here")
     ap.add_argument("--json", help="also write the raw figures here")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument(
+        "--render",
+        type=int,
+        metavar="PAGES",
+        help="only the render line: PAGES pages in headless Chromium, browser kept alive "
+        "vs one browser per page (needs chromium-headless-shell and the [browser] extra)",
+    )
     a = ap.parse_args()
+    if a.render:
+        import benchrender
+
+        results = [
+            benchrender.run(mode, a.render, str(HERE), str(bl.SRC))
+            for mode in ("alive", "per-page")
+        ]
+        if a.json:
+            Path(a.json).write_text(json.dumps(results, indent=1))
+        print(benchrender.lines(results))
+        return
     sizes = (
         [int(x) for x in a.sizes.split(",")]
         if a.sizes

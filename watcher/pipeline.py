@@ -28,7 +28,9 @@ def build_context(
     clock: Callable[[], datetime] | None = None,
 ) -> Context:
     """A check context: the store, the HTTP fetcher (sharing `throttle` when given, so
-    politeness holds across contexts), the process's browser, the notification channels and the clock."""
+    politeness holds across contexts), the process's browser, the notification channels
+    and the clock."""
+    from watcher.fetchers.browser import shared_browser
     from watcher.fetchers.http import Fetcher
     from watcher.fetchers.httputil import HostThrottle
     from watcher.monitor import Context
@@ -39,6 +41,7 @@ def build_context(
     return Context(
         store=store,
         fetcher=Fetcher(config.fetch, throttle),
+        browser=shared_browser(config.fetch),
         channels=Channels.from_config(config),
         failure_threshold=config.failure_threshold,
         clock=clock,

@@ -517,6 +517,14 @@ def extract(
     select: SelectOpt = None,
     remove: RemoveOpt = None,
     json_: JsonOpt = False,
+    render: Annotated[
+        str,
+        typer.Option(
+            "--render",
+            help='For a URL: "http", "browser" (headless Chromium) or "auto" (the browser '
+            "when the page is a JavaScript shell).",
+        ),
+    ] = "auto",
 ) -> None:
     """Show what extraction yields for a file or URL, to tune selectors."""
     from watcher import DEFAULT_USER_AGENT
@@ -524,10 +532,15 @@ def extract(
     from watcher.models import FetchSettings
 
     if target.startswith(("http://", "https://")):
-        from watcher.fetchers.http import Fetcher
+        from watcher.fetchers import NEEDS_JS_HINT, fetch_once
+        from watcher.models import RENDER_MODES
 
+        if render not in RENDER_MODES:
+            raise fail(f"--render: {render!r} is not one of {', '.join(RENDER_MODES)}")
         try:
-            cap = Fetcher(FetchSettings(user_agent=DEFAULT_USER_AGENT)).fetch(target)
+            cap = fetch_once(target, FetchSettings(user_agent=DEFAULT_USER_AGENT), render=render)
+            if cap.needs_js:
+                err.print(Text(f"{target}: {NEEDS_JS_HINT}", style="yellow"))
             doc = extractor.extract(
                 cap.body,
                 content_type=cap.content_type,

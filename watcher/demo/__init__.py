@@ -39,7 +39,6 @@ from watcher.demo.wayback import FakeWayback
 from watcher.fetchers.httputil import HostThrottle
 from watcher.models import CheckResult, WatcherError
 from watcher.monitor import check_watch
-from watcher.notify import Channels
 from watcher.pipeline import build_context
 from watcher.storage import open_store
 

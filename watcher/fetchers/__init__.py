@@ -20,13 +20,14 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from watcher.fetchers.jsshell import looks_like_js_shell
-from watcher.models import Capture, FetchError, Watch
+from watcher.models import Capture, FetchError, FetchSettings, Watch
 
 __all__ = [
     "BROWSER_MISSING_HINT",
     "NEEDS_JS_HINT",
     "Fetcher",
     "Renderer",
+    "fetch_once",
     "for_watch",
 ]
 
@@ -138,6 +139,28 @@ class _Auto:
 
     def close(self) -> None:
         pass
+
+
+def fetch_once(
+    url: str,
+    settings: FetchSettings,
+    *,
+    render: str = "auto",
+    expand: bool = False,
+    allow_private: bool = False,
+) -> Capture:
+    """One fetch outside any watch (`watcher extract URL --render ...`): the same choice of
+    fetcher as a watch with these keys would get; the browser is closed afterwards."""
+    from watcher.fetchers.browser import BrowserFetcher
+    from watcher.fetchers.http import Fetcher as HttpFetcher
+
+    watch = Watch(name="extract", url=url, render=render, expand=expand)
+    browser = BrowserFetcher(settings)
+    try:
+        with HttpFetcher(settings) as http:
+            return for_watch(watch, http, browser).fetch(url, allow_private=allow_private)
+    finally:
+        browser.close()
 
 
 def for_watch(watch: Watch, http: Fetcher, browser: Renderer | None = None) -> Fetcher:
