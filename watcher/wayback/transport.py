@@ -1,6 +1,6 @@
 """HTTP plumbing of the Wayback client: pacing, retries, one deadline per request, capped reads.
 
-The overall deadline reuses the live fetcher's watchdog (watcher.fetchers.http): the socket of
+The overall deadline reuses the live fetcher's watchdog (watcher.fetchers.httputil): the socket of
 a request is shut down when its deadline passes, so a server dripping one byte per second (in
 the headers or the body) cannot hold a backfill. Bodies are read decompressed against a cap
 (a gzip bomb stops at the cap), line by line for CDX listings.
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 import requests
 import urllib3
 
-from watcher.fetchers import http as _live
+from watcher.fetchers import httputil as _live
 
 CHUNK = 64 * 1024
 
@@ -27,7 +27,7 @@ parse_retry_after = _live.parse_retry_after
 
 def parse_content_type(value: str | None) -> tuple[str, str | None]:
     """(media type lower-cased or "", charset or None) of a Content-Type header."""
-    return _live._parse_content_type(value)
+    return _live.parse_content_type(value)
 
 
 class TooLarge(Exception):
@@ -80,11 +80,7 @@ class Throttle:
 
 def session() -> requests.Session:
     """A Session whose connections honour the per-request deadline."""
-    s = requests.Session()
-    adapter = _live._Adapter()
-    s.mount("http://", adapter)
-    s.mount("https://", adapter)
-    return s
+    return _live.mount_deadline_adapter(requests.Session(), max_retries=0)
 
 
 def _timer():
