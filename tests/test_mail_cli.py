@@ -164,3 +164,12 @@ def test_feed_one_entry_per_change(project, site, tmp_path):
         assert e.find(f"{ATOM}id").text.startswith("tag:")
     # stdout works too and parses
     assert ET.fromstring(project.run("feed").stdout.encode()).tag == f"{ATOM}feed"
+    # rel="self" says where the feed lives; entry ids stay the same when asked again
+    assert root.find(f"{ATOM}link[@rel='self']").get("href") == "feed.xml"
+    again = ET.fromstring(
+        project.run("feed", "--self-url", "https://example.org/pw.xml").stdout.encode()
+    )
+    assert again.find(f"{ATOM}link[@rel='self']").get("href") == "https://example.org/pw.xml"
+    assert [e.findtext(f"{ATOM}id") for e in again.findall(f"{ATOM}entry")] == [
+        e.findtext(f"{ATOM}id") for e in entries
+    ]

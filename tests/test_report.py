@@ -394,13 +394,16 @@ def test_atom_feed_parses_and_has_entries():
     entries = root.findall(f"{ATOM}entry")
     assert len(entries) == 3
     ids = [e.findtext(f"{ATOM}id") for e in entries]
-    assert ids[0] == "tag:policy-watcher.local,2024:change/9"  # newest first
-    assert sorted(ids) == sorted(f"tag:policy-watcher.local,2024:change/{n}" for n in (7, 8, 9))
+    # newest first; ids name the change (watch, capture time, hashes), not a database row
+    assert ids[0] == "tag:policy-watcher.local,2024:change/news/20240204T113000Z/" + (
+        "a" * 12 + "-" + "c" * 12
+    )
+    assert len(set(ids)) == 3 and all("/7" not in i and "/8" not in i for i in ids)
     for e in entries:
         for child in ("title", "updated", "summary", "content", "id"):
             assert e.find(f"{ATOM}{child}") is not None, child
         assert e.find(f"{ATOM}content").get("type") == "html"
-    acme = next(e for e in entries if e.findtext(f"{ATOM}id").endswith("/8"))
+    acme = next(e for e in entries if "change/acme/" in e.findtext(f"{ATOM}id"))
     content = acme.findtext(f"{ATOM}content")
     # the content is HTML in which the hostile text is still escaped
     assert "<script" not in content and "&lt;script&gt;" in content
@@ -416,6 +419,12 @@ def test_atom_entry_ids_are_stable():
     ids = lambda x: [e.findtext(f"{ATOM}id") for e in ET.fromstring(x).iter(f"{ATOM}entry")]  # noqa: E731
     assert ids(a) == ids(b)
     assert report.entry_id("a b/c") == "tag:policy-watcher.local,2024:change/a%20b/c"
+    # the same changes from another database (other row numbers) keep their ids
+    renumbered = _items()
+    for n, it in enumerate(renumbered):
+        it.change_id = 1000 + n
+    c = report.atom_feed(renumbered, feed_id="urn:x", title="t", updated=NOW)
+    assert ids(c) == ids(a)
 
 
 def test_empty_feed_is_valid():
@@ -460,3 +469,87 @@ def test_any_hunks_render_bounded_and_escaped(hunk_words):
         "html", "head", "meta", "title", "body", "div", "h1", "h2", "p", "a", "br",
         "strong", "span", "pre", "del", "ins", "code",
     }  # fmt: skip
+
+
+def test_digest_opens_with_an_overview_of_each_watchs_worst_finding():
+    items = _items()
+    items.append(
+        report.DigestItem("acme", "https://acme.example/p", hostile_analysis(), OLD, NEW, 10)
+    )
+    text = report.digest_text(items, "week")
+    lines = text.splitlines()
+    start = lines.index("OVERVIEW (per watch, the most severe finding)")
+    first_change = next(i for i, ln in enumerate(lines) if ln.startswith("1. "))
+    assert start < first_change
+    overview = lines[start + 1 : first_change]
+    assert overview[0].startswith("- acme (2 changes): [HIGH] New recipient: Evil Corp")
+    assert any(ln.startswith("- shop: ") for ln in overview)
+    assert any(ln.startswith("- news: ") for ln in overview)
+    assert len([ln for ln in overview if ln.startswith("- ")]) == 3  # one line per watch
+    page = report.digest_html(items, "week")
+    assert page.index("Overview (per watch") < page.index("Policy change: acme")
+    assert "&lt;script&gt;" in page and SCRIPT not in page
+
+
+def _flood(n: int) -> Analysis:
+    """A change of `n` findings: one high among many low (the 20,000-heading page)."""
+    findings = [
+        Finding(
+            "section",
+            f"h{i}",
+            None,
+            f"Heading {i} " + "x" * 200,
+            "low",
+            f"New section: Heading {i}",
+        )
+        for i in range(n)
+    ]
+    findings.insert(
+        n // 2, Finding("party", "evil", None, "Evil Corp", "high", "New recipient: Evil Corp")
+    )
+    return Analysis(
+        changed=True,
+        classification="substantive",
+        summary="many headings added",
+        findings=findings,
+        hunks=[],
+        words_added=3 * n,
+        words_removed=0,
+    )
+
+
+def test_a_flood_of_findings_gives_a_deliverable_report():
+    a = _flood(21_000)
+    raw = report.build_change_email(
+        SETTINGS,
+        ["r@example.org"],
+        "big",
+        "https://x.example/",
+        a,
+        OLD,
+        NEW,
+        now=NOW,
+        message_id="<b@x>",
+    ).as_bytes()
+    assert len(raw) <= 1_000_000
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    text = msg.get_body(("plain",)).get_content()
+    # the most severe finding comes first; the rest are counted and pointed to watcher diff
+    findings = text[text.index("FINDINGS") :]
+    assert findings.index("[HIGH] New recipient: Evil Corp") < findings.index("[LOW]")
+    assert "more findings not shown (" in text and "low" in text
+    assert "see them all with: watcher diff big 3 4" in text
+    html_part = msg.get_body(("html",)).get_content()
+    assert "more findings not shown" in html_part
+    # and a digest of several such changes fits too
+    items = [report.DigestItem(f"w{i}", "https://x.example/", a, OLD, NEW, i) for i in range(30)]
+    digest = report.build_digest_email(
+        SETTINGS, ["r@example.org"], items, now=NOW, message_id="<d@x>", period_label="p"
+    ).as_bytes()
+    assert len(digest) <= 1_000_000
+    assert b"OVERVIEW" in digest
+
+
+def test_small_reports_show_every_finding():
+    text = report.change_text("w", "https://x.example/", _flood(30), OLD, NEW)
+    assert text.count("[LOW]") == 30 and "not shown" not in text

@@ -52,6 +52,7 @@ from watcher.models import CheckResult, Watch
 from watcher.monitor import Context, check_watch
 from watcher.pipeline import build_context
 from watcher.storage.sqlite import Store
+from watcher.textutil import redact_credentials
 
 log = logging.getLogger("watcher.daemon")
 
@@ -68,6 +69,13 @@ GRACE = 30.0  # seconds running checks get to finish on SIGTERM
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class _RedactingFormatter(logging.Formatter):
+    """Log lines never carry a URL's credentials (`http://user:***@host/`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_credentials(super().format(record))
+
+
 def configure_logging(level: str = "INFO", log_file: str | os.PathLike[str] | None = None) -> None:
     """Log lines to stderr (and to `log_file` too when given). Raises ValueError on a bad level."""
     numeric = logging.getLevelName(level.upper())
@@ -78,7 +86,7 @@ def configure_logging(level: str = "INFO", log_file: str | os.PathLike[str] | No
         if getattr(h, "_watcher_daemon", False):
             root.removeHandler(h)
             h.close()
-    fmt = logging.Formatter(LOG_FORMAT)
+    fmt = _RedactingFormatter(LOG_FORMAT)
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)

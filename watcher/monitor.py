@@ -28,6 +28,7 @@ from watcher.models import (
 )
 from watcher.notify import Channels
 from watcher.storage.sqlite import Store, StoredVersion, StoreError, sha256_hex
+from watcher.textutil import redact_credentials
 
 log = logging.getLogger("watcher.monitor")
 
@@ -78,6 +79,8 @@ def check_watch(ctx: Context, watch: Watch) -> CheckResult:
     except Exception as e:  # a bug, but one page must not take the daemon down
         log.exception("unexpected error checking %s", watch.name)
         result = Ingested("error", error=f"internal error: {type(e).__name__}: {e}")
+    if result.error:  # a URL in an error keeps its credentials out of the database and logs
+        result.error = redact_credentials(result.error)
     duration = time.perf_counter() - t0
     try:
         with ctx.store.transaction():  # one commit per check on the unchanged path

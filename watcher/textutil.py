@@ -12,6 +12,7 @@ strip, one shorten.
   markers dropped (intra-word underscores such as `_ga` kept).
 - `shorten(s, n)`: whitespace collapsed to single spaces, cut to at most `n` characters with an
   ellipsis (None stays None).
+- `redact_credentials(s)`: URLs in `s` with their user:password (or token) userinfo masked.
 """
 
 from __future__ import annotations
@@ -137,3 +138,23 @@ def shorten(s: object, n: int) -> str | None:
     if len(t) <= n:
         return t
     return t[: max(n - 1, 0)].rstrip() + "\u2026"
+
+
+# --------------------------------------------------------------------------- credentials
+
+# scheme://userinfo@ — userinfo is "user:password" or a bare token; it never contains / ? # @.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#@\s]+)@")
+
+
+def redact_credentials(text: str) -> str:
+    """URLs in `text` without their secrets: `http://user:pass@host/` -> `http://user:***@host/`,
+    `https://token@host/` -> `https://***@host/`. Used everywhere a URL leaves the program
+    except the request itself (e-mails, feed, database, logs, terminal)."""
+    if "@" not in text:
+        return text
+
+    def repl(m: re.Match[str]) -> str:
+        user, sep, _ = m.group(2).partition(":")
+        return f"{m.group(1)}{user}:***@" if sep else f"{m.group(1)}***@"
+
+    return _USERINFO.sub(repl, text)

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from watcher import config as cfg
 from watcher.models import SEVERITY_RANK, Analysis, CheckResult, Finding, Hunk, Watch, WatcherError
-from watcher.textutil import shorten
+from watcher.textutil import redact_credentials, shorten
 
 app = typer.Typer(
     add_completion=False,
@@ -187,7 +187,7 @@ def list_(json_: JsonOpt = False) -> None:
         rows.append(
             {
                 "name": w.name,
-                "url": w.url,
+                "url": redact_credentials(w.url),
                 "last_check": iso_z(s.last_check),
                 "status": "failing" if s.failing else (s.last_outcome or "never checked"),
                 "error": s.last_error,

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from watcher import config as cfg
 from watcher.cli import JsonOpt, app, console, emit_json, err, fail, load_config, open_store, state
+from watcher.textutil import redact_credentials
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -231,7 +232,7 @@ def report(
                         {
                             "id": it.change_id,
                             "watch": it.watch,
-                            "url": it.url,
+                            "url": redact_credentials(it.url),
                             "old_version": it.old.id,
                             "new_version": it.new.id,
                             "captured_at": _iso(it.new.captured_at),
@@ -401,6 +402,12 @@ def feed(
         Path | None, typer.Option("--output", "-o", help="Write to this file (default stdout).")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many entries.")] = 50,
+    self_url: Annotated[
+        str | None,
+        typer.Option(
+            "--self-url", help="Where the feed is published (its rel=self link; default its name)."
+        ),
+    ] = None,
 ) -> None:
     """An Atom feed of recent changes: one entry per change with its summary and findings."""
     from watcher import render as rpt
@@ -424,6 +431,7 @@ def feed(
         + hashlib.sha256(str(config.path.resolve()).encode()).hexdigest()[:16],
         title="policy-watcher: recent policy changes",
         updated=updated,
+        self_url=self_url or (output.name if output is not None else "feed.xml"),
     )
     if output is None:
         sys.stdout.write(xml)

@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from watcher.render.common import (
-    DIGEST_DIFF_BYTES,
-    DIGEST_DIFF_LINES,
+    DIGEST_BUDGET,
     PRODUCT,
     DigestItem,
     clean,
@@ -35,6 +34,13 @@ def entry_id(change_id: int | str, authority: str = "policy-watcher.local") -> s
     """Stable Atom entry id (RFC 4151 tag: URI) for a change."""
     specific = re.sub(r"[^A-Za-z0-9._~:/-]", lambda m: f"%{ord(m.group()):02X}", str(change_id))
     return f"tag:{authority},2024:change/{specific}"
+
+
+def change_key(item: DigestItem) -> str:
+    """What names a change independently of any database: the watch, the new version's
+    capture time and both texts' hashes (a rebuilt or re-imported database gives the same)."""
+    at = utc(item.new.captured_at).strftime("%Y%m%dT%H%M%SZ")
+    return f"{one_line(item.watch)}/{at}/{item.old.sha256[:12]}-{item.new.sha256[:12]}"
 
 
 def atom_feed(
@@ -67,7 +73,7 @@ def atom_feed(
     ordered = sorted(entries, key=lambda it: utc(it.new.captured_at), reverse=True)
     for it in ordered:
         entry = sub(feed, "entry")
-        sub(entry, "id", entry_id(it.change_id, tag_authority))
+        sub(entry, "id", entry_id(change_key(it), tag_authority))
         sub(entry, "title", f"{one_line(it.watch)}: {summary_line(it.analysis)}")
         sub(entry, "updated", _rfc3339(it.new.captured_at))
         href = safe_href(it.url)
@@ -84,8 +90,7 @@ def atom_feed(
             it.analysis,
             it.old,
             it.new,
-            max_lines=DIGEST_DIFF_LINES,
-            max_bytes=DIGEST_DIFF_BYTES,
+            budget=DIGEST_BUDGET,
             heading="h2",
         )
         sub(entry, "content", body, type="html")  # ElementTree escapes it

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from watcher.models import SEVERITY_RANK, Analysis, Finding, Hunk, VersionInfo
-from watcher.textutil import shorten
+from watcher.textutil import redact_credentials, shorten
 
 PRODUCT = "policy-watcher"
 SUBJECT_PREFIX = "[policy-watcher]"
@@ -301,9 +301,14 @@ def excerpt(hunks: Sequence[Hunk], max_lines: int, max_bytes: int) -> Excerpt:
     return Excerpt(shown, 0, False)
 
 
+def display_url(url: str) -> str:
+    """A watch URL as reports show it: one line, credentials masked (`user:***@`)."""
+    return redact_credentials(one_line(url))
+
+
 def safe_href(url: str) -> str | None:
     """The URL if it is a plain http(s) link, else None (no javascript:, data:...)."""
-    u = one_line(url)
+    u = display_url(url)
     try:
         parts = urlsplit(u)
     except ValueError:
@@ -349,3 +354,86 @@ def digest_counts(items: Sequence[DigestItem]) -> str:
 
 DIGEST_DIFF_LINES = 12
 DIGEST_DIFF_BYTES = 1500
+
+# -- keeping reports deliverable ---------------------------------------------------------------
+# A change of 20,000 findings must still give a message a mail server accepts: reports list the
+# most severe findings first up to a budget and count the rest, pointing to `watcher diff`;
+# e-mail building tries ever smaller budgets until the message fits MAX_MESSAGE_BYTES.
+
+MAX_MESSAGE_BYTES = 1_000_000  # a whole e-mail, encoded (most servers accept 10-25 MB)
+SUMMARY_MAX = 1000  # characters of a change's summary line
+FINDING_SUMMARY_MAX = 300  # characters of one finding's summary
+OVERVIEW_MAX = 200  # watches listed in a digest's overview
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much of a change a report shows in full."""
+
+    findings: int = 100  # findings listed per change (most severe first)
+    diff_lines: int = DIFF_MAX_LINES
+    diff_bytes: int = DIFF_MAX_BYTES
+    items: int | None = None  # changes shown in full in a digest (None: all)
+
+
+CHANGE_BUDGETS = (Budget(), Budget(25, 20, 2048), Budget(5, 8, 800), Budget(0, 0, 0))
+DIGEST_BUDGET = Budget(15, DIGEST_DIFF_LINES, DIGEST_DIFF_BYTES, 200)
+DIGEST_BUDGETS = (
+    DIGEST_BUDGET,
+    Budget(5, 6, 800, 50),
+    Budget(2, 0, 0, 10),
+    Budget(0, 0, 0, 0),
+)
+
+
+def split_findings(findings: Iterable[Finding], limit: int) -> tuple[list[Finding], list[Finding]]:
+    """(shown, not shown): the `limit` most severe findings, and the rest."""
+    ordered = sorted_findings(findings)
+    return ordered[: max(limit, 0)], ordered[max(limit, 0) :]
+
+
+def rest_line(rest: Sequence[Finding], command: str) -> str:
+    """One line counting the findings a report leaves out, by severity and by kind."""
+    kinds: dict[str, int] = {}
+    for f in rest:
+        label = one_line(f.kind).replace("_", " ") or "other"
+        kinds[label] = kinds.get(label, 0) + 1
+    top = sorted(kinds.items(), key=lambda kv: -kv[1])[:3]
+    by_kind = ", ".join(f"{k} {n:,}" for k, n in top)
+    more = ", ..." if len(kinds) > 3 else ""
+    n = len(rest)
+    return (
+        f"{n:,} more finding{'s' if n != 1 else ''} not shown ({severity_counts(rest)}; "
+        f"{by_kind}{more}); see them all with: {command}"
+    )
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    """One watch in a digest's overview: its changes and its most severe finding."""
+
+    watch: str
+    changes: int
+    worst: Finding | None
+    summary: str  # the summary line of its most severe change
+
+
+def overview(items: Sequence[DigestItem]) -> list[OverviewRow]:
+    """Per watch, most severe first: how many changes and the most severe finding."""
+    rows: dict[str, OverviewRow] = {}
+    for it in digest_order(items):
+        top = sorted_findings(it.analysis.findings)[:1]
+        row = rows.get(it.watch)
+        if row is None:
+            rows[it.watch] = OverviewRow(
+                it.watch, 1, top[0] if top else None, summary_line(it.analysis)
+            )
+        else:
+            worst = row.worst
+            if top and (
+                worst is None
+                or SEVERITY_RANK.get(top[0].severity, 0) > SEVERITY_RANK.get(worst.severity, 0)
+            ):
+                worst = top[0]
+            rows[it.watch] = OverviewRow(it.watch, row.changes + 1, worst, row.summary)
+    return list(rows.values())

@@ -15,6 +15,9 @@ from email.utils import format_datetime
 
 from watcher.models import Analysis, EmailSettings, VersionInfo
 from watcher.render.common import (
+    CHANGE_BUDGETS,
+    DIGEST_BUDGETS,
+    MAX_MESSAGE_BYTES,
     PRODUCT,
     SUBJECT_MAX,
     SUBJECT_PREFIX,
@@ -79,13 +82,20 @@ def build_change_email(
     now: datetime,
     message_id: str,
 ) -> EmailMessage:
-    """multipart/alternative (text + HTML) report of one change."""
-    msg = _base_message(settings, to, subject(watch, analysis), now=now, message_id=message_id)
-    return _fill(
-        msg,
-        change_text(watch, url, analysis, old, new),
-        change_html(watch, url, analysis, old, new),
-    )
+    """multipart/alternative (text + HTML) report of one change, at most MAX_MESSAGE_BYTES:
+    the largest budget (findings listed, diff shown) that fits."""
+    msg = None
+    for budget in CHANGE_BUDGETS:
+        msg = _base_message(settings, to, subject(watch, analysis), now=now, message_id=message_id)
+        _fill(
+            msg,
+            change_text(watch, url, analysis, old, new, budget=budget),
+            change_html(watch, url, analysis, old, new, budget=budget),
+        )
+        if len(msg.as_bytes()) <= MAX_MESSAGE_BYTES:
+            break
+    assert msg is not None
+    return msg
 
 
 def build_digest_email(
@@ -97,11 +107,21 @@ def build_digest_email(
     message_id: str,
     period_label: str,
 ) -> EmailMessage:
-    """One message listing several changes, most severe first."""
-    msg = _base_message(
-        settings, to, digest_subject(items, period_label), now=now, message_id=message_id
-    )
-    return _fill(msg, digest_text(items, period_label), digest_html(items, period_label))
+    """One message listing several changes, most severe first, at most MAX_MESSAGE_BYTES."""
+    msg = None
+    for budget in DIGEST_BUDGETS:
+        msg = _base_message(
+            settings, to, digest_subject(items, period_label), now=now, message_id=message_id
+        )
+        _fill(
+            msg,
+            digest_text(items, period_label, budget=budget),
+            digest_html(items, period_label, budget=budget),
+        )
+        if len(msg.as_bytes()) <= MAX_MESSAGE_BYTES:
+            break
+    assert msg is not None
+    return msg
 
 
 def build_test_email(

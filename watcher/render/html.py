@@ -7,21 +7,26 @@ from collections.abc import Sequence
 
 from watcher.models import Analysis, Finding, VersionInfo
 from watcher.render.common import (
-    DIFF_MAX_BYTES,
-    DIFF_MAX_LINES,
-    DIGEST_DIFF_BYTES,
-    DIGEST_DIFF_LINES,
+    CHANGE_BUDGETS,
+    DIGEST_BUDGET,
     EVIDENCE_MAX,
+    FINDING_SUMMARY_MAX,
+    OVERVIEW_MAX,
+    SUMMARY_MAX,
+    Budget,
     DigestItem,
     Excerpt,
     diff_command,
     digest_counts,
     digest_order,
+    display_url,
     excerpt,
     one_line,
+    overview,
+    rest_line,
     safe_href,
     severity_counts,
-    sorted_findings,
+    split_findings,
     value_text,
     version_label,
 )
@@ -75,7 +80,7 @@ def _finding_html(f: Finding) -> str:
     e = html.escape
     rows = [
         f'<span style="{_S_TAG.format(color=color)}">{e(f.severity.upper())}</span> '
-        f"<strong>{e(one_line(f.summary) or one_line(f.field))}</strong>"
+        f"<strong>{e(one_line(f.summary, FINDING_SUMMARY_MAX) or one_line(f.field, FINDING_SUMMARY_MAX))}</strong>"
     ]
     # a value that changed (added/removed ones and word counts are in the summary already)
     if f.old is not None and f.new is not None and f.kind not in ("lint", "text_changed"):
@@ -102,16 +107,15 @@ def change_html_body(
     old: VersionInfo,
     new: VersionInfo,
     *,
-    max_lines: int = DIFF_MAX_LINES,
-    max_bytes: int = DIFF_MAX_BYTES,
+    budget: Budget = CHANGE_BUDGETS[0],
     heading: str = "h1",
 ) -> str:
     e = html.escape
     href = safe_href(url)
     url_html = (
-        f'<a href="{e(href, quote=True)}" style="color:#0969da">{e(one_line(url))}</a>'
+        f'<a href="{e(href, quote=True)}" style="color:#0969da">{e(display_url(url))}</a>'
         if href
-        else e(one_line(url))
+        else e(display_url(url))
     )
     size = "20px" if heading == "h1" else "17px"
     parts = [
@@ -121,24 +125,26 @@ def change_html_body(
         f"Change: <strong>{e(analysis.classification)}</strong> "
         f"(+{int(analysis.words_added)} / &minus;{int(analysis.words_removed)} words)</p>",
     ]
-    summary = one_line(analysis.summary)
+    summary = one_line(analysis.summary, SUMMARY_MAX)
     if summary:
         parts.append(f'<p style="margin:0 0 12px 0"><strong>{e(summary)}</strong></p>')
-    findings = sorted_findings(analysis.findings)
-    if findings:
-        parts.append(f'<h2 style="{_S_H2}">Findings ({e(severity_counts(findings))})</h2>')
-        parts += [_finding_html(f) for f in findings]
+    command = diff_command(watch, old, new)
+    shown, rest = split_findings(analysis.findings, budget.findings)
+    if shown or rest:
+        counts = severity_counts(analysis.findings)
+        parts.append(f'<h2 style="{_S_H2}">Findings ({e(counts)})</h2>')
+        parts += [_finding_html(f) for f in shown]
+        if rest:
+            parts.append(f'<p style="{_S_META}">{e(rest_line(rest, command))}</p>')
     else:
         parts.append(
             f'<p style="{_S_META}">No findings recognised; see the text changes below.</p>'
         )
-    ex = excerpt(analysis.hunks, max_lines, max_bytes)
+    ex = excerpt(analysis.hunks, budget.diff_lines, budget.diff_bytes)
     if ex.hunks or ex.not_shown:
         parts.append(f'<h2 style="{_S_H2}">Text changes</h2>')
         parts.append(_excerpt_html(ex))
-    parts.append(
-        f'<p style="{_S_META}">Full diff: <code style="{_S_CODE}">{e(diff_command(watch, old, new))}</code></p>'
-    )
+    parts.append(f'<p style="{_S_META}">Full diff: <code style="{_S_CODE}">{e(command)}</code></p>')
     return "\n".join(parts)
 
 
@@ -157,31 +163,65 @@ _FOOTER = "Sent by policy-watcher. Findings are computed automatically; read the
 
 
 def change_html(
-    watch: str, url: str, analysis: Analysis, old: VersionInfo, new: VersionInfo
+    watch: str,
+    url: str,
+    analysis: Analysis,
+    old: VersionInfo,
+    new: VersionInfo,
+    *,
+    budget: Budget = CHANGE_BUDGETS[0],
 ) -> str:
     """HTML report of one change (inline CSS only; all page-derived text escaped)."""
-    body = change_html_body(watch, url, analysis, old, new)
+    body = change_html_body(watch, url, analysis, old, new, budget=budget)
     return _html_page(f"Policy change: {one_line(watch)}", body, _FOOTER)
 
 
-def digest_html(items: Sequence[DigestItem], period_label: str) -> str:
+def overview_html(items: Sequence[DigestItem]) -> str:
+    """The digest's opening list: per watch, its most severe finding."""
+    e = html.escape
+    rows = overview(items)
+    lis = []
+    for row in rows[:OVERVIEW_MAX]:
+        n = f" ({row.changes} changes)" if row.changes > 1 else ""
+        if row.worst is not None:
+            color = _SEV_COLOR.get(row.worst.severity, "#57606a")
+            what = (
+                f'<span style="{_S_TAG.format(color=color)}">{e(row.worst.severity.upper())}</span> '
+                + e(one_line(row.worst.summary, 200) or one_line(row.worst.field, 200))
+            )
+        else:
+            what = e(row.summary)
+        lis.append(f"<li><strong>{e(one_line(row.watch))}</strong>{e(n)}: {what}</li>")
+    if len(rows) > OVERVIEW_MAX:
+        lis.append(f"<li>and {len(rows) - OVERVIEW_MAX} more watches</li>")
+    return (
+        f'<h2 style="{_S_H2}">Overview (per watch, the most severe finding)</h2>'
+        f'<ul style="margin:0 0 12px 0;padding-left:20px">{"".join(lis)}</ul>'
+    )
+
+
+def digest_html(
+    items: Sequence[DigestItem], period_label: str, *, budget: Budget = DIGEST_BUDGET
+) -> str:
     e = html.escape
     title = f"policy-watcher digest: {one_line(period_label)} — {digest_counts(items)}"
     parts = [f'<h1 style="font-size:20px;margin:0 0 12px 0">{e(title)}</h1>']
     if not items:
         parts.append("<p>No changes in this period.</p>")
-    for it in digest_order(items):
+    else:
+        parts.append(overview_html(items))
+    ordered = digest_order(items)
+    limit = len(ordered) if budget.items is None else budget.items
+    for it in ordered[:limit]:
         parts.append('<hr style="border:0;border-top:1px solid #d0d7de;margin:20px 0">')
         parts.append(
             change_html_body(
-                it.watch,
-                it.url,
-                it.analysis,
-                it.old,
-                it.new,
-                max_lines=DIGEST_DIFF_LINES,
-                max_bytes=DIGEST_DIFF_BYTES,
-                heading="h2",
+                it.watch, it.url, it.analysis, it.old, it.new, budget=budget, heading="h2"
             )
+        )
+    if len(ordered) > limit:
+        parts.append(
+            f'<p style="{_S_META}">{len(ordered) - limit} more change(s) not shown in full; '
+            "see <code>watcher report</code> or <code>watcher diff NAME OLD NEW</code>.</p>"
         )
     return _html_page(title, "\n".join(parts), _FOOTER)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from watcher.models import SEVERITY_RANK, Finding, Hunk
-from watcher.render.common import clean, sorted_findings, utc
+from watcher.render.common import clean, display_url, sorted_findings, utc
 
 CSS = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2129;background:#fafafa}
@@ -125,7 +125,7 @@ def index_page(watches: Sequence[SiteWatch], generated: datetime) -> str:
         rows.append(
             "<tr>"
             f"<td><a href='{slug(w.name)}/index.html'>{esc(w.name)}</a>"
-            f"<div class='muted'>{esc(w.url)}</div></td>"
+            f"<div class='muted'>{esc(display_url(w.url))}</div></td>"
             f"<td class='num'>{len(w.versions)}</td>"
             f"<td>{_date(last.captured_at) if last else '—'}</td>"
             + (
@@ -222,8 +222,8 @@ def watch_page(w: SiteWatch) -> str:
             f"<td>{esc(v.source)}</td><td class='num'>{v.words}</td><td>{what}</td></tr>"
         )
     body = (
-        f"<h1>{esc(w.name)}</h1><p><a href='{esc(w.url)}' rel='noopener noreferrer'>"
-        f"{esc(w.url)}</a></p>"
+        f"<h1>{esc(w.name)}</h1><p><a href='{esc(display_url(w.url))}' rel='noopener noreferrer'>"
+        f"{esc(display_url(w.url))}</a></p>"
         f"<p>{len(w.versions)} version(s), {len(w.changes)} change(s).</p>"
         + plot_svg(w)
         + "<h2>Timeline</h2><table><thead><tr><th class='num'>#</th><th>Captured</th>"

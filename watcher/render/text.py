@@ -7,23 +7,29 @@ from datetime import datetime
 
 from watcher.models import Analysis, Finding, VersionInfo
 from watcher.render.common import (
-    DIFF_MAX_BYTES,
-    DIFF_MAX_LINES,
-    DIGEST_DIFF_BYTES,
-    DIGEST_DIFF_LINES,
+    CHANGE_BUDGETS,
+    DIGEST_BUDGET,
     EVIDENCE_MAX,
+    FINDING_SUMMARY_MAX,
+    OVERVIEW_MAX,
     SUBJECT_MAX,
     SUBJECT_PREFIX,
+    SUMMARY_MAX,
+    Budget,
     DigestItem,
     Excerpt,
     diff_command,
     digest_counts,
     digest_order,
+    display_url,
     excerpt,
     one_line,
+    overview,
+    rest_line,
     severity_counts,
     shell_name,
     sorted_findings,
+    split_findings,
     summary_line,
     value_text,
     version_label,
@@ -60,7 +66,8 @@ def _excerpt_text(ex: Excerpt, indent: str = "  ") -> list[str]:
 
 
 def _finding_text(f: Finding, indent: str = "  ") -> list[str]:
-    out = [f"{indent}[{f.severity.upper()}] {one_line(f.summary) or one_line(f.field)}"]
+    head = one_line(f.summary, FINDING_SUMMARY_MAX) or one_line(f.field, FINDING_SUMMARY_MAX)
+    out = [f"{indent}[{f.severity.upper()}] {head}"]
     old, new = value_text(f.old), value_text(f.new)
     # a value that changed (added/removed ones and word counts are in the summary already)
     if f.old is not None and f.new is not None and f.kind not in ("lint", "text_changed"):
@@ -85,8 +92,7 @@ def _change_text_lines(
     old: VersionInfo,
     new: VersionInfo,
     *,
-    max_lines: int = DIFF_MAX_LINES,
-    max_bytes: int = DIFF_MAX_BYTES,
+    budget: Budget = CHANGE_BUDGETS[0],
     heading: bool = True,
 ) -> list[str]:
     out: list[str] = []
@@ -94,36 +100,46 @@ def _change_text_lines(
         title = f"Policy change: {one_line(watch)}"
         out += [title, "=" * min(len(title), 72)]
     out += [
-        f"URL:      {one_line(url)}",
+        f"URL:      {display_url(url)}",
         f"Versions: {version_label(old)} -> {version_label(new)}",
         f"Change:   {analysis.classification} (+{analysis.words_added} / -{analysis.words_removed} words)",
     ]
-    summary = one_line(analysis.summary)
+    summary = one_line(analysis.summary, SUMMARY_MAX)
     if summary:
         out.append(f"Summary:  {summary}")
     out.append("")
-    findings = sorted_findings(analysis.findings)
-    if findings:
-        out.append(f"FINDINGS ({severity_counts(findings)})")
-        for f in findings:
+    command = diff_command(watch, old, new)
+    shown, rest = split_findings(analysis.findings, budget.findings)
+    if shown or rest:
+        out.append(f"FINDINGS ({severity_counts(analysis.findings)})")
+        for f in shown:
             out += _finding_text(f)
+        if rest:
+            out.append(f"  {rest_line(rest, command)}")
     else:
         out.append("FINDINGS: none recognised; see the text changes below.")
     out.append("")
-    ex = excerpt(analysis.hunks, max_lines, max_bytes)
+    ex = excerpt(analysis.hunks, budget.diff_lines, budget.diff_bytes)
     if ex.hunks or ex.not_shown:
         out.append("TEXT CHANGES ([-removed-] {+added+})")
         out += _excerpt_text(ex)
         out.append("")
-    out.append(f"Full diff: {diff_command(watch, old, new)}")
+    out.append(f"Full diff: {command}")
     return out
 
 
 def change_text(
-    watch: str, url: str, analysis: Analysis, old: VersionInfo, new: VersionInfo
+    watch: str,
+    url: str,
+    analysis: Analysis,
+    old: VersionInfo,
+    new: VersionInfo,
+    *,
+    budget: Budget = CHANGE_BUDGETS[0],
 ) -> str:
-    """Plain-text report of one change: header, findings (most severe first), diff excerpt."""
-    return "\n".join(_change_text_lines(watch, url, analysis, old, new)) + "\n"
+    """Plain-text report of one change: header, findings (most severe first, up to the
+    budget; the rest counted), diff excerpt."""
+    return "\n".join(_change_text_lines(watch, url, analysis, old, new, budget=budget)) + "\n"
 
 
 def subject(watch: str, analysis: Analysis) -> str:
@@ -133,28 +149,50 @@ def subject(watch: str, analysis: Analysis) -> str:
     )
 
 
-def digest_text(items: Sequence[DigestItem], period_label: str) -> str:
-    """Plain-text digest of several changes (also the terminal `watcher report`)."""
+def overview_lines(items: Sequence[DigestItem]) -> list[str]:
+    """The digest's opening list: per watch, its most severe finding."""
+    out = ["OVERVIEW (per watch, the most severe finding)"]
+    rows = overview(items)
+    for row in rows[:OVERVIEW_MAX]:
+        n = f" ({row.changes} changes)" if row.changes > 1 else ""
+        if row.worst is not None:
+            what = f"[{row.worst.severity.upper()}] " + (
+                one_line(row.worst.summary, 200) or one_line(row.worst.field, 200)
+            )
+        else:
+            what = row.summary
+        out.append(f"- {one_line(row.watch)}{n}: {what}")
+    if len(rows) > OVERVIEW_MAX:
+        out.append(f"- and {len(rows) - OVERVIEW_MAX} more watches")
+    return out
+
+
+def digest_text(
+    items: Sequence[DigestItem], period_label: str, *, budget: Budget = DIGEST_BUDGET
+) -> str:
+    """Plain-text digest of several changes (also the terminal `watcher report`): an overview,
+    then each change, most severe first (at most `budget.items` in full)."""
     title = f"policy-watcher digest: {one_line(period_label)} — {digest_counts(items)}"
     out = [title, "=" * min(len(title), 72), ""]
     if not items:
         out.append("No changes in this period.")
         return "\n".join(out) + "\n"
+    out += overview_lines(items)
+    out.append("")
     ordered = digest_order(items)
-    for n, it in enumerate(ordered, 1):
+    limit = len(ordered) if budget.items is None else budget.items
+    for n, it in enumerate(ordered[:limit], 1):
         head = f"{n}. {one_line(it.watch)}: {summary_line(it.analysis)}"
         out += [head, "-" * min(len(head), 72)]
         out += _change_text_lines(
-            it.watch,
-            it.url,
-            it.analysis,
-            it.old,
-            it.new,
-            max_lines=DIGEST_DIFF_LINES,
-            max_bytes=DIGEST_DIFF_BYTES,
-            heading=False,
+            it.watch, it.url, it.analysis, it.old, it.new, budget=budget, heading=False
         )
         out.append("")
+    if len(ordered) > limit:
+        out.append(
+            f"{len(ordered) - limit} more change(s) not shown in full; "
+            "see `watcher report` or `watcher diff NAME OLD NEW`."
+        )
     return "\n".join(out)
 
 
@@ -176,7 +214,7 @@ def alert_lines(
         lines = [
             f"{name} can be checked again ({when(now)}).",
             "",
-            f"URL: {one_line(url)}",
+            f"URL: {display_url(url)}",
             "",
             "Changes made while checks were failing are compared with the last good version.",
         ]
@@ -187,7 +225,7 @@ def alert_lines(
         lines = [
             f"{name} could not be checked several times in a row (as of {when(now)}).",
             "",
-            f"URL:        {one_line(url)}",
+            f"URL:        {display_url(url)}",
             f"Last error: {cause or '(unknown)'}",
             "",
             "Changes to this page are not being seen until it works again; policy-watcher keeps",
@@ -206,7 +244,7 @@ def change_brief(
     """A short plain-text report for chat channels: what changed, the most severe findings,
     how to see the rest (`watcher diff`)."""
     out = [
-        f"{one_line(url)}",
+        f"{display_url(url)}",
         f"Versions {version_label(old)} -> {version_label(new)}; "
         f"{analysis.classification} (+{analysis.words_added} / -{analysis.words_removed} words)",
     ]

@@ -41,6 +41,7 @@ from watcher.storage.records import (
 )
 from watcher.storage.schema import MIGRATIONS, SCHEMA_VERSION, split_script
 from watcher.storage.snapshots import Snapshots
+from watcher.textutil import redact_credentials
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -250,6 +251,7 @@ class Store(FindingsIndex, QueueQueries):
 
     # -- watches ---------------------------------------------------------------------------
     def ensure_watch(self, name: str, url: str, now: datetime) -> None:
+        url = redact_credentials(url)  # credentials go in the request, never in the database
         if self._known_watches.get(name) == url:
             return  # the common case: no write on every check
         with self.transaction():
@@ -368,7 +370,7 @@ class Store(FindingsIndex, QueueQueries):
                     watch,
                     iso(fetched_at),
                     source,
-                    url,
+                    redact_credentials(url),
                     status,
                     content_type,
                     charset,
@@ -537,7 +539,7 @@ class Store(FindingsIndex, QueueQueries):
                     iso(started_at),
                     round(duration, 4),
                     outcome,
-                    error,
+                    redact_credentials(error) if error else error,
                     version_id,
                     capture_id,
                 ),

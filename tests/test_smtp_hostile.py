@@ -1,0 +1,325 @@
+"""Hostile and misconfigured SMTP (issue 13 points 3, 10, 12 and the 535 echo): scripted SMTP
+servers on loopback that drip, refuse big messages or echo the AUTH exchange."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from watcher import config as cfg
+from watcher.models import EmailSettings
+from watcher.notify import Channels
+from watcher.notify.email import DeliveryError, send
+from watcher.notify.outbox import deliver_due
+from watcher.storage.sqlite import Store
+
+try:
+    from smtpserver import SMTPTestServer
+except ImportError:  # tests/ became a package
+    from tests.smtpserver import SMTPTestServer
+
+PASSWORD = "hunter2-Secret!"
+USER = "alerts"
+
+
+class ScriptedSMTP:
+    """A one-thread-per-connection SMTP server driven by `dialogue(conn, lines)`."""
+
+    def __init__(self, dialogue: Callable[[socket.socket, ScriptedSMTP], None]) -> None:
+        self.dialogue = dialogue
+        self.stop = threading.Event()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.seen: list[str] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn: socket.socket) -> None:
+        try:
+            conn.settimeout(10)
+            self.dialogue(conn, self)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def readline(self, conn: socket.socket) -> str:
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = conn.recv(1)
+            if not chunk:
+                raise OSError("closed")
+            buf += chunk
+        line = buf.decode("utf-8", "replace").rstrip("\r\n")
+        self.seen.append(line)
+        return line
+
+    def __enter__(self) -> ScriptedSMTP:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.sock.close()
+
+    def settings(self, **over: object) -> EmailSettings:
+        values: dict = {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": self.port,
+            "security": "none",
+            "sender": "w@example.org",
+            "to": ("r@example.org",),
+            "timeout": 5.0,
+        }
+        values.update(over)
+        return EmailSettings(**values)
+
+
+def drip(conn: socket.socket, srv: ScriptedSMTP) -> None:
+    """Greets, then answers EHLO with an endless multi-line reply, one line per second."""
+    conn.sendall(b"220 slow.example ESMTP\r\n")
+    srv.readline(conn)
+    while not srv.stop.is_set():
+        conn.sendall(b"250-still thinking\r\n")
+        time.sleep(1.0)
+
+
+def size_limit(conn: socket.socket, srv: ScriptedSMTP) -> None:
+    """Advertises SIZE 1000 and refuses a bigger MAIL FROM with 552."""
+    conn.sendall(b"220 small.example ESMTP\r\n")
+    srv.readline(conn)
+    conn.sendall(b"250-small.example\r\n250 SIZE 1000\r\n")
+    line = srv.readline(conn)
+    if line.upper().startswith("MAIL FROM"):
+        conn.sendall(b"552 5.3.4 Message size exceeds fixed maximum message size\r\n")
+    srv.readline(conn)
+
+
+def echo_auth(conn: socket.socket, srv: ScriptedSMTP) -> None:
+    """Offers AUTH PLAIN and refuses it with a 535 that quotes the client's AUTH line."""
+    conn.sendall(b"220 echo.example ESMTP\r\n")
+    srv.readline(conn)
+    conn.sendall(b"250-echo.example\r\n250 AUTH PLAIN\r\n")
+    line = srv.readline(conn)
+    conn.sendall(f"535 5.7.8 Authentication credentials invalid: {line}\r\n".encode())
+    srv.readline(conn)
+
+
+def test_a_server_dripping_one_line_per_second_hits_the_deadline():
+    with ScriptedSMTP(drip) as srv:
+        settings = srv.settings(deadline=3.0)
+        t0 = time.monotonic()
+        with pytest.raises(DeliveryError) as ei:
+            send(settings, b"From: w@example.org\r\nTo: r@example.org\r\n\r\nhi\r\n", password=None)
+        took = time.monotonic() - t0
+    assert took < 30  # the 3 s deadline fired; before, this never returned
+    e = ei.value
+    assert e.kind == "timeout" and not e.permanent
+    assert "within the 3s deadline" in str(e) and "greeting (EHLO)" in str(e)
+
+
+def test_test_email_and_the_outbox_are_bounded_by_the_deadline(project, tmp_path):
+    with ScriptedSMTP(drip) as srv:
+        project.write_config(
+            [],
+            "\n".join(
+                [
+                    "[email]",
+                    'smtp_host = "127.0.0.1"',
+                    f"smtp_port = {srv.port}",
+                    'security = "none"',
+                    'to = ["r@example.org"]',
+                    "timeout = 5",
+                    "deadline = 2",
+                ]
+            ),
+        )
+        t0 = time.monotonic()
+        result = project.run("test-email", code=1)
+        assert time.monotonic() - t0 < 30
+        assert "deadline" in result.output
+
+        # the daemon's delivery (deliver_due) returns too, keeping the row for later
+        store = Store(tmp_path / "o.db", tmp_path / "snap")
+        try:
+            store.enqueue(
+                watch=None,
+                change_id=None,
+                kind="report",
+                message_id="<slow@x>",
+                recipients=["r@example.org"],
+                subject="s",
+                message=b"From: w@example.org\r\nTo: r@example.org\r\nSubject: s\r\n\r\nhi\r\n",
+                now=datetime.now(UTC),
+            )
+            settings = cfg.load(project.config).email
+            t0 = time.monotonic()
+            rep = deliver_due(store, Channels.email_only(settings), now=datetime.now(UTC))
+            assert time.monotonic() - t0 < 30
+            assert rep.failed == 1
+            [row] = store.outbox()
+            assert row.status == "failed" and "deadline" in row.last_error
+        finally:
+            store.close()
+
+
+def test_552_is_message_too_large_not_a_refused_sender():
+    with ScriptedSMTP(size_limit) as srv, pytest.raises(DeliveryError) as ei:
+        send(
+            srv.settings(),
+            b"From: w@example.org\r\nTo: r@example.org\r\n\r\n" + b"x" * 5000 + b"\r\n",
+            password=None,
+        )
+    e = ei.value
+    assert e.kind == "size" and e.permanent and e.code == 552
+    assert str(e).startswith("message too large for 127.0.0.1:")
+    assert "the server's limit is 1000 bytes" in str(e)
+    assert "refused sender" not in str(e)
+
+
+def test_a_535_echoing_the_auth_blob_keeps_no_credentials(project, monkeypatch):
+    blob = base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode()
+    with ScriptedSMTP(echo_auth) as srv:
+        settings = srv.settings(username=USER, allow_plaintext_auth=True)
+        with pytest.raises(DeliveryError) as ei:
+            send(
+                settings,
+                b"From: w@example.org\r\nTo: r@example.org\r\n\r\nhi\r\n",
+                password=PASSWORD,
+            )
+        assert any(blob in line for line in srv.seen)  # the server did get (and echo) it
+        e = ei.value
+        assert e.kind == "auth" and e.code == 535
+        assert blob not in str(e) and PASSWORD not in str(e)
+        assert "authentication failed" in str(e)
+
+        monkeypatch.setenv("PW_535", PASSWORD)
+        project.write_config(
+            [],
+            "\n".join(
+                [
+                    "[email]",
+                    'smtp_host = "127.0.0.1"',
+                    f"smtp_port = {srv.port}",
+                    'security = "none"',
+                    f'username = "{USER}"',
+                    'password_env = "PW_535"',
+                    "allow_plaintext_auth = true",
+                    'to = ["r@example.org"]',
+                    "timeout = 5",
+                ]
+            ),
+        )
+        result = project.run("test-email", code=1)
+        assert "authentication failed" in result.output
+        assert blob not in result.output and PASSWORD not in result.output
+
+
+def test_plaintext_password_is_refused_unless_allowed(project):
+    with SMTPTestServer(auth=(USER, PASSWORD)) as smtp:
+        table = [
+            "[email]",
+            'smtp_host = "127.0.0.1"',
+            f"smtp_port = {smtp.port}",
+            'security = "none"',
+            f'username = "{USER}"',
+            'password_env = "PW_PLAIN"',
+            'to = ["r@example.org"]',
+        ]
+        project.write_config([], "\n".join(table))
+        with pytest.raises(cfg.ConfigError) as ei:
+            cfg.load(project.config)
+        msg = str(ei.value)
+        assert "email.security" in msg and "allow_plaintext_auth" in msg
+        assert f"{project.config}:" in msg
+        result = project.run("test-email", code=2)
+        assert "in clear" in result.output
+        assert smtp.auth_attempts == []  # nothing was sent
+
+        # settings built in code are refused the same way, before connecting
+        settings = smtp.settings(allow_plaintext_auth=False)
+        with pytest.raises(DeliveryError) as e2:
+            send(
+                settings,
+                b"From: w@example.org\r\nTo: r@example.org\r\n\r\nhi\r\n",
+                password=PASSWORD,
+            )
+        assert e2.value.kind == "config" and "in clear" in str(e2.value)
+        assert smtp.auth_attempts == []
+
+        # the explicit opt-in works
+        project.write_config([], "\n".join([*table, "allow_plaintext_auth = true"]))
+        assert cfg.load(project.config).email.allow_plaintext_auth
+
+
+def test_credentials_in_a_watch_url_stay_in_the_request(project, site, tmp_path):
+    from tests.conftest import small_policy_page as page
+    from watcher.daemon import configure_logging
+
+    secret = "pa55-w0rd-in-url"
+    base = site.url("/privacy").replace("http://", f"http://reader:{secret}@")
+    log_file = tmp_path / "daemon.log"
+    configure_logging("DEBUG", log_file)
+    with SMTPTestServer() as smtp:
+        project.write_config(
+            [{"name": "acme", "url": base}],
+            "\n".join(
+                [
+                    "[email]",
+                    'smtp_host = "127.0.0.1"',
+                    f"smtp_port = {smtp.port}",
+                    'security = "none"',
+                    'to = ["r@example.org"]',
+                    'min_severity = "info"',
+                ]
+            ),
+        )
+        site.set("/privacy", page())
+        project.run("check")
+        site.set("/privacy", page(processor="Mailchimp"))
+        project.run("check")
+        # the request carried them (HTTP basic auth from the URL)...
+        auth = site.records("/privacy")[-1].headers.get("Authorization", "")
+        assert base64.b64decode(auth.split()[-1]).decode() == f"reader:{secret}"
+        project.run("outbox", "retry")
+        [msg] = smtp.wait_for(1)
+        shown = {
+            "e-mail": msg.as_string(),
+            "feed": project.run("feed").output,
+            "list": project.run("list", "--json").output,
+            "report": project.run("report", "--json").output,
+        }
+    root = logging.getLogger()
+    try:
+        logging.getLogger("watcher.test").warning("fetching %s", base)
+        for h in root.handlers:
+            h.flush()
+        shown["log"] = log_file.read_text(encoding="utf-8")
+    finally:
+        for h in [h for h in root.handlers if getattr(h, "_watcher_daemon", False)]:
+            root.removeHandler(h)
+            h.close()
+        root.setLevel(logging.WARNING)
+    assert "reader:***@" in shown["log"]
+    db = b"".join(p.read_bytes() for p in project.root.glob("watcher.db*") if p.is_file())
+    assert secret.encode() not in db
+    for where, text in shown.items():
+        assert secret not in text, where
+    assert "reader:***@" in shown["e-mail"] and "reader:***@" in shown["feed"]
