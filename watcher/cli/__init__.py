@@ -20,7 +20,16 @@ from rich.table import Table
 from rich.text import Text
 
 from watcher import config as cfg
-from watcher.models import SEVERITY_RANK, Analysis, CheckResult, Finding, Hunk, Watch, WatcherError
+from watcher.models import (
+    SEVERITY_RANK,
+    Analysis,
+    CheckResult,
+    Document,
+    Finding,
+    Hunk,
+    Watch,
+    WatcherError,
+)
 from watcher.textutil import redact_credentials, shorten
 
 app = typer.Typer(
@@ -472,16 +481,23 @@ def compare(
     json_: JsonOpt = False,
 ) -> None:
     """Analyze two local files (HTML, text, Markdown or PDF). Nothing is stored."""
-    from watcher import facts as fact_extractors
-    from watcher.analysis import findings as analyzer
-
     docs = [read_document(p, select or [], remove or []) for p in (old_file, new_file)]
-    facts = [fact_extractors.extract_facts(d.text, d.language) for d in docs]
-    analysis = analyzer.analyze(docs[0].text, docs[1].text, facts[0], facts[1], title=docs[1].title)
+    analysis = compare_documents(docs[0], docs[1])
     if json_:
         emit_json(analysis.to_dict())
         return
     print_analysis(analysis, f"{old_file} -> {new_file}")
+
+
+def compare_documents(old: Document, new: Document) -> Analysis:
+    """What `watcher compare` reports for two extracted documents (facts of each, then the
+    analysis); scripts/eval_pairs.py measures exactly this."""
+    from watcher import facts as fact_extractors
+    from watcher.analysis import findings as analyzer
+
+    fo = fact_extractors.extract_facts(old.text, old.language)
+    fn = fact_extractors.extract_facts(new.text, new.language)
+    return analyzer.analyze(old.text, new.text, fo, fn, title=new.title)
 
 
 def content_type_for(path: Path) -> str:
