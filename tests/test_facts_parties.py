@@ -227,7 +227,7 @@ def test_deterministic_order() -> None:
 
 
 # --------------------------------------------------------------------------- fast paths
-# parties.py finds gazetteer names by word and counts mentions by substring; both must give
+# parties/ finds gazetteer names by word and counts mentions by substring; both must give
 # exactly what the plain regexes give.
 
 import re  # noqa: E402
@@ -235,8 +235,9 @@ import re  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from watcher.facts import parties as P  # noqa: E402
 from watcher.facts.doc import fold  # noqa: E402
+from watcher.facts.parties import extraction as PX  # noqa: E402
+from watcher.facts.parties import names as PN  # noqa: E402
 
 _NAMES = [
     "Google",
@@ -261,8 +262,8 @@ _TEXT = st.lists(st.one_of(st.sampled_from(_NAMES), _FILL), max_size=14).map("".
 @settings(max_examples=400, deadline=None)
 @given(_TEXT)
 def test_gazetteer_matches_equal_regex(s: str) -> None:
-    g = P.gazetteer()
-    assert P._gazetteer_matches(s, g) == [
+    g = PN.gazetteer()
+    assert PN.gazetteer_matches(s, g) == [
         (m.start(), m.end(), m.group(0)) for m in g["regex"].finditer(s)
     ]
 
@@ -272,11 +273,11 @@ def test_gazetteer_matches_equal_regex(s: str) -> None:
 def test_mentions_equal_regex(base: str, text: str) -> None:
     rx = re.compile(rf"(?<![\w.@/]){re.escape(base)}(?![\w])", re.I)
     hits = [m.start() for m in rx.finditer(text)]
-    assert P._mentions(base, text, fold(text)) == (len(hits), hits[0] if hits else -1)
+    assert PN.mentions(base, text, fold(text)) == (len(hits), hits[0] if hits else -1)
 
 
 def test_strong_cue_hint_is_in_every_cue() -> None:
-    cue = P._STRONG_CUE.pattern
+    cue = PX._STRONG_CUE.pattern
     cue = cue[: cue.rindex(r")\s+")] + ")"  # without the trailing \s+ and name
     # expand the cue alternatives (no name part): every spelling must hold a hint word
     from test_facts_dates import _expand
@@ -284,7 +285,7 @@ def test_strong_cue_hint_is_in_every_cue() -> None:
     spellings = _expand(cue)
     assert len(spellings) > 50
     for s in spellings:
-        assert P._STRONG_CUE_HINT.search(s), s
+        assert PX._STRONG_CUE_HINT.search(s), s
 
 
 def test_owner_speaking_of_itself_is_no_party() -> None:
@@ -322,7 +323,8 @@ def test_prose_country_later_in_the_sentence_and_purpose_stops_at_next_party() -
         "We use SendGrid, Inc. to send transactional emails (such as password resets); data is "
         "processed in the United States."
     )
-    assert [(f.value, f.detail.get("country")) for f in one] == [("SendGrid", "USA")]
+    # named with its legal form: the full name is the value
+    assert [(f.value, f.detail.get("country")) for f in one] == [("SendGrid, Inc.", "USA")]
     assert (
         extract("Our website is hosted by Amazon Web Services in Ireland.")[0].detail["country"]
         == "Ireland"

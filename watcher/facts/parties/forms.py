@@ -1,0 +1,186 @@
+"""Company names in running text, found by their form rather than by a list (pure).
+
+- `legal_names(s)`: names that end with a legal form ("Tink Germany GmbH", "Halp, Inc.",
+  "PayPal (Europe) S.à r.l. et Cie, S.C.A.", "Tilleke & Gibbins Digital Solutions Co., Ltd.",
+  "Bae, Kim & Lee LLC"): capitalised words (with connectors such as "&", "de", "und") right
+  before one or more legal forms, in any language the lexicon lists;
+- `listed_names(s)`: proper names introduced as examples of recipients ("advertising partners,
+  such as Xandr, Verizon Media, or Facebook", "agencies (such as Kantar)", "prestataires tels
+  que Stripe et Adyen").
+
+The vocabulary (legal forms, connectors, leading words that are never part of a name, list
+cues) is in `watcher/data/parties_lexicon.json`, per language where it matters.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from watcher.facts.base import load_lexicon
+
+__all__ = [
+    "common_word",
+    "legal_form_rx",
+    "legal_names",
+    "lexicon",
+    "listed_names",
+    "not_a_name",
+    "trim_name",
+]
+
+_UP = "A-ZÀ-ÖØ-ÞĀ-ſ"  # capitals: ASCII, Latin-1 and Latin Extended-A (checked per char below)
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, Any]:
+    raw = load_lexicon("parties_lexicon.json")
+    raw["stop"] = frozenset(w.lower() for w in raw["stop_words"])
+    raw["weak"] = frozenset(raw["legal_forms_weak"])
+    raw["address"] = frozenset(raw["address_words"])
+    return raw
+
+
+def _alt(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def legal_form_rx() -> re.Pattern[str]:
+    """A name followed by its legal form(s); group "n" is the name part, "f" the forms."""
+    lx = lexicon()
+    forms = _alt(lx["legal_forms"])
+    conn = _alt(lx["connectors"])
+    # a legal form is never a word of the name ("Dogwood Labs, Inc., AgileCraft LLC")
+    form_ahead = rf"(?:{forms})(?![\w&])"
+    token = (
+        rf"(?!{form_ahead}[,.]?(?:\s|$))"
+        rf"(?:[{_UP}0-9][\w'’&.+/-]*|\([{_UP}][\w .&'-]{{0,30}}\))"
+    )
+    name = rf"{token}(?:[ \t]+(?:(?:{conn})[ \t]+)*{token}){{0,7}}"
+    # "Bae, Kim & Lee LLC": commas inside a name only in a run of names ended by "&"/"and"
+    firm = rf"{token}(?:,[ \t]+{token}){{1,3}}[ \t]+(?:&|and|und|et|y)[ \t]+{token}"
+    chain = rf"(?:,?[ \t]+(?:et[ \t]+Cie,?[ \t]+|&[ \t]+Co\.?,?[ \t]+)?(?:{forms})(?![\w&]))"
+    return re.compile(
+        rf"(?<![\w@/.&-])(?P<n>{firm}|{name}),?[ \t]+(?P<f>(?:{forms})(?![\w&]){chain}*)"
+    )
+
+
+_PAREN_TAIL = re.compile(r"\s*\([^)]*$")
+
+
+def trim_name(name: str) -> str:
+    """`name` without the leading words that never start a company name ("Through Tink",
+    "Contact Borlux", "Le sous-traitant Airship")."""
+    stop = lexicon()["stop"]
+    words = name.split()
+    while words and (
+        words[0].lower().strip(",.:;()'’\"") in stop
+        or words[0] in "&+-–—©"
+        or words[0].strip("©(),.").isdigit()
+    ):
+        words.pop(0)
+    out = " ".join(words).strip(" ,;:")
+    return _PAREN_TAIL.sub("", out) if out.count("(") > out.count(")") else out
+
+
+def not_a_name(name: str) -> bool:
+    """True for a candidate that is a postal address ("Merrion Road", "Dublin 4", "D04 X2K5")
+    or shouted prose ("YOU AGREE TO THIS PRIVACY")."""
+    lx = lexicon()
+    words = [w.strip(",.()'’") for w in name.split()]
+    if any(part.lower() in lx["address"] for w in words for part in w.split("-")):
+        return True
+    if any(any(c.isdigit() for c in w) for w in words) and not any(
+        w.isalpha() and len(w) > 3 for w in words
+    ):
+        return True
+    return sum(w.isupper() and len(w) > 1 and w.lower() in lx["stop"] for w in words) >= 2
+
+
+def _shouting(s: str) -> bool:
+    letters = [c for c in s if c.isalpha()]
+    return len(letters) > 40 and sum(c.isupper() for c in letters) > 0.7 * len(letters)
+
+
+def legal_names(s: str) -> list[tuple[int, int, str]]:
+    """(start, end, name with its legal form) of each company name ending with a legal form."""
+    if _shouting(s):
+        return []  # an ALL-CAPS paragraph: every word looks like a name
+    lx = lexicon()
+    out: list[tuple[int, int, str]] = []
+    for m in legal_form_rx().finditer(s):
+        raw = m.group("n")
+        name = trim_name(raw)
+        if not name or not name[0].isalnum():
+            continue
+        words = name.split()
+        forms = m.group("f")
+        first_form = forms.split()[0].rstrip(",")
+        if first_form in lx["weak"] and len(words) < 2:
+            continue
+        if all(w.lower().strip(",.()") in lx["stop"] or w.isdigit() for w in words):
+            continue
+        if not any(c.isalpha() for c in name) or not_a_name(name):
+            continue
+        start = m.start("n") + raw.find(words[0])
+        out.append((start, m.end(), s[start : m.end()]))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _list_rx() -> re.Pattern[str]:
+    lx = lexicon()
+    cues = _alt(lx["list_cues"])
+    token = rf"[{_UP}0-9][\w'’&.+-]*"
+    name = rf"{token}(?:[ \t]+(?:&[ \t]+)?{token}){{0,4}}(?:[ \t]+\([^()]{{1,30}}\))?"
+    sep = r"(?:,[ \t]*(?:(?:and|or|et|ou|und|oder|y|o|e|en|of)[ \t]+)?|[ \t]+(?:and|or|et|ou|und|oder|y|o|e|en|of)[ \t]+|[ \t]*/[ \t]*)"
+    nouns = _alt(lx["list_nouns"])
+    direct = _alt([n for n in lx["list_nouns"] if n not in lx["product_nouns"]])
+    # "partners, such as A, B or C", "agencies (such as Kantar)", "les prestataires Stripe,
+    # Payline et Adyen", "our payment processor, Stripe"
+    return re.compile(
+        rf"(?:\b(?:{nouns})\b[^.;:()]{{0,60}}?(?:\b|\()(?i:{cues})\b|\b(?:{direct})\b[ \t]*[:,]?)"
+        rf"[:,]?[ \t]+"
+        rf"(?P<list>{name}(?:(?i:{sep}){name}){{0,12}})"
+    )
+
+
+_NAME_TOKEN = re.compile(rf"[{_UP}0-9][\w'’&.+-]*")
+_SPLIT_LIST = re.compile(r",[ \t]*(?:(?:and|or|et|ou|und|oder|y|o|e|en)[ \t]+)?|[ \t]+(?:and|or|et|ou|und|oder|y|o|e|en)[ \t]+|[ \t]*/[ \t]*")
+
+
+def listed_names(s: str) -> list[tuple[int, int, str]]:
+    """(start, end, name) of the proper names listed after a word for recipients, directly or
+    after "such as", "including", "tels que"... (cues match in any case, names start with a
+    capital or a digit)."""
+    out: list[tuple[int, int, str]] = []
+    for m in _list_rx().finditer(s):
+        lst = m.group("list")
+        base = m.start("list")
+        pos = 0
+        for part in _SPLIT_LIST.split(lst):
+            i = lst.find(part, pos)
+            pos = i + len(part)
+            name = part.strip()
+            # the case-insensitive match lets lower-case words in: cut at the first one
+            words = []
+            for w in name.split():
+                if not _NAME_TOKEN.fullmatch(w) and w != "&":
+                    break
+                words.append(w)
+            while words and words[-1].lower() in lexicon()["stop"]:
+                words.pop()  # "partenaire Payplug Le règlement": the next sentence's "Le"
+            name = " ".join(words).strip(" .&")
+            if name and not not_a_name(name):
+                out.append((base + i, base + i + len(name), name))
+    return out
+
+
+def common_word(name: str, text: str) -> bool:
+    """A one-word candidate that the text also writes in lower case is an ordinary word
+    ("Autocaristes" beside "autocaristes", "Level", "Boost"), not a company's name."""
+    if " " in name or not name[:1].isupper() or name.isupper():
+        return False
+    return re.search(rf"(?<![\w-]){re.escape(name.lower())}(?![\w-])", text) is not None

@@ -1,0 +1,479 @@
+"""Party names: legal-suffix stripping, normalization into keys, the bundled gazetteer of known
+companies (`watcher/data/companies.json`) and fast whole-word mention counting (pure).
+
+`key` of a party is its normalized name: lower case, legal suffix stripped (Inc., Ltd, GmbH,
+S.A. ...) and aliases resolved through the gazetteer ("AWS" and "Amazon Web Services" share the
+key "amazon web services"). A gazetteer entry may list `formerly` names: each is a party of its
+own whose entry says `renamed_to` the company's key (Twitter -> X Corp., AppNexus -> Xandr).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+__all__ = [
+    "GENERIC",
+    "WORD_RUN",
+    "countries_in",
+    "gazetteer",
+    "gazetteer_matches",
+    "is_country",
+    "looks_generic",
+    "lowercase_words",
+    "mentions",
+    "normalize_name",
+    "norm",
+    "strip_suffix",
+]
+
+_SUFFIX = re.compile(
+    r"(?:[,.]?\s+(?:Inc|Incorporated|Ltd|Limited|LLC|L\.L\.C|LLP|LP|GmbH|gGmbH|mbH|AG|SE|S\.?A\.?S?"
+    r"|SAS|SARL|S\.?à\s?r\.?l|B\.?V|N\.?V|Corp|Corporation|Co|Company|plc|PLC|AB|Pty|Pty\.?\s+Ltd"
+    r"|Pte\.?\s+Ltd|Pte|S\.?r\.?l|SRL|S\.?L|S\.?p\.?A|SpA|Oy|Oyj|ApS|A/S|AS|ASA|KK|K\.K|PBC|ULC"
+    r"|Sp\.\s?z\s?o\.o|d\.o\.o|Kft|Zrt|OÜ|UAB|e\.K|KG|OHG|eG|Co\.,?\s*Ltd)\.?)+$",
+    re.I,
+)
+_WS = re.compile(r"\s+")
+
+# Generic words: a candidate made only of these (or starting with a determiner) is no party.
+GENERIC = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "we",
+        "us",
+        "our",
+        "you",
+        "your",
+        "they",
+        "their",
+        "its",
+        "this",
+        "these",
+        "that",
+        "those",
+        "any",
+        "all",
+        "other",
+        "others",
+        "privacy",
+        "policy",
+        "policies",
+        "notice",
+        "statement",
+        "terms",
+        "conditions",
+        "service",
+        "services",
+        "personal",
+        "data",
+        "information",
+        "site",
+        "website",
+        "websites",
+        "app",
+        "apps",
+        "application",
+        "applications",
+        "platform",
+        "platforms",
+        "provider",
+        "providers",
+        "partner",
+        "partners",
+        "vendor",
+        "vendors",
+        "processor",
+        "processors",
+        "sub-processor",
+        "sub-processors",
+        "subprocessor",
+        "subprocessors",
+        "company",
+        "companies",
+        "affiliate",
+        "affiliates",
+        "third",
+        "party",
+        "parties",
+        "group",
+        "team",
+        "teams",
+        "customer",
+        "customers",
+        "user",
+        "users",
+        "member",
+        "members",
+        "account",
+        "accounts",
+        "cookie",
+        "cookies",
+        "analytics",
+        "advertising",
+        "advertisers",
+        "marketing",
+        "payment",
+        "payments",
+        "email",
+        "emails",
+        "e-mail",
+        "support",
+        "hosting",
+        "cloud",
+        "storage",
+        "security",
+        "content",
+        "social",
+        "media",
+        "network",
+        "networks",
+        "product",
+        "products",
+        "tools",
+        "tool",
+        "features",
+        "feature",
+        "software",
+        "sdk",
+        "sdks",
+        "api",
+        "apis",
+        "law",
+        "laws",
+        "regulation",
+        "regulations",
+        "authority",
+        "authorities",
+        "government",
+        "court",
+        "courts",
+        "commission",
+        "european",
+        "union",
+        "eu",
+        "eea",
+        "uk",
+        "us",
+        "usa",
+        "gdpr",
+        "ccpa",
+        "cpra",
+        "standard",
+        "contractual",
+        "clauses",
+        "data",
+        "protection",
+        "officer",
+        "dpo",
+        "controller",
+        "processing",
+        "legal",
+        "basis",
+        "legitimate",
+        "interest",
+        "interests",
+        "consent",
+        "rights",
+        "right",
+        "request",
+        "requests",
+        "contact",
+        "section",
+        "appendix",
+        "annex",
+        "table",
+        "schedule",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "none",
+        "n/a",
+        "na",
+        "various",
+        "multiple",
+        "not",
+        "applicable",
+        "other",
+        "yes",
+        "no",
+        "see",
+        "name",
+        "names",
+        "purpose",
+        "purposes",
+        "location",
+        "country",
+        "countries",
+        "type",
+        "types",
+        "category",
+        "categories",
+        "google-owned",
+        "facebook-owned",
+        "and",
+        "or",
+        "of",
+        "for",
+        "with",
+        "in",
+        "on",
+        "by",
+        "to",
+        "from",
+        "as",
+        "at",
+        "business",
+        "businesses",
+        "entity",
+        "entities",
+        "organization",
+        "organisation",
+        "organizations",
+        "organisations",
+        "you're",
+    ]
+)
+_DETERMINERS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "our",
+        "your",
+        "their",
+        "its",
+        "this",
+        "these",
+        "those",
+        "such",
+        "any",
+        "all",
+        "some",
+        "each",
+    ]
+)
+
+
+_PREFIX = re.compile(r"^(?:SAS|SARL|SA|S\.A\.S?\.?|EURL|SASU)\s+(?=[A-Z])")
+
+
+def strip_suffix(name: str) -> str:
+    """`name` without its legal-form suffix(es): "Stripe, Inc." -> "Stripe"."""
+    s = _PREFIX.sub("", name.strip().strip(",;"))
+    prev = None
+    while prev != s:
+        prev = s
+        s = _SUFFIX.sub("", s).strip().strip(",")
+    return s or name.strip()
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> dict[str, Any]:
+    """The bundled gazetteer: {"entries": {key: entry}, "alias": {lower surface: key},
+    "regex": compiled case-sensitive matcher, "countries": {surface: canonical}}."""
+    raw = json.loads(
+        resources.files("watcher").joinpath("data", "companies.json").read_text(encoding="utf-8")
+    )
+    entries: dict[str, dict[str, Any]] = {}
+    alias: dict[str, str] = {}
+    surfaces: dict[str, str] = {}
+    for e in raw["companies"]:
+        key = norm(strip_suffix(e["name"]))
+        entries.setdefault(key, e)
+        for s in [e["name"], *e.get("aliases", [])]:
+            alias.setdefault(norm(strip_suffix(s)), key)
+            surfaces.setdefault(s, key)
+    # "formerly": earlier names of a company; each is a party of its own whose "renamed_to"
+    # is the company's key, so that old -> new gives one party_renamed finding
+    for e in raw["companies"]:
+        key = norm(strip_suffix(e["name"]))
+        for former in e.get("formerly", []):
+            fkey = alias.get(norm(strip_suffix(former)))
+            if fkey is None:
+                fkey = norm(strip_suffix(former))
+                entries[fkey] = {"name": former, "category": e.get("category")}
+                alias[fkey] = fkey
+            surfaces.setdefault(former, fkey)
+            if fkey != key:
+                entries[fkey] = {**entries[fkey], "renamed_to": key}
+    ordered = sorted(surfaces, key=len, reverse=True)
+    # by_run: the surfaces (longest first, as in "regex") under their leading word, which is
+    # also the word a match starts with; `gazetteer_matches` uses it instead of "regex".
+    by_run: dict[str, list[str]] = {}
+    for surface in ordered:
+        by_run.setdefault(WORD_RUN.match(surface).group(0), []).append(surface)
+    countries: dict[str, str] = raw.get("countries", {})
+    cpat = "|".join(re.escape(s) for s in sorted(countries, key=len, reverse=True))
+    crx = re.compile(rf"(?<![\w.])(?:{cpat})(?![\w])")
+    return _Gazetteer(
+        entries=entries,
+        alias=alias,
+        surfaces=surfaces,
+        by_run=by_run,
+        countries=countries,
+        country_regex=crx,
+    )
+
+
+class _Gazetteer(dict):
+    """The gazetteer dict; its big "regex" (unused by this module) is compiled on first use."""
+
+    def __missing__(self, key: str) -> Any:
+        if key != "regex":
+            raise KeyError(key)
+        pat = "|".join(re.escape(s) for s in sorted(self["surfaces"], key=len, reverse=True))
+        rx = self["regex"] = re.compile(rf"(?<![\w@/.-])(?:{pat})(?![\w-]|\.\w)")
+        return rx
+
+
+WORD_RUN = re.compile(r"\w+")
+_GAZ_AFTER = re.compile(r"[\w-]|\.\w")  # what may not follow a gazetteer name
+
+
+def gazetteer_matches(s: str, g: dict[str, Any]) -> list[tuple[int, int, str]]:
+    """(start, end, surface) of every match of `g["regex"].finditer(s)`, found by word.
+
+    Each surface starts with a word character and the regex allows no word character before
+    it, so a match starts where a word starts, and that word is the surface's leading word
+    (the one after it would be a word character or the surface's own next character). The
+    candidates of that word are tried longest first, like the regex alternation.
+    """
+    by_run = g["by_run"]
+    words = WORD_RUN.findall(s)
+    if by_run.keys().isdisjoint(words):
+        return []
+    out: list[tuple[int, int, str]] = []
+    pos = 0
+    for wm in WORD_RUN.finditer(s):
+        p = wm.start()
+        if p < pos:
+            continue
+        cands = by_run.get(wm.group(0))
+        if cands is None or (p and s[p - 1] in "@/.-"):
+            continue
+        for surface in cands:
+            if s.startswith(surface, p):
+                e = p + len(surface)
+                if not _GAZ_AFTER.match(s, e):
+                    out.append((p, e, surface))
+                    pos = e
+                    break
+    return out
+
+
+def norm(s: str) -> str:
+    s = s.replace("’", "'").lower()
+    s = re.sub(r"[\"“”*_]", "", s)
+    return _WS.sub(" ", s).strip(" .,;:'")
+
+
+def normalize_name(name: str) -> str:
+    """The party key: lower case, suffix stripped, alias resolved."""
+    base = norm(strip_suffix(name))
+    base = re.sub(r"'s$", "", base)
+    alias = gazetteer()["alias"]
+    if base not in alias:
+        bare = re.sub(r"\.(?:com|io|ai|net|co|app|dev)$", "", base)
+        if bare in alias:
+            return alias[bare]
+    return alias.get(base, base)
+
+
+def looks_generic(name: str) -> bool:
+    words = [w.strip(".,'’()").lower() for w in name.split()]
+    words = [w for w in words if w]
+    if not words:
+        return True
+    if words[0] in _DETERMINERS:
+        return True
+    return all(w in GENERIC or w.isdigit() for w in words)
+
+
+def is_country(name: str) -> bool:
+    return strip_suffix(name) in gazetteer()["countries"]
+
+
+def lowercase_words(name: str) -> bool:
+    """A proper name is Title Case: "Limestone Networks", not "Service providers"."""
+    return any(
+        w[0].islower() and w not in ("and", "of", "de", "für", "&", "du", "la", "von")
+        for w in name.split()
+        if w[0].isalpha()
+    )
+
+
+
+def countries_in(text: str) -> list[str]:
+    g = gazetteer()
+    out: list[str] = []
+    for m in g["country_regex"].finditer(text):
+        c = g["countries"][m.group(0)]
+        if c not in out:
+            out.append(c)
+    return out
+
+
+
+_MENTION_BEFORE = re.compile(r"[\w.@/]", re.I)
+_MENTION_AFTER = re.compile(r"[\w]", re.I)
+
+
+@lru_cache(maxsize=512)
+def _literal_ci(base: str) -> re.Pattern[str]:
+    return re.compile(re.escape(base), re.I)
+
+
+def mentions(base: str, text: str, low: str) -> tuple[int, int]:
+    r"""(count, first start) of the matches of
+    `(?<![\w.@/]){re.escape(base)}(?![\w])` (IGNORECASE) in `text`, `low` being `fold(text)`.
+
+    Same matches, much faster: the bare literal is looked for (as a plain substring of `low`
+    when `base` is ASCII, see `fold`; no look-behind in front of it), the context after."""
+    rx = _literal_ci(base)
+    fast = base.isascii() and len(low) == len(text)
+    needle = base.lower()
+    n, first, pos = 0, -1, 0
+    while True:
+        if fast:
+            a = low.find(needle, pos)
+            if a < 0:
+                return n, first
+            m = rx.match(text, a)
+            if m is None:
+                pos = a + 1
+                continue
+        else:
+            m = rx.search(text, pos)
+            if m is None:
+                return n, first
+        a, b = m.span()
+        if (a == 0 or not _MENTION_BEFORE.match(text, a - 1)) and not _MENTION_AFTER.match(text, b):
+            n += 1
+            if first < 0:
+                first = a
+            pos = b
+        else:
+            pos = a + 1
+
