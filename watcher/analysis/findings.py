@@ -22,13 +22,17 @@ from difflib import SequenceMatcher
 from watcher.analysis.diff import hunks as _hunks
 from watcher.analysis.diff import layout_key, normalize_line
 from watcher.analysis.lint import lint
-from watcher.facts import comparer
+from watcher.facts import COMPARERS, comparer
 from watcher.facts.base import Compare, finding
 from watcher.models import SEVERITY_RANK, Analysis, Fact, Finding
 
 __all__ = ["analyze", "lint", "fact_findings", "cap_findings", "merge_rows", "locate"]
 
 _DIGIT = re.compile(r"\d")
+
+
+# kinds whose family compares the texts as well as the facts (attribute TEXT_AWARE = True)
+TEXT_KINDS = frozenset(k for k, fam in COMPARERS.items() if getattr(fam, "TEXT_AWARE", False))
 
 
 def _by_key(facts: list[Fact]) -> dict[str, dict[str, Fact]]:
@@ -39,10 +43,12 @@ def _by_key(facts: list[Fact]) -> dict[str, dict[str, Fact]]:
 
 
 def fact_findings(old_facts: list[Fact], new_facts: list[Fact], ctx: Compare) -> list[Finding]:
-    """The findings of every fact kind present in either version, kinds in name order."""
+    """The findings of every fact kind present in either version, kinds in name order; a
+    family that also reads the changed text (`TEXT_KINDS`, e.g. parties: a name only in an
+    added sentence) is asked even when neither version has facts of its kind."""
     o, n = _by_key(old_facts), _by_key(new_facts)
     out: list[Finding] = []
-    for kind in sorted(set(o) | set(n)):
+    for kind in sorted(set(o) | set(n) | TEXT_KINDS):
         fam = comparer(kind)
         if fam is None:
             continue  # a kind no family knows (facts stored by an older version): text covers it

@@ -2,7 +2,7 @@
 representatives, group companies) and their findings.
 
 - `extraction.py`: the facts of one version (tables, legal forms, lists, labels, prose);
-- `compare.py`: party_added / party_removed / party_renamed between two versions;
+- `comparison.py`: party_added / party_removed / party_renamed between two versions;
 - `names.py`: normalization into keys and the gazetteer of known companies;
 - `forms.py`: names found by their form (legal forms, example lists), with the vocabulary of
   `watcher/data/parties_lexicon.json` (per language).
@@ -10,13 +10,17 @@ representatives, group companies) and their findings.
 
 from __future__ import annotations
 
-from watcher.facts.parties.compare import KINDS, compare, diff_parties, named_in
+from watcher.facts.parties.comparison import KINDS, compare, diff_parties, named_in
 from watcher.facts.parties.extraction import extract
 from watcher.facts.parties.forms import legal_names, listed_names
 from watcher.facts.parties.names import gazetteer, normalize_name, strip_suffix
 
+# compare() also reads the changed text (diff-aware names): asked even without party facts
+TEXT_AWARE = True
+
 __all__ = [
     "KINDS",
+    "TEXT_AWARE",
     "compare",
     "diff_parties",
     "extract",

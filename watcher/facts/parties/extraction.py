@@ -123,6 +123,7 @@ _ATTRIBUTIVE = re.compile(
 )
 _COMPANYISH = re.compile(r"[a-z][A-Z]|\.(?:com|io|ai|net|org|co|app|dev)\b")
 
+
 def _head_rx(words: list[str]) -> re.Pattern[str]:
     """Whole-word, case-insensitive matcher of header words (lexicon lists)."""
     alt = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
@@ -233,7 +234,6 @@ def plausible_unknown(name: str, strong: bool) -> bool:
         return False
     has_suffix = strip_suffix(name) != name
     return has_suffix or bool(_COMPANYISH.search(name)) or strong
-
 
 
 def _clean_purpose(p: str) -> str:
@@ -392,7 +392,7 @@ def _from_party_table(t: Any, header: list[str], name_i: int, col: _Collector) -
         if cell(r, safe_i):
             detail["safeguard"] = _short_cell(cell(r, safe_i))
         for name in names:
-            col.add(name, " | ".join(r), dict(detail))
+            col.add(name, " | ".join(r), dict(detail), entity=strip_suffix(name) != name)
 
 
 def _short_cell(c: str, words: int = 16) -> str:
@@ -762,4 +762,3 @@ def _dominant(text: str, facts: list[Fact]) -> str | None:
     if n >= 10 and first <= 0.15 * len(text) and n >= 2 * second:
         return key
     return None
-

@@ -148,7 +148,9 @@ def _list_rx() -> re.Pattern[str]:
 
 
 _NAME_TOKEN = re.compile(rf"[{_UP}0-9][\w'’&.+-]*")
-_SPLIT_LIST = re.compile(r",[ \t]*(?:(?:and|or|et|ou|und|oder|y|o|e|en)[ \t]+)?|[ \t]+(?:and|or|et|ou|und|oder|y|o|e|en)[ \t]+|[ \t]*/[ \t]*")
+_SPLIT_LIST = re.compile(
+    r",[ \t]*(?:(?:and|or|et|ou|und|oder|y|o|e|en)[ \t]+)?|[ \t]+(?:and|or|et|ou|und|oder|y|o|e|en)[ \t]+|[ \t]*/[ \t]*"
+)
 
 
 def listed_names(s: str) -> list[tuple[int, int, str]]:

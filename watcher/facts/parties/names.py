@@ -424,7 +424,6 @@ def lowercase_words(name: str) -> bool:
     )
 
 
-
 def countries_in(text: str) -> list[str]:
     g = gazetteer()
     out: list[str] = []
@@ -433,7 +432,6 @@ def countries_in(text: str) -> list[str]:
         if c not in out:
             out.append(c)
     return out
-
 
 
 _MENTION_BEFORE = re.compile(r"[\w.@/]", re.I)
@@ -476,4 +474,3 @@ def mentions(base: str, text: str, low: str) -> tuple[int, int]:
             pos = b
         else:
             pos = a + 1
-

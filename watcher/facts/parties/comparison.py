@@ -168,7 +168,9 @@ def _title_owners(title: str) -> set[str]:
     for part in _TITLE_SPLIT.split(title):
         name = _TITLE_DOC.sub(" ", part)
         name = re.sub(r"['’]s\b", "", name)
-        name = " ".join(w for w in name.split() if w.lower() not in ("of", "the", "for", "de", "la"))
+        name = " ".join(
+            w for w in name.split() if w.lower() not in ("of", "the", "for", "de", "la")
+        )
         if name and not looks_generic(name) and len(name.split()) <= 4:
             out.add(normalize_name(name))
     return out
@@ -210,13 +212,18 @@ _ANCHOR_BEFORE = re.compile(
     r"|bereitgestellt|proporcionado|gestionado|fornito|gestito)\s+(?:by|par|von|durch|por|da|door|pelo|pela)"
     r"|\b(?:via|through|par l'intermédiaire de|über|mediante|tramite)"
     r"|\b(?:between|entre|zwischen) (?:us|ourselves|nous|uns) (?:and|et|und)"
-    r"|\b(?:" + _NOUNS + r"|assureur|insurer|agency|agence|services? (?:of|de|von|di)|solution de paiement"
+    r"|\b(?:"
+    + _NOUNS
+    + r"|assureur|insurer|agency|agence|services? (?:of|de|von|di)|solution de paiement"
     r"|payment (?:provider|processor|solution) )(?:\s+[a-zà-ÿ'’-]+){0,2})\s+" + _DET + r")$"
 )
 # What comes right after one: "X is our processor", "X est le sous-traitant de", "X acts as"
 _ANCHOR_AFTER = re.compile(
     r"^\s*(?:\([^)]{0,60}\)\s*)?,?\s*(?i:(?:is|are|est|sont|ist|sind|es|son|è|sono|zijn|é|são)\s+"
-    + _DET + r"(?:[\w'’-]+\s+){0,3}?(?:" + _NOUNS + r"|responsables? conjoints?|joint controllers?"
+    + _DET
+    + r"(?:[\w'’-]+\s+){0,3}?(?:"
+    + _NOUNS
+    + r"|responsables? conjoints?|joint controllers?"
     r"|controller|data controller|assureur|insurer)\b|acts? as|agit en tant que|processes|traite"
     r"|receives|reçoit|verarbeitet|erhält)"
 )
@@ -245,9 +252,7 @@ def _frequent_words(text: str, least: int = 10) -> frozenset[str]:
     return frozenset(w for w, n in counts.items() if n >= least)
 
 
-def diff_parties(
-    this_text: str, other_text: str, known: set[str], owners: set[str]
-) -> list[Fact]:
+def diff_parties(this_text: str, other_text: str, known: set[str], owners: set[str]) -> list[Fact]:
     """Parties named only in `this_text`: proper names in its sentences that `other_text`
     does not have, when the sentence speaks of sharing, processing, hosting or transfer
     (`lexicon()["share_cues"]`), the name appears nowhere in `other_text` and is not one of
@@ -282,7 +287,9 @@ def diff_parties(
             if before.endswith(("“", '"', "‘", "'", "(")):
                 continue  # a defined term: (“Offers”)
             after = s[start + len(name) :]
-            if not (_ANCHOR_BEFORE.search(s[max(0, start - 90) : start]) or _ANCHOR_AFTER.match(after)):
+            if not (
+                _ANCHOR_BEFORE.search(s[max(0, start - 90) : start]) or _ANCHOR_AFTER.match(after)
+            ):
                 continue  # not where a recipient is named
             if re.match(r"\s*\d", after) or (len(words) > 4 and not caps):
                 continue  # "Level 2", an address; a long run of capitalised words
