@@ -12,11 +12,10 @@ hosted by (`diff_parties`), is a party too.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from watcher.facts.base import Compare, finding
-from watcher.facts.doc import blocks, cells, fold, is_table_line, plain, split_sentences
+from watcher.facts.doc import doc, fold
 from watcher.facts.parties.extraction import owners_of, role_from
 from watcher.facts.parties.forms import common_word, lexicon, not_a_name, trim_name
 from watcher.facts.parties.names import (
@@ -229,21 +228,12 @@ _ANCHOR_AFTER = re.compile(
 )
 
 
-@lru_cache(maxsize=4)
 def _sentences_of(text: str) -> tuple[str, ...]:
-    """Every sentence and table row of `text`, as plain text (headings left out)."""
-    out: list[str] = []
-    for b in blocks(text):
-        if b.startswith("#"):
-            continue
-        if is_table_line(b):
-            out.append(" | ".join(c for c in cells(b) if c))
-            continue
-        out.extend(split_sentences(plain(b)))
-    return tuple(out)
+    """Every sentence and table row of `text`, as plain text, headings left out (the shared
+    segmentation of `facts.doc`, cached per text)."""
+    return tuple(u.text for u in doc(text).units if u.kind != "heading")
 
 
-@lru_cache(maxsize=4)
 def _frequent_words(text: str, least: int = 10) -> frozenset[str]:
     """Capitalised words used `least`+ times: the owner's brand and its products' words."""
     counts: dict[str, int] = {}

@@ -263,6 +263,11 @@ def role_from(text: str) -> str | None:
 
 def owners_of(text: str) -> set[str]:
     """Keys of the policy owner's names (from "Acme, Inc. ("Acme", "we", "us")")."""
+    return set(_owners_of(text))
+
+
+@lru_cache(maxsize=8)
+def _owners_of(text: str) -> frozenset[str]:
     owners: set[str] = set()
     head = text[:20000]
     for rx in (_OWNER, _OWNER2, _OWNER3, _OWNER4):
@@ -277,7 +282,7 @@ def owners_of(text: str) -> set[str]:
                     first = v.split()[0]
                     if len(v.split()) > 1 and not looks_generic(first):
                         owners.add(normalize_name(first))
-    return owners
+    return frozenset(owners)
 
 
 class _Collector:
@@ -536,25 +541,25 @@ def _from_blocks(bs: list[str], col: _Collector) -> None:
             d["source"] = "legal form"
             col.add(name, _around(p, st, en), d, entity=True)
         names_here = [n for _, _, n in entities]
-        for s in split_sentences(p) if p and (gaz or cue or legal or listy) else ():
-            spans: list[tuple[int, int]] = []
-            for n in names_here:
-                i = s.find(n)
-                if i >= 0:
-                    spans.append((i, i + len(n)))
+        # example lists ("partners such as A, B and C") on the whole block too
+        for st, en, name in listed_names(p) if listy else ():
+            if any(a <= st < b for a, b, _ in entities) or not plausible_unknown(name, True):
+                continue
+            if _PRODUCTS_OF.search(p[max(0, st - 200) : st]):
+                continue
+            if normalize_name(name) not in g["entries"] and common_word(name, p):
+                continue
+            d = _sentence_detail(p, st, en)
+            d["source"] = "list"
+            col.add(name, _around(p, st, en), d)
+        for s in split_sentences(p) if p and (gaz or cue) else ():
             if gaz:
+                spans: list[tuple[int, int]] = []
+                for n in names_here:
+                    i = s.find(n)
+                    if i >= 0:
+                        spans.append((i, i + len(n)))
                 _gazetteer_hits(s, col, g, skip=spans)
-            if listy:
-                for st, en, name in listed_names(s):
-                    if any(a <= st < b for a, b in spans) or not plausible_unknown(name, True):
-                        continue
-                    if _PRODUCTS_OF.search(s[max(0, st - 200) : st]):
-                        continue
-                    if normalize_name(name) not in g["entries"] and common_word(name, p):
-                        continue
-                    d = _sentence_detail(s, st, en)
-                    d["source"] = "list"
-                    col.add(name, s, d)
             if not cue:
                 continue
             for m in _STRONG_CUE.finditer(s):
@@ -652,7 +657,7 @@ def _gazetteer_hits(
     whole with their legal form)."""
     has_cue = None
     matches = [m for m in gazetteer_matches(s, g) if not any(a <= m[0] < b for a, b in skip)]
-    listing = _LIST_CUE_HINT.search(s) is not None
+    listing: bool | None = None  # does the sentence list examples? (asked once, if needed)
     only_party = len({g["surfaces"][m[2]] for m in matches}) == 1
     starts = [(m[0], g["surfaces"][m[2]]) for m in matches]
     for start, end, surface in matches:
@@ -695,6 +700,8 @@ def _gazetteer_hits(
                 and prev.lower() not in lexicon()["stop"]
             ):
                 continue
+        if start and listing is None:
+            listing = _LIST_CUE_HINT.search(s) is not None
         if listing and start and _PRODUCTS_OF.search(s[max(0, start - 200) : start]):
             continue  # "the services of Meta Platforms Ireland Limited such as Facebook"
         col.add(surface, s, _sentence_detail(s, start, end, only_party=only_party, stop=stop))

@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from watcher.facts.base import load_lexicon
+from watcher.facts.prefilter import trie_pattern
 
 __all__ = [
     "common_word",
@@ -43,7 +44,8 @@ def lexicon() -> dict[str, Any]:
 
 
 def _alt(words: list[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    """An alternation of literal `words` (longest match first), factored as a trie."""
+    return trie_pattern(sorted(set(words)))
 
 
 @lru_cache(maxsize=1)
