@@ -234,12 +234,16 @@ def _sentences_of(text: str) -> tuple[str, ...]:
     return tuple(u.text for u in doc(text).units if u.kind != "heading")
 
 
-def _frequent_words(text: str, least: int = 10) -> frozenset[str]:
-    """Capitalised words used `least`+ times: the owner's brand and its products' words."""
-    counts: dict[str, int] = {}
-    for w in re.findall(r"\b[A-Z][\w.'’-]+", text):
-        counts[w] = counts.get(w, 0) + 1
-    return frozenset(w for w, n in counts.items() if n >= least)
+def _brand_word(word: str, texts: tuple[str, ...], least: int = 10) -> bool:
+    """Whether `word` is written `least`+ times in `texts`: the owner's brand or a word of its
+    products' names ("Badoo", "Premium"), not a recipient's."""
+    rx = re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])")
+    n = 0
+    for t in texts:
+        n += sum(1 for _ in rx.finditer(t))
+        if n >= least:
+            return True
+    return False
 
 
 def diff_parties(this_text: str, other_text: str, known: set[str], owners: set[str]) -> list[Fact]:
@@ -249,7 +253,6 @@ def diff_parties(this_text: str, other_text: str, known: set[str], owners: set[s
     `known` keys, an owner's name or word, a law, an authority, a place or a generic word."""
     other = set(_sentences_of(other_text))
     low_other = fold(other_text)
-    brand = _frequent_words(this_text) | _frequent_words(other_text)
     out: dict[str, Fact] = {}
     for s in _sentences_of(this_text):
         if s in other or not _SHARE_CUE.search(s.lower()):
@@ -289,7 +292,6 @@ def diff_parties(this_text: str, other_text: str, known: set[str], owners: set[s
                 or any(k.startswith(key + " ") for k in known)  # "Adapty" of "Adapty Tech Inc."
                 or key in owners
                 or key in out
-                or any(w in brand for w in words)
                 or _INSTITUTION.search(name)
                 or looks_generic(name)
                 or is_country(name)
@@ -299,6 +301,8 @@ def diff_parties(this_text: str, other_text: str, known: set[str], owners: set[s
                 continue
             entry = gazetteer()["entries"].get(key)
             if entry is not None and entry.get("party") is False:
+                continue
+            if any(_brand_word(w, (this_text, other_text)) for w in words if len(w) > 2):
                 continue
             if mentions(name, other_text, low_other)[0] or common_word(name, this_text):
                 continue
