@@ -88,10 +88,11 @@ def test_legal_form_names_become_parties_with_their_sentence() -> None:
 def test_address_and_certificate_holders_are_not_recipients() -> None:
     text = (
         "Write to Acme Switzerland GmbH c/o Steinmann Services GmbH, Bahnhofstrasse 10, Zug. "
-        "To view the certification of Acme Holdings LLC, visit the Safe Harbor site."
+        "To view the certification of Acme Holdings LLC, visit the Safe Harbor site. "
+        "iPhone is a trademark of Apple Inc., registered in the U.S."
     )
     k = keys(text)
-    assert "steinmann services" not in k and "acme holdings" not in k
+    assert "steinmann services" not in k and "acme holdings" not in k and "apple" not in k
 
 
 def test_group_company_of_the_owner_is_a_party() -> None:

@@ -201,9 +201,11 @@ _CATEGORY_HEAD = re.compile(
 )
 
 # Right before a company name, these say it is an address or a certificate holder, not a
-# recipient: "c/o X GmbH", "Attn: X Inc.", "the certification of X LLC".
+# recipient: "c/o X GmbH", "Attn: X Inc.", "the certification of X LLC", "a trademark of
+# X Inc.".
 _NOT_RECIPIENT_BEFORE = re.compile(
-    r"(?i:\bc/o|\bcare of|\battn\.?:?|\battention:?|\bcertification of|\bcopyright|©)\s*$"
+    r"(?i:\bc/o|\bcare of|\battn\.?:?|\battention:?|\bcertification of|\bcopyright|©"
+    r"|\btrademarks? of|\bmarques? (?:déposées? )?de|\bMarke(?:n)? der)\s*$"
 )
 
 # "EU/UK Representative: Mishcon de Reya (representative@...)", "Company Name: DR & AJU LLC"
