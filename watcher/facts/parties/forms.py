@@ -184,7 +184,9 @@ def listed_names(s: str) -> list[tuple[int, int, str]]:
 
 def common_word(name: str, text: str) -> bool:
     """A one-word candidate that the text also writes in lower case is an ordinary word
-    ("Autocaristes" beside "autocaristes", "Level", "Boost"), not a company's name."""
+    ("Autocaristes" beside "autocaristes", "Level", "Boost"), not a company's name. Parts of
+    web or e-mail addresses ("pay.hyperwallet.com") do not count."""
     if " " in name or not name[:1].isupper() or name.isupper():
         return False
-    return re.search(rf"(?<![\w-]){re.escape(name.lower())}(?![\w-])", text) is not None
+    word = re.escape(name.lower())
+    return re.search(rf"(?<![\w./@-]){word}(?![\w@-]|\.\w)", text) is not None
