@@ -12,6 +12,8 @@ hosted by (`diff_parties`), is a party too.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 from watcher.facts.base import Compare, finding
@@ -22,7 +24,7 @@ from watcher.facts.parties.names import (
     gazetteer,
     is_country,
     looks_generic,
-    mentions,
+    mentioned,
     norm,
     normalize_name,
     strip_suffix,
@@ -87,7 +89,7 @@ def named_in(f: Fact, text: str, low: str | None = None, owners: set[str] = froz
             if re.search(rf"(?<![\w.@/]){re.escape(form)}(?!\w)", text):  # "X", "AWS": as written
                 return True
             continue
-        if mentions(form, text, low)[0]:
+        if mentioned(form, text, low):
             return True
     return False
 
@@ -237,13 +239,19 @@ def _sentences_of(text: str) -> tuple[str, ...]:
 def _brand_word(word: str, texts: tuple[str, ...], least: int = 10) -> bool:
     """Whether `word` is written `least`+ times in `texts`: the owner's brand or a word of its
     products' names ("Badoo", "Premium"), not a recipient's."""
-    rx = re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])")
-    n = 0
-    for t in texts:
-        n += sum(1 for _ in rx.finditer(t))
-        if n >= least:
-            return True
-    return False
+    return sum(_capitalised(t).get(word, 0) for t in texts) >= least
+
+
+@lru_cache(maxsize=4)
+def _capitalised(text: str) -> Counter[str]:
+    """How often each capitalised word is written in `text` (asked once a candidate needs it)."""
+    return Counter(_CAP_WORD.findall(text))
+
+
+_CAP_WORD = re.compile(r"(?<![\w-])[A-Z][\w'’]*")
+# At most this many names only one version has are considered per direction: a policy never
+# names hundreds of new recipients in changed sentences; past that the text finding speaks.
+MAX_DIFF_NAMES = 200
 
 
 def diff_parties(this_text: str, other_text: str, known: set[str], owners: set[str]) -> list[Fact]:
@@ -255,6 +263,8 @@ def diff_parties(this_text: str, other_text: str, known: set[str], owners: set[s
     low_other = fold(other_text)
     out: dict[str, Fact] = {}
     for s in _sentences_of(this_text):
+        if len(out) >= MAX_DIFF_NAMES:
+            break
         if s in other or not _SHARE_CUE.search(s.lower()):
             continue
         for m in _PROPER.finditer(s):
@@ -304,7 +314,7 @@ def diff_parties(this_text: str, other_text: str, known: set[str], owners: set[s
                 continue
             if any(_brand_word(w, (this_text, other_text)) for w in words if len(w) > 2):
                 continue
-            if mentions(name, other_text, low_other)[0] or common_word(name, this_text):
+            if mentioned(name, other_text, low_other) or common_word(name, this_text):
                 continue
             d: dict[str, Any] = {"source": "changed text"}
             role = role_from(s)

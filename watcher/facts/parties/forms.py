@@ -188,5 +188,13 @@ def common_word(name: str, text: str) -> bool:
     web or e-mail addresses ("pay.hyperwallet.com") do not count."""
     if " " in name or not name[:1].isupper() or name.isupper():
         return False
-    word = re.escape(name.lower())
-    return re.search(rf"(?<![\w./@-]){word}(?![\w@-]|\.\w)", text) is not None
+    return name.lower() in _lower_words(text)
+
+
+_LOWER_WORD = re.compile(r"(?<![\w./@-])[^\W\d_A-ZÀ-ÖØ-Þ][\w-]*(?![\w@-]|\.\w)")
+
+
+@lru_cache(maxsize=16)
+def _lower_words(text: str) -> frozenset[str]:
+    """The words `text` writes in lower case, outside web and e-mail addresses."""
+    return frozenset(w for w in _LOWER_WORD.findall(text) if w.islower())

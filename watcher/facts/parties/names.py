@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 __all__ = [
+    "mentioned",
     "GENERIC",
     "WORD_RUN",
     "countries_in",
@@ -474,3 +475,40 @@ def mentions(base: str, text: str, low: str) -> tuple[int, int]:
             pos = b
         else:
             pos = a + 1
+
+
+def mentioned(base: str, text: str, low: str) -> bool:
+    """Whether `text` mentions `base` at least once (what `mentions` counts), stopping at the
+    first mention and ruling out at once a name with a word the text never uses."""
+    words = _WORD.findall(base.lower())
+    if words and not _words_of(low).issuperset(words):
+        return False
+    rx = _literal_ci(base)
+    fast = base.isascii() and len(low) == len(text)
+    needle = base.lower()
+    pos = 0
+    while True:
+        if fast:
+            a = low.find(needle, pos)
+            if a < 0:
+                return False
+            m = rx.match(text, a)
+            if m is None:
+                pos = a + 1
+                continue
+        else:
+            m = rx.search(text, pos)
+            if m is None:
+                return False
+        a, b = m.span()
+        if (a == 0 or not _MENTION_BEFORE.match(text, a - 1)) and not _MENTION_AFTER.match(text, b):
+            return True
+        pos = a + 1
+
+
+_WORD = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=8)
+def _words_of(low: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(low))
