@@ -152,14 +152,26 @@ def test_stray_cells_and_text_in_tables_are_kept():
     ]
 
 
-def test_layout_tables_still_render_as_blocks():
+def test_layout_tables_render_as_blocks_and_data_tables_with_lists_stay_tables():
+    for table in (
+        "<table role='presentation'><tr><td><h2>Menu</h2><ul><li>Home</li></ul></td>"
+        "<td><h1>Privacy</h1><p>We keep logs.</p></td></tr></table>",
+        "<table><tr><td><table><tr><td>Home</td></tr></table></td>"
+        "<td><h1>Privacy</h1><p>We keep logs.</p></td></tr></table>",
+    ):
+        lines = extract(f"<main>{table}</main>".encode(), content_type="text/html").text
+        assert "# Privacy" in lines.splitlines() and "We keep logs." in lines.splitlines()
+        assert table_rows(lines) == []
+    # A data table without header cells whose cells hold lists (purposes / data / basis).
     page = (
-        b"<main><table><tr><td><h2>Menu</h2><ul><li>Home</li></ul></td>"
-        b"<td><h1>Privacy</h1><p>We keep logs.</p></td></tr></table></main>"
+        b"<main><table><tr><td>Purpose</td><td>Data</td></tr>"
+        b"<tr><td>Security</td><td><ul><li>IP address</li><li>Device ID</li></ul></td></tr>"
+        b"</table></main>"
     )
-    lines = extract(page, content_type="text/html").text.splitlines()
-    assert "# Privacy" in lines and "We keep logs." in lines
-    assert table_rows("\n".join(lines)) == []
+    assert table_rows(extract(page, content_type="text/html").text) == [
+        "| Purpose | Data |",
+        "| Security | IP address Device ID |",
+    ]
 
 
 def compare(old: str, new: str) -> dict:

@@ -135,17 +135,15 @@ def heading_level(el: etree._Element) -> int:
 def _is_data_table(table: etree._Element) -> bool:
     """Data tables render as `| a | b |` rows; layout tables (old pages) as blocks.
 
-    Layout tables are told by structure, never by how much text a cell holds, so an edit to
-    a cell cannot flip a table between the two forms: `role="presentation"`, a table nested
-    inside, fewer than two columns, or, without any header cell (`<th>`, `<thead>`), cells
-    that hold headings or lists (a page laid out in a grid).
+    Told by structure only, never by what or how much a cell holds, so an edit to a cell
+    cannot flip a table between the two forms: `role="presentation"`, a table nested inside
+    or fewer than two columns make a layout table. (A page laid out in one big table is
+    mostly read from its content cell anyway: see html._main_root.)
     """
     role = (table.get("role") or "").lower()
     if role in ("presentation", "none"):
         return False
     max_cols = sum(1 for c in table if c.tag in ("td", "th"))
-    header = False
-    blocks = False
     for el in table.iter():
         tag = el.tag
         if el is table or not isinstance(tag, str):
@@ -153,16 +151,8 @@ def _is_data_table(table: etree._Element) -> bool:
         if tag == "table":
             return False
         if tag in ("tr", "thead", "tbody", "tfoot"):
-            cols = sum(1 for c in el if c.tag in ("td", "th"))
-            max_cols = max(max_cols, cols)
-            header = header or tag == "thead"
-        elif tag == "th":
-            header = True
-        elif tag in HEADING_LEVEL or tag in LIST_TAGS:
-            blocks = True
-    if max_cols < 2:
-        return False
-    return header or not blocks
+            max_cols = max(max_cols, sum(1 for c in el if c.tag in ("td", "th")))
+    return max_cols >= 2
 
 
 def _flat_text(el: etree._Element, skip: set) -> str:
