@@ -154,3 +154,20 @@ def test_twenty_thousand_new_headings_stay_readable(tmp_path):
     listed = len(by_kind(data, "section_added"))
     assert listed + more[0]["detail"]["by_kind"]["section_added"] == 20000
     assert more[0]["detail"]["count"] == more[0]["new"]
+
+
+def test_rename_found_in_a_long_outline_of_replaced_headings(tmp_path):
+    old = "".join(
+        f"\n## Topic {i}\n\nWe describe processing activity number {i} here.\n" for i in range(2000)
+    )
+    new = "".join(
+        f"\n## Subject {i}\n\nCompletely different words for item {i} now.\n" for i in range(2000)
+    )
+    old += "\n## Sharing\n\nWe share data with our hosting provider and payment processor only.\n"
+    new += "\n## Who receives your data\n\nWe share data with our hosting provider and payment processor only.\n"
+    data = compare(tmp_path, old, new)
+    assert len(data["findings"]) <= 50
+    more = by_kind(data, "findings_summarised")[0]["detail"]["by_kind"]
+    listed = {f["kind"] for f in data["findings"]}
+    renamed = more.get("section_renamed", 0) + (1 if "section_renamed" in listed else 0)
+    assert renamed == 1

@@ -10,6 +10,7 @@ repeated heading gets "~2"...); value: the heading as written (cleaned); detail:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from difflib import SequenceMatcher
 
 from watcher.facts.base import Compare, finding, jaccard
@@ -103,6 +104,7 @@ _DATEISH_HEADING = re.compile(
     r"\d+|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\s+", re.I
 )
 _DIGIT = re.compile(r"\d")
+_NEAR = 8
 
 
 def heading(v: object) -> str:
@@ -154,15 +156,21 @@ def compare(kind: str, old: dict[str, Fact], new: dict[str, Fact], ctx: Compare)
                         f"Section '{heading(b.value)}' moved", a.value, b.value)
             )  # fmt: skip
     rem = [f for f in olds if f.key not in new]
-    add = [f for f in news if f.key not in old]
+    add = sorted((f for f in news if f.key not in old), key=order)
     if rem and add:
         ob = _bodies(ctx.old_text, olds)
         nb = _bodies(ctx.new_text, news)
         n_old, n_new = max(len(olds), 1), max(len(news), 1)
         cand = []
+        # the added sections nearest in relative position to each removed one (at most
+        # _NEAR on each side: renames keep their place, and the work stays linear)
+        add_pos = [b.detail.get("index", 0) / n_new for b in add]
         for i, a in enumerate(rem):
-            for j, b in enumerate(add):
-                pos = abs(a.detail.get("index", 0) / n_old - b.detail.get("index", 0) / n_new)
+            a_pos = a.detail.get("index", 0) / n_old
+            mid = bisect_left(add_pos, a_pos)
+            for j in range(max(0, mid - _NEAR), min(len(add), mid + _NEAR)):
+                b = add[j]
+                pos = abs(a_pos - add_pos[j])
                 if pos > 0.25:
                     continue  # both rules below need pos <= 0.25 and bs >= 0.5
                 ba, bb = ob.get(a.key, ""), nb.get(b.key, "")
