@@ -3,8 +3,9 @@
 Each mode runs in its own child process (`bench.py _render MODE N`), which serves a loopback
 SPA (the policy arrives from a JSON fetch after 300 ms, like the browser tests), renders it N
 times and closes the browser, so getrusage(RUSAGE_CHILDREN) in the parent holds the CPU of the
-child, the Playwright driver and every Chromium process. Peak RSS is the child's process tree
-(python + driver + browser + renderers), summed from /proc every 50 ms.
+child, the Playwright driver and every Chromium process. Peak RSS and PSS are the child's
+process tree (python + driver + browser + renderers), summed from /proc every 50 ms; RSS counts
+pages the Chromium processes share once per process, PSS splits them (the truer total).
 
 Modes: "alive" (one browser for all N pages, a fresh context per page, as the daemon does) and
 "per-page" (a new browser for every page).
@@ -43,9 +44,11 @@ setTimeout(function () {
 </script></body></html>""" % ("x" * 200_000)
 
 
-def _tree_rss_kb(pid: int) -> int:
+def _tree_rss_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in kB summed over `pid` and its descendants (PSS shares shared pages out)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    pss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -59,12 +62,19 @@ def _tree_rss_kb(pid: int) -> int:
         for line in status.splitlines():
             if line.startswith("VmRSS:"):
                 rss[p] = int(line.split()[1])
-    total, todo = 0, [pid]
+        try:
+            for line in (entry / "smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    pss[p] = int(line.split()[1])
+        except OSError:
+            pass
+    total_rss, total_pss, todo = 0, 0, [pid]
     while todo:
         p = todo.pop()
-        total += rss.get(p, 0)
+        total_rss += rss.get(p, 0)
+        total_pss += pss.get(p, 0)
         todo.extend(children.get(p, []))
-    return total
+    return total_rss, total_pss
 
 
 def child_render(mode: str, n: int, src: str) -> None:
@@ -74,12 +84,13 @@ def child_render(mode: str, n: int, src: str) -> None:
     from watcher.models import FetchSettings
 
     settings = FetchSettings(user_agent="policy-watcher-bench/1.0")
-    peak = [0]
+    peak = [0, 0]
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss_kb(os.getpid()))
+            rss, pss = _tree_rss_kb(os.getpid())
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
             time.sleep(0.05)
 
     threading.Thread(target=sample, daemon=True).start()
@@ -99,7 +110,9 @@ def child_render(mode: str, n: int, src: str) -> None:
         if browser is not None:
             browser.close()
     done.set()
-    print(json.dumps({"walls": walls, "peak_rss_mb": peak[0] / 1024}))
+    print(
+        json.dumps({"walls": walls, "peak_rss_mb": peak[0] / 1024, "peak_pss_mb": peak[1] / 1024})
+    )
 
 
 def run(mode: str, n: int, bench_py: str, src: str) -> dict:
@@ -125,6 +138,7 @@ def run(mode: str, n: int, bench_py: str, src: str) -> dict:
         "wall_median_s": walls[len(walls) // 2],
         "process_wall_s": wall,
         "peak_rss_mb": figures["peak_rss_mb"],
+        "peak_pss_mb": figures["peak_pss_mb"],
     }
 
 
@@ -132,12 +146,12 @@ def lines(results: list[dict]) -> str:
     out = [
         "render (headless Chromium, loopback SPA; CPU = python + driver + browser):",
         f"  {'mode':<10} {'pages':>5} {'CPU-s/page':>11} {'wall/page':>10} {'median':>8} "
-        f"{'peak RSS':>9}",
+        f"{'peak RSS':>9} {'peak PSS':>9}",
     ]
     for r in results:
         out.append(
             f"  {r['mode']:<10} {r['pages']:>5} {r['cpu_s_per_page']:>11.2f} "
             f"{r['wall_s_per_page']:>9.2f}s {r['wall_median_s']:>7.2f}s "
-            f"{r['peak_rss_mb']:>7.0f}MB"
+            f"{r['peak_rss_mb']:>7.0f}MB {r['peak_pss_mb']:>7.0f}MB"
         )
     return "\n".join(out)
