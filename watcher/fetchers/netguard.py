@@ -20,14 +20,16 @@ listed addresses as public (the watch's "own host"), while another loopback addr
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 from watcher.models import FetchError
+from watcher.textutil import shorten
 
-__all__ = ["AddressGuard", "address_class", "blocked_reason", "DEFAULT_GUARD"]
+__all__ = ["AddressGuard", "address_class", "blocked_reason", "DEFAULT_GUARD", "public_for_tests"]
 
 Resolver = Callable[[str], list[str]]
 
@@ -123,5 +125,17 @@ def blocked_reason(target: str, *, origin: str, allow_private: bool = False) -> 
     return DEFAULT_GUARD.reason(target, origin=origin, allow_private=allow_private)
 
 
+@contextlib.contextmanager
+def public_for_tests(*addresses: str) -> Iterator[None]:
+    """Test hook: `DEFAULT_GUARD` counts these addresses as public inside the block (every
+    server in the tests is on loopback; a "public" watch needs one to be)."""
+    old = DEFAULT_GUARD._public
+    DEFAULT_GUARD._public = old | frozenset(addresses)
+    try:
+        yield
+    finally:
+        DEFAULT_GUARD._public = old
+
+
 def _short(url: str) -> str:
-    return url if len(url) <= 120 else url[:117] + "..."
+    return shorten(url, 120)
