@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,6 +20,7 @@ from watcher.fetchers.http import Fetcher
 from watcher.fetchers.netguard import AddressGuard
 from watcher.models import FetchError, FetchSettings, Watch
 from watcher.monitor import Context, check_watch
+from watcher.rederive import reextract_watch
 from watcher.storage.sqlite import Store
 
 UA = "policy-watcher-test/1.0"
@@ -155,6 +157,11 @@ def test_auto_renders_a_js_shell_and_stores_the_dom(browser, spa_site, tmp_path)
     capture = store.latest_capture("spa")
     assert capture.rendered
     assert b"Stripe" in store.get_snapshot(capture.raw_sha256)
+    # reextract works on the rendered DOM like on any capture: same text, nothing new
+    again = reextract_watch(
+        store, Watch(name="spa", url=spa_site.url("/privacy")), now=datetime.now(UTC)
+    )
+    assert again.outcome == "unchanged", again
     # render = "http" keeps the plain fetch: the shell, never rendered
     plain = check_watch(ctx, Watch(name="raw", url=spa_site.url("/privacy"), render="http"))
     assert plain.status == "suspicious"

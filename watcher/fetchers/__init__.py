@@ -18,6 +18,7 @@ Adding a fetcher: a class with that `fetch` method (and `close`), chosen in `for
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 from watcher.fetchers.jsshell import looks_like_js_shell
 from watcher.models import Capture, FetchError, FetchSettings, Watch
@@ -75,10 +76,18 @@ class Renderer(Fetcher, Protocol):
     ) -> Capture: ...
 
 
+def _polite(http: Fetcher, url: str) -> None:
+    """A render asks the host too: it waits its turn in the HTTP fetcher's HostThrottle."""
+    throttle = getattr(http, "throttle", None)
+    if throttle is not None:
+        throttle.wait(urlsplit(url).hostname or "")
+
+
 class _BrowserFor:
     """The browser, bound to one watch's `expand`."""
 
-    def __init__(self, browser: Renderer | None, expand: bool) -> None:
+    def __init__(self, http: Fetcher, browser: Renderer | None, expand: bool) -> None:
+        self.http = http
         self.browser = browser
         self.expand = expand
 
@@ -94,6 +103,7 @@ class _BrowserFor:
         why = self.browser.missing() if self.browser is not None else "no browser configured"
         if why or self.browser is None:
             raise FetchError("browser", f"{BROWSER_MISSING_HINT} ({why})")
+        _polite(self.http, url)
         return self.browser.render(
             url, verify=verify, allow_private=allow_private, expand=self.expand
         )
@@ -133,6 +143,7 @@ class _Auto:
             capture.needs_js = True
             return capture
         # the final URL: its redirects were already followed (and checked) by the plain fetch
+        _polite(self.http, capture.url)
         rendered = self.browser.render(capture.url, verify=verify, allow_private=allow_private)
         rendered.requested_url = url
         return rendered
@@ -166,7 +177,7 @@ def fetch_once(
 def for_watch(watch: Watch, http: Fetcher, browser: Renderer | None = None) -> Fetcher:
     """The fetcher for this watch's `render` / `expand` keys."""
     if watch.wants_browser:
-        return _BrowserFor(browser, watch.expand)
+        return _BrowserFor(http, browser, watch.expand)
     if watch.render == "http":
         return http
     return _Auto(http, browser)

@@ -42,6 +42,7 @@ from urllib.parse import urljoin, urlsplit
 from watcher.fetchers.httputil import parse_content_type, status_text
 from watcher.fetchers.netguard import DEFAULT_GUARD, AddressGuard
 from watcher.models import Capture, FetchError, FetchSettings
+from watcher.textutil import shorten
 
 __all__ = ["BrowserFetcher", "find_browser", "shared_browser"]
 
@@ -453,9 +454,8 @@ def _host_key(host: str | None) -> str:
 
 
 def _short(e: BaseException) -> str:
-    text = " ".join(str(e).split()) or type(e).__name__
-    text = text.split(" Call log:")[0]
-    return text if len(text) <= 200 else text[:197] + "..."
+    text = str(e).split("Call log:")[0]  # Playwright appends a multi-line log
+    return shorten(text, 200) or type(e).__name__
 
 
 def kill_tree(pid: int) -> None:
