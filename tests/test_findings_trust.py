@@ -171,3 +171,25 @@ def test_rename_found_in_a_long_outline_of_replaced_headings(tmp_path):
     listed = {f["kind"] for f in data["findings"]}
     renamed = more.get("section_renamed", 0) + (1 if "section_renamed" in listed else 0)
     assert renamed == 1
+
+
+def test_reports_show_the_section_and_no_internal_keys(tmp_path):
+    from datetime import UTC, datetime
+
+    from watcher.analysis.findings import analyze
+    from watcher.facts import extract_facts
+    from watcher.models import VersionInfo
+    from watcher.render import change_html, change_text
+
+    new = POLICY.replace("| Account data | 5 years |", "| Account data | 7 years |")
+    a = analyze(POLICY, new, extract_facts(POLICY), extract_facts(new))
+    f = next(f for f in a.findings if f.kind == "retention_changed")
+    assert f.field.startswith("retention:")  # the key stays in the JSON, for machines
+    old_v = VersionInfo(1, datetime(2024, 1, 2, tzinfo=UTC), "live", "a" * 64, 100)
+    new_v = VersionInfo(2, datetime(2024, 2, 3, tzinfo=UTC), "live", "b" * 64, 100)
+    text = change_text("acme", "https://acme.example/privacy", a, old_v, new_v)
+    assert 'in section: "Data retention"' in text
+    assert "retention:" not in text and "text: " not in text
+    html = change_html("acme", "https://acme.example/privacy", a, old_v, new_v)
+    assert "In section &ldquo;Data retention&rdquo;" in html
+    assert "retention:" not in html

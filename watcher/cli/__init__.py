@@ -279,6 +279,9 @@ def print_findings(findings: Sequence[Finding], indent: str = "") -> None:
         line = Text(indent)
         line.append(f"[{f.severity}] ", style=SEVERITY_STYLE.get(f.severity, ""))
         line.append(f.summary)
+        section = (f.detail or {}).get("section")
+        if section:
+            line.append(f"  (in '{shorten(section, 80)}')", style="dim")
         console.print(line)
         for label, ev in (("was", f.evidence_old), ("now", f.evidence_new)):
             if ev and f.kind != "text_changed":

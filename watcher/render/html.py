@@ -82,8 +82,19 @@ def _finding_html(f: Finding) -> str:
         f'<span style="{_S_TAG.format(color=color)}">{e(f.severity.upper())}</span> '
         f"<strong>{e(one_line(f.summary, FINDING_SUMMARY_MAX) or one_line(f.field, FINDING_SUMMARY_MAX))}</strong>"
     ]
-    # a value that changed (added/removed ones and word counts are in the summary already)
-    if f.old is not None and f.new is not None and f.kind not in ("lint", "text_changed"):
+    section = (f.detail or {}).get("section")
+    if section:
+        rows.append(
+            f'<div style="{_S_EVID}">In section &ldquo;{e(one_line(section, 120))}&rdquo;</div>'
+        )
+    # a value that changed, unless the summary says it (no internal keys such as
+    # "retention:account: 5 years -> 7 years"; added/removed ones and word counts neither)
+    if (
+        f.old is not None
+        and f.new is not None
+        and f.kind not in ("lint", "text_changed")
+        and value_text(f.new) not in (f.summary or "")
+    ):
         rows.append(
             f'<div style="{_S_EVID}">{e(one_line(f.field) or one_line(f.kind))}: '
             f'<del style="{_S_DEL}">{e(one_line(value_text(f.old), 200))}</del> &rarr; '

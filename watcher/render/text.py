@@ -68,9 +68,18 @@ def _excerpt_text(ex: Excerpt, indent: str = "  ") -> list[str]:
 def _finding_text(f: Finding, indent: str = "  ") -> list[str]:
     head = one_line(f.summary, FINDING_SUMMARY_MAX) or one_line(f.field, FINDING_SUMMARY_MAX)
     out = [f"{indent}[{f.severity.upper()}] {head}"]
+    section = (f.detail or {}).get("section")
+    if section:
+        out.append(f'{indent}    in section: "{one_line(section, 120)}"')
     old, new = value_text(f.old), value_text(f.new)
-    # a value that changed (added/removed ones and word counts are in the summary already)
-    if f.old is not None and f.new is not None and f.kind not in ("lint", "text_changed"):
+    # a value that changed, unless the summary says it (no internal keys such as
+    # "retention:account: 5 years -> 7 years"; added/removed ones and word counts neither)
+    if (
+        f.old is not None
+        and f.new is not None
+        and f.kind not in ("lint", "text_changed")
+        and value_text(f.new) not in (f.summary or "")
+    ):
         out.append(
             f"{indent}    {one_line(f.field) or one_line(f.kind)}: {one_line(old, 200)} -> {one_line(new, 200)}"
         )
