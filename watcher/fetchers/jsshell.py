@@ -8,6 +8,8 @@ one either (it is just empty, and the guard says so).
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 from lxml import etree
 
@@ -16,6 +18,10 @@ __all__ = ["looks_like_js_shell", "visible_words"]
 MIN_WORDS = 30  # the browser's ready rule uses the same figure
 _HIDDEN = ("script", "style", "noscript", "template", "head", "svg")
 _HTML_TYPES = {"text/html", "application/xhtml+xml", ""}
+# A cheap first look (most pages are plainly not shells): text outside scripts, styles and tags
+_INVISIBLE = re.compile(rb"<(script|style|noscript|template|svg)\b.*?</\1\s*>", re.S | re.I)
+_TAGS = re.compile(rb"<[^>]*>")
+_SCRIPT = re.compile(rb"<script", re.I)
 
 
 def _parse(body: bytes, charset: str | None):
@@ -36,8 +42,10 @@ def looks_like_js_shell(body: bytes, content_type: str | None, charset: str | No
     """True when a browser would most likely show text that this HTML does not contain."""
     if (content_type or "").lower() not in _HTML_TYPES or not body:
         return False
-    if len(body) > 5_000_000:  # far bigger than any shell
-        return False
+    if len(body) > 5_000_000 or not _SCRIPT.search(body):
+        return False  # far bigger than any shell, or no script at all
+    if len(_TAGS.sub(b" ", _INVISIBLE.sub(b" ", body)).split()) >= 3 * MIN_WORDS:
+        return False  # plenty of text even by a rough count
     root = _parse(body, charset)
     if root is None:
         return False
