@@ -212,7 +212,7 @@ def merge_rows(findings: list[Finding]) -> list[Finding]:
         ev = (f.evidence_new if side == "new" else f.evidence_old) if side else None
         party = rows.get((side, ev)) if side and ev else None
         if party is not None:
-            d = party.detail if party.detail is not None else {}
+            d = dict(party.detail or {})  # never the fact's own dict
             d.setdefault("location", f.new if side == "new" else f.old)
             party.detail = d
             continue
@@ -286,7 +286,7 @@ def locate(findings: list[Finding], old_text: str, new_text: str, hs: list) -> N
             if sec is None and f.evidence_old:
                 sec = where["old"].of(f.evidence_old)
         if sec:
-            d = f.detail if f.detail is not None else {}
+            d = dict(f.detail or {})  # never the fact's own dict
             d.setdefault("section", sec)
             f.detail = d
 
