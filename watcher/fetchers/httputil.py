@@ -76,8 +76,17 @@ class HostThrottle:
     `blocked_for(host)` tells how long that penalty still lasts.
     """
 
-    def __init__(self, delay: float) -> None:
+    def __init__(
+        self,
+        delay: float,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`sleep` / `clock`: injectable for tests (a simulated clock)."""
         self.delay = max(0.0, float(delay))
+        self._sleep = sleep
+        self._clock = clock
         self._lock = threading.Lock()
         self._next: dict[str, float] = {}  # host -> monotonic time of its next free slot
         self._blocked: dict[str, float] = {}  # host -> monotonic end of a Retry-After penalty
@@ -90,12 +99,12 @@ class HostThrottle:
         """Block until this host may be asked again; return the seconds slept."""
         key = self._key(host)
         with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next.get(key, 0.0), self._blocked.get(key, 0.0))
+            now = self._clock()
+            slot = max(now, self._next.get(key, now), self._blocked.get(key, now))
             self._next[key] = slot + self.delay
         pause = slot - now
         if pause > 0:
-            time.sleep(pause)
+            self._sleep(pause)
             return pause
         return 0.0
 
@@ -103,7 +112,7 @@ class HostThrottle:
         """Nobody asks `host` again for `seconds` (counted from now)."""
         key = self._key(host)
         with self._lock:
-            until = time.monotonic() + max(0.0, seconds)
+            until = self._clock() + max(0.0, seconds)
             if until > self._blocked.get(key, 0.0):
                 self._blocked[key] = until
             if until > self._next.get(key, 0.0):
@@ -115,7 +124,7 @@ class HostThrottle:
             until = self._blocked.get(self._key(host))
         if until is None:
             return 0.0
-        return max(0.0, until - time.monotonic())
+        return max(0.0, until - self._clock())
 
 
 # -- wall-clock deadline per exchange ---------------------------------------------------------

@@ -147,10 +147,14 @@ class WaybackClient:
         self._sleep = sleep
         self._now = now or (lambda: datetime.now(UTC))
         self._clock = clock
-        self._cdx_pacer = httputil.Throttle(self.settings.cdx_rate, sleep=sleep, clock=clock)
-        self._playback_pacer = httputil.Throttle(
-            self.settings.playback_rate, sleep=sleep, clock=clock
-        )
+        # the one throttle of both HTTP clients, one "host" per kind of request
+        self._pacers = {
+            kind: httputil.HostThrottle(1.0 / rate if rate > 0 else 0.0, sleep=sleep, clock=clock)
+            for kind, rate in (
+                ("cdx", self.settings.cdx_rate),
+                ("playback", self.settings.playback_rate),
+            )
+        }
         self._session = httputil.session()
         self._session.headers["User-Agent"] = self.settings.user_agent or DEFAULT_USER_AGENT
         self._lock = threading.Lock()
@@ -550,7 +554,7 @@ class WaybackClient:
         A live 429 (no Memento-Datetime) raises at once and stops this client for good; an
         archived 429 is content and goes to `consume`. TLS failures are not retried.
         """
-        pacer = self._cdx_pacer if kind == "cdx" else self._playback_pacer
+        pacer = self._pacers[kind]
         s = self.settings
 
         def on_status(resp: requests.Response) -> bool:
@@ -583,7 +587,7 @@ class WaybackClient:
                     retries=s.retries,
                     backoff=s.backoff_base,
                     sleep=self._sleep,
-                    before=pacer.wait,
+                    before=lambda: pacer.wait(kind),
                     accept=on_status,
                     consume=consume,
                 )
@@ -614,7 +618,7 @@ def _wayback_error(exc: httputil.HttpFailure, kind: str, subject: str, base: str
             status=exc.status,
             url=subject,
         )
-    if exc.kind == "connect":
+    if exc.kind in ("connect", "dns"):
         return WaybackError(
             "connect",
             f"cannot reach the Wayback Machine at {base} ({what}) {tries}: {exc}",

@@ -1,33 +1,40 @@
-"""HTTP plumbing of the Wayback client: pacing, retries, one deadline per request, capped reads.
+"""HTTP plumbing of the Wayback client, on the same mechanisms as live fetching.
 
-The overall deadline reuses the live fetcher's watchdog (watcher.fetchers.httputil): the socket of
-a request is shut down when its deadline passes, so a server dripping one byte per second (in
-the headers or the body) cannot hold a backfill. Bodies are read decompressed against a cap
-(a gzip bomb stops at the cap), line by line for CDX listings.
+Everything here comes from `watcher.fetchers.httputil` -- one throttle (`HostThrottle`), one
+wall-clock deadline per exchange (`deadline` + `mount_deadline_adapter`: the socket is shut
+down when it passes, so a server dripping one byte per second cannot hold a backfill), one
+retry loop (`with_retries`, `Retry`), one error classification, one content-type parser --
+plus what only the Wayback client needs: a decompressed-size-capped read of the whole body
+or of its lines as they arrive (CDX listings are parsed while they stream in).
 """
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import ssl
-import threading
 import time
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
 
-from watcher.fetchers import httputil as _live
+from watcher.fetchers import httputil
+from watcher.fetchers.httputil import HostThrottle, Retry, parse_content_type, parse_retry_after
+from watcher.models import FetchError
 
-CHUNK = 64 * 1024
+CHUNK = httputil.CHUNK
 
-parse_retry_after = _live.parse_retry_after
-
-
-def parse_content_type(value: str | None) -> tuple[str, str | None]:
-    """(media type lower-cased or "", charset or None) of a Content-Type header."""
-    return _live.parse_content_type(value)
+__all__ = [
+    "HostThrottle",
+    "HttpFailure",
+    "TooLarge",
+    "drain",
+    "iter_lines",
+    "parse_content_type",
+    "parse_retry_after",
+    "read_capped",
+    "request_with_retries",
+    "session",
+]
 
 
 class TooLarge(Exception):
@@ -39,7 +46,7 @@ class _DeadlinePassed(Exception):
 
 
 class HttpFailure(Exception):
-    """A request that failed for good: kind is timeout, connect, tls, status or protocol."""
+    """A request that failed for good: kind is timeout, connect, dns, tls, status or protocol."""
 
     def __init__(
         self,
@@ -57,34 +64,18 @@ class HttpFailure(Exception):
         self.status = status
 
 
-class Throttle:
-    """At most `rate` calls of `wait()` per second (evenly spaced); rate <= 0 disables it."""
-
-    def __init__(
-        self, rate: float, *, sleep: Callable[[float], None], clock: Callable[[], float]
-    ) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._sleep = sleep
-        self._clock = clock
-        self._next: float | None = None
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self._lock:
-            now = self._clock()
-            if self._next is not None and now < self._next:
-                self._sleep(self._next - now)
-                now = self._clock()
-            self._next = max(now, self._next or now) + self.interval
+class _StatusError(FetchError):
+    def __init__(self, status: int) -> None:
+        super().__init__("status", f"HTTP {status}", status=status)
 
 
 def session() -> requests.Session:
-    """A Session whose connections honour the per-request deadline."""
-    return _live.mount_deadline_adapter(requests.Session(), max_retries=0)
+    """A Session whose connections honour the per-request deadline (and never retry alone)."""
+    return httputil.mount_deadline_adapter(requests.Session(), max_retries=0)
 
 
-def _timer():
-    return getattr(_live._current, "timer", None)
+def _timer() -> httputil.Deadline | None:
+    return getattr(httputil._current, "timer", None)
 
 
 def _check_deadline() -> None:
@@ -116,7 +107,7 @@ def read_capped(resp: requests.Response, *, max_bytes: int) -> bytes:
     for data in _chunks(resp):
         total += len(data)
         if total > max_bytes:
-            _close(resp)
+            httputil.close_response(resp)
             raise TooLarge
         out.append(data)
     return b"".join(out)
@@ -129,7 +120,7 @@ def iter_lines(resp: requests.Response, *, max_bytes: int) -> Iterator[bytes]:
     for data in _chunks(resp):
         total += len(data)
         if total > max_bytes:
-            _close(resp)
+            httputil.close_response(resp)
             raise TooLarge
         pending += data
         end = pending.rfind(b"\n")
@@ -147,56 +138,12 @@ def drain(resp: requests.Response, *, limit: int) -> None:
     if declared.strip().isdigit() and int(declared) <= limit:
         try:
             resp.raw.read(decode_content=False)
-            if not (_timer() and _timer().fired):
+            timer = _timer()
+            if not (timer and timer.fired):
                 return
         except Exception:
             pass
-    _close(resp)
-
-
-def _close(resp: requests.Response | None) -> None:
-    if resp is not None:
-        with contextlib.suppress(Exception):
-            resp.raw.close()
-            resp.close()
-
-
-def _classify(exc: BaseException, timeout: float, attempts: int) -> tuple[HttpFailure, bool]:
-    """(failure, retry?) for an exception raised by a request."""
-    cert = _live._find(exc, ssl.SSLCertVerificationError)
-    if cert is not None:
-        detail = getattr(cert, "verify_message", None) or getattr(cert, "reason", None) or cert
-        return (
-            HttpFailure(
-                "tls",
-                f"certificate verification failed: {detail}",
-                attempts=attempts,
-                timeout=timeout,
-            ),
-            False,
-        )
-    sslerr = _live._find(exc, ssl.SSLError)
-    timer = _timer()
-    if sslerr is not None and not (timer and timer.fired):
-        reason = str(getattr(sslerr, "reason", None) or sslerr).replace("_", " ").lower()
-        return (
-            HttpFailure(
-                "tls", f"TLS handshake failed: {reason}", attempts=attempts, timeout=timeout
-            ),
-            False,
-        )
-    if (
-        isinstance(exc, (_DeadlinePassed, requests.Timeout, urllib3.exceptions.TimeoutError))
-        or (timer is not None and timer.fired)
-        or _live._find(exc, socket.timeout) is not None
-    ):
-        return HttpFailure("timeout", "timeout", attempts=attempts, timeout=timeout), True
-    if isinstance(exc, requests.ConnectionError) or _live._find(exc, OSError) is not None:
-        return (
-            HttpFailure("connect", exc.__class__.__name__, attempts=attempts, timeout=timeout),
-            True,
-        )
-    return HttpFailure("protocol", str(exc), attempts=attempts, timeout=timeout), False
+    httputil.close_response(resp)
 
 
 def request_with_retries(
@@ -215,20 +162,19 @@ def request_with_retries(
 ) -> None:
     """GET `url` until `accept(resp)` is True, then `consume(resp)`, all within `timeout`.
 
-    Retried (`retries` more attempts, exponential backoff from `backoff` seconds, a short
-    Retry-After honoured): timeouts (including a body cut by the deadline), connection
-    errors, and answers `accept` refuses. Not retried: TLS failures. Exceptions raised by
-    `accept` or `consume` propagate. Raises HttpFailure when the attempts are spent.
+    Retried through `httputil.with_retries` (`retries` more attempts, exponential backoff from
+    `backoff` seconds, a Retry-After up to `max_hint` honoured): timeouts (including a body
+    cut by the deadline), broken connections, and answers `accept` refuses. Not retried: TLS
+    failures, DNS failures, a refused connection. Exceptions raised by `accept` or `consume`
+    propagate. Raises HttpFailure when the attempts are spent.
     """
-    attempt = 0
-    while True:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    where = f"{host}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+    def attempt(_used: int) -> None:
         before()
-        delay = backoff * (2**attempt)
-        failure: HttpFailure
-        timer = _live._WATCHDOG.arm(timeout)
-        _live._current.timer = timer
-        resp: requests.Response | None = None
-        try:
+        with httputil.deadline(timeout) as timer:
             try:
                 resp = sess.get(
                     url,
@@ -237,32 +183,37 @@ def request_with_retries(
                     allow_redirects=False,
                     stream=True,
                 )
+            except Exception as exc:
+                raise httputil.classify_request_error(exc, host, where, timeout, timer) from None
+            try:
+                if timer.fired:
+                    raise _DeadlinePassed
+                if not accept(resp):
+                    hint = parse_retry_after(resp.headers.get("Retry-After"))
+                    after = min(hint, max_hint) if hint is not None else None
+                    raise Retry(_StatusError(resp.status_code), after=after)
+                consume(resp)
                 _check_deadline()
-                if accept(resp):
-                    consume(resp)
-                    _check_deadline()
-                    return
-                status = resp.status_code
-                hint = parse_retry_after(resp.headers.get("Retry-After"))
-                if hint is not None:
-                    delay = max(delay, min(hint, max_hint))
-                failure = HttpFailure(
-                    "status", f"HTTP {status}", attempts=attempt + 1, timeout=timeout, status=status
-                )
-            except (
-                requests.RequestException,
-                OSError,
-                _DeadlinePassed,
-                urllib3.exceptions.HTTPError,
-            ) as exc:
-                failure, retry = _classify(exc, timeout, attempt + 1)
-                if not retry:
-                    raise failure from None
-        finally:
-            timer.cancel()
-            _live._current.timer = None
-            _close(resp)
-        if attempt >= retries:
-            raise failure
-        sleep(delay)
-        attempt += 1
+            except _DeadlinePassed:
+                raise Retry(FetchError("timeout", "the deadline passed")) from None
+            except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
+                if timer.fired:
+                    raise Retry(FetchError("timeout", "the deadline passed")) from None
+                raise httputil.classify_body_error(exc, where, timeout, 0, None, resp) from None
+            finally:
+                httputil.close_response(resp)
+
+    attempts = [1]
+
+    def exhausted(error: Exception, used: int) -> Exception:
+        attempts[0] = used + 1
+        return error
+
+    try:
+        httputil.with_retries(
+            attempt, retries=retries, backoff=backoff, sleep=sleep, exhausted=exhausted
+        )
+    except FetchError as e:
+        raise HttpFailure(
+            e.kind, str(e), attempts=attempts[0], timeout=timeout, status=getattr(e, "status", None)
+        ) from None
