@@ -105,6 +105,10 @@ class HostThrottle:
         pause = slot - now
         if pause > 0:
             self._sleep(pause)
+            with self._lock:  # a sleep that overran does not shorten the next gap
+                woke = self._clock()
+                if woke > slot:
+                    self._next[key] = max(self._next[key], woke + self.delay)
             return pause
         return 0.0
 
