@@ -170,7 +170,7 @@ def test_layout_tables_render_as_blocks_and_data_tables_with_lists_stay_tables()
     )
     assert table_rows(extract(page, content_type="text/html").text) == [
         "| Purpose | Data |",
-        "| Security | IP address Device ID |",
+        "| Security | IP address; Device ID |",
     ]
 
 

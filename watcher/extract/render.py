@@ -156,13 +156,15 @@ def _is_data_table(table: etree._Element) -> bool:
 
 
 def _flat_text(el: etree._Element, skip: set) -> str:
-    """All text of a subtree on one line (table cells)."""
+    """All text of a subtree on one line (table cells); list items end with "; "."""
     parts: list[str] = [el.text or ""]
     stack: list = [(c, False) for c in reversed(el)]
     while stack:
         node, closing = stack.pop()
         if closing:
-            if node.tag in BLOCK_TAGS:
+            if node.tag == "li":
+                parts.append(_ITEM_END)
+            elif node.tag in BLOCK_TAGS:
                 parts.append(" ")
             if node.tail:
                 parts.append(node.tail)
@@ -178,7 +180,23 @@ def _flat_text(el: etree._Element, skip: set) -> str:
             parts.append(node.text)
         stack.append((node, True))
         stack.extend((c, False) for c in reversed(node))
-    return clean("".join(parts))
+    text = "".join(parts)
+    if _ITEM_END in text:
+        text = _ITEM_ENDS.sub(_item_separator, text)
+    return clean(text)
+
+
+# The items of a list inside a cell, shown on lines of their own by a browser, stay apart on
+# the row's one line: "IP address; Device ID", not "IP address Device ID".
+_ITEM_END = "\x1f"
+_ITEM_ENDS = re.compile(r"[\s\x1f]*\x1f[\s\x1f]*")
+
+
+def _item_separator(m: re.Match) -> str:
+    before = m.string[m.start() - 1] if m.start() else ""
+    if m.end() == len(m.string) or not before or before in ".;:,!?":
+        return " "
+    return "; "
 
 
 def _strip_glyphs(s: str) -> str:
