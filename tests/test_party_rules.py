@@ -266,3 +266,36 @@ def test_owner_named_in_the_title_is_no_party() -> None:
     old = "We protect your data.\n"
     new = "We protect your data. Orders are processed by Acme Shop Services GmbH.\n"
     assert findings(old, new, title="Privacy Policy | Acme Shop Services") == []
+
+
+# --------------------------------------------------------------------------- traps of real pages
+
+
+def test_state_and_postcode_sentence_end_and_the_company_are_not_companies() -> None:
+    s = (
+        "Our address is 3172 North Rainbow Blvd., Las Vegas, NV 89108, USA. Brave accesses "
+        "the content sent to us to generate the Output. Brave Inc. does not keep it. "
+        "SELLING INFORMATION The Company does not sell your data."
+    )
+    assert [n for _, _, n in legal_names(s)] == ["Brave Inc."]
+
+
+def test_products_verbs_and_run_on_sentences_are_not_parties() -> None:
+    text = (
+        "When you use features that interact with third party Acme Products, such as Web "
+        "Search, your input is sent.\n"
+        "Cookies and analytics: Adjust your cookie preferences at any time.\n"
+        "Our Services may contain buttons from other companies, such as Twitter and LinkedIn. "
+        "Use of these buttons is optional.\n"
+    )
+    assert set(keys(text)) == {"twitter", "linkedin"}
+
+
+def test_diff_aware_names_need_the_shape_of_a_name() -> None:
+    old = "Wir schützen Ihre Daten. Details: https://pay.hyperwallet.example/privacy\n"
+    new = old + (
+        "Um einander als Dienstleister bei Datenverarbeitungsvorgängen zu unterstützen, "
+        "übermitteln wir Daten an Partner. Zahlungen werden über Hyperwallet übermittelt.\n"
+    )
+    # a capitalised German noun is no name; a name the page's addresses spell is
+    assert summary(findings(old, new)) == {("party_added", None, "Hyperwallet")}

@@ -236,6 +236,26 @@ def _sentences_of(text: str) -> tuple[str, ...]:
     return tuple(u.text for u in doc(text).units if u.kind != "heading")
 
 
+def _name_like(name: str, text: str) -> bool:
+    """Whether a capitalised phrase has the shape of a company's name, not of a capitalised
+    term ("Community Feature", "Rankings", German nouns): a word in capitals ("INTRUM"), an
+    inner capital ("AppLovin"), a dot or digit ("Customer.io"), or the name (letters only) in
+    one of the text's web or e-mail addresses ("Hyperwallet": pay.hyperwallet.com)."""
+    if re.search(r"\b[A-Z]{4,}\b|[a-z][A-Z]|\w\.\w|\d", name):
+        return True
+    squashed = re.sub(r"[\W_]+", "", name.lower())
+    return len(squashed) >= 3 and any(squashed in host for host in _hosts(text))
+
+
+@lru_cache(maxsize=4)
+def _hosts(text: str) -> frozenset[str]:
+    """The host names of the web and e-mail addresses in `text`, lower case, without dots."""
+    return frozenset(h.lower().replace(".", "").replace("-", "") for h in _HOST.findall(text))
+
+
+_HOST = re.compile(r"(?:https?://|www\.|@)([\w.-]+\.[a-z]{2,})", re.I)
+
+
 def _brand_word(word: str, texts: tuple[str, ...], least: int = 10) -> bool:
     """Whether `word` is written `least`+ times in `texts`: the owner's brand or a word of its
     products' names ("Badoo", "Premium"), not a recipient's."""
@@ -313,6 +333,8 @@ def diff_parties(this_text: str, other_text: str, known: set[str], owners: set[s
             if entry is not None and entry.get("party") is False:
                 continue
             if any(_brand_word(w, (this_text, other_text)) for w in words if len(w) > 2):
+                continue
+            if not _name_like(name, this_text):
                 continue
             if mentioned(name, other_text, low_other) or common_word(name, this_text):
                 continue

@@ -613,7 +613,10 @@ def _around(p: str, start: int, end: int, width: int = 140) -> str:
 _PROFILE_CATEGORIES = frozenset(
     ["social", "video", "media", "communications", "developer platform", "chat"]
 )
-_BARE_REST = re.compile(r"^[\W_]*(?:\w{1,2})?[\W_]*$")
+_BARE_REST = re.compile(
+    r"^[\W_]*(?:\w{1,2}|(?i:privacy policy|privacy notice|terms(?: of (?:service|use))?"
+    r"|cookie policy|data policy))?[\W_]*$"
+)
 
 
 def _bare_profile_link(p: str, g: dict[str, Any], heading: str) -> bool:
@@ -676,6 +679,8 @@ def _gazetteer_hits(
             )
         )
         if entry.get("ambiguous"):
+            if _VERB_AFTER.match(s, end):
+                continue  # "Adjust your cookie preferences": the word is a verb here
             if has_cue is None:
                 has_cue = bool(_CUE.search(s))
             if not (has_cue or suffixed):
@@ -709,16 +714,19 @@ def _gazetteer_hits(
         col.add(surface, s, _sentence_detail(s, start, end, only_party=only_party, stop=stop))
 
 
+_VERB_AFTER = re.compile(r" (?:your|the|our|their|this|these|its|any|all|a|an) ")
 _LIST_CUE_HINT = re.compile(
     r"(?i:such as|like|including|tels? que|telles? que|comme|wie|como|come|zoals)"
 )
 # Names listed as the products of a company just named: "the services of Meta Platforms
 # Ireland Limited such as Facebook and Instagram", "les services de Google LLC, tels que".
 _PRODUCTS_OF = re.compile(
-    r"(?i:services?|products?|produits?|apps?|applications?|Dienste|Produkte|servicios|productos"
-    r"|servizi|prodotti|diensten|producten|serviços|produtos)\s+(?:de|of|von|di|du|des|do|da|van)"
-    r"\s+[A-Z][^.;:()]{1,60}?,?\s+(?i:such as|like|including|tels que|telles que|comme|wie"
-    r"|como|come|zoals)\s+[^.;:()]{0,80}$"
+    r"(?:(?i:services?|products?|produits?|apps?|applications?|Dienste|Produkte|servicios"
+    r"|productos|servizi|prodotti|diensten|producten|serviços|produtos)\s+(?:de|of|von|di|du|des"
+    r"|do|da|van)\s+[A-Z][^.;:()]{1,60}?"
+    r"|[A-Z][\w.&-]*\s+(?:Products|Services|Features|Apps|Tools|Produits|Services))"
+    r",?\s+(?i:such as|like|including|tels que|telles que|comme|wie|como|come|zoals)"
+    r"\s+[^.;:()]{0,80}$"
 )
 
 

@@ -114,21 +114,34 @@ def legal_names(s: str) -> list[tuple[int, int, str]]:
     out: list[tuple[int, int, str]] = []
     for m in legal_form_rx().finditer(s):
         raw = m.group("n")
+        # "... to generate the Output. Brave Inc.": a word of 5+ letters ending with a full
+        # stop ends a sentence (abbreviations such as "Lab." or "F.T." are shorter or dotted)
+        cut = list(_SENTENCE_END_WORD.finditer(raw))
+        offset = cut[-1].end() if cut else 0
+        raw = raw[offset:]
         name = trim_name(raw)
         if not name or not name[0].isalnum():
             continue
         words = name.split()
         forms = m.group("f")
         first_form = forms.split()[0].rstrip(",")
-        if first_form in lx["weak"] and len(words) < 2:
+        if first_form in lx["weak"] and (
+            len(words) < 2 or words[-1].lower() in lx["stop"]  # "The Company", "our Group AS"
+        ):
             continue
+        if _POSTCODE_AFTER.match(s, m.end()):
+            continue  # "Las Vegas, NV 89108": a state and its postcode, not a legal form
         if all(w.lower().strip(",.()") in lx["stop"] or w.isdigit() for w in words):
             continue
         if not any(c.isalpha() for c in name) or not_a_name(name):
             continue
-        start = m.start("n") + raw.find(words[0])
+        start = m.start("n") + offset + raw.find(words[0])
         out.append((start, m.end(), s[start : m.end()]))
     return out
+
+
+_SENTENCE_END_WORD = re.compile(r"(?<![\w.])[^\W\d_]{5,}\.(?:\s+|$)")
+_POSTCODE_AFTER = re.compile(r"[ \t]+\d{3,}")
 
 
 @lru_cache(maxsize=1)
@@ -172,6 +185,9 @@ def listed_names(s: str) -> list[tuple[int, int, str]]:
             words = []
             for w in name.split():
                 if not _NAME_TOKEN.fullmatch(w) and w != "&":
+                    break
+                if w.endswith(".") and len(w) > 4 and "." not in w[:-1]:
+                    words.append(w[:-1])  # "LinkedIn. Use ...": the sentence ends here
                     break
                 words.append(w)
             while words and words[-1].lower() in lexicon()["stop"]:

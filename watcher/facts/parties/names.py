@@ -403,7 +403,7 @@ def normalize_name(name: str) -> str:
 
 
 def looks_generic(name: str) -> bool:
-    words = [w.strip(".,'’()").lower() for w in name.split()]
+    words = [w.strip(".,'’()").lower() for w in name.replace("-", " ").split()]
     words = [w for w in words if w]
     if not words:
         return True
