@@ -299,3 +299,9 @@ def test_diff_aware_names_need_the_shape_of_a_name() -> None:
     )
     # a capitalised German noun is no name; a name the page's addresses spell is
     assert summary(findings(old, new)) == {("party_added", None, "Hyperwallet")}
+
+
+def test_diff_aware_known_company_in_a_joint_controller_sentence() -> None:
+    old = "Nous utilisons des cookies publicitaires.\n"
+    new = old + "Acme et Meta Ireland sont responsables conjoints de ces traitements.\n"
+    assert summary(findings(old, new)) == {("party_added", None, "Meta Ireland")}

@@ -334,8 +334,8 @@ def diff_parties(this_text: str, other_text: str, known: set[str], owners: set[s
                 continue
             if any(_brand_word(w, (this_text, other_text)) for w in words if len(w) > 2):
                 continue
-            if not _name_like(name, this_text):
-                continue
+            if entry is None and not _name_like(name, this_text):
+                continue  # a known company needs no proof of its shape
             if mentioned(name, other_text, low_other) or common_word(name, this_text):
                 continue
             d: dict[str, Any] = {"source": "changed text"}
