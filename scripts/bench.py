@@ -48,7 +48,8 @@ def child_check(config_path: str, profile: str | None) -> None:
     sys.path.insert(0, str(bl.SRC))
     t_start = time.perf_counter()
     from watcher import config as cfg
-    from watcher.cli import make_context, open_store, run_checks
+    from watcher.cli.common import open_store
+    from watcher.cli.watches import make_context, run_checks
 
     conf = cfg.load(config_path)
     before = bl.rusage_self()

@@ -8,7 +8,7 @@ Data: `--pairs` (default /work/shared/corpus-pairs: labels.json + Markdown versi
 `--corpus` (default /work/shared/corpus: labels.json, raw HTML + Open Terms Archive's Markdown,
 and refetches whose policy text did not change, the "noise" pairs). Each pair runs the real
 analysis in-process, exactly what `watcher compare` runs (`watcher.cli.read_document` then
-`watcher.cli.compare_documents`). Corpus pairs are read from the HTML with the document's
+`watcher.cli.tools.compare_documents`). Corpus pairs are read from the HTML with the document's
 selectors from manifest.json (the reference .md when it has none, or with `--md`).
 
 Printed per language (the label's) and overall:
@@ -48,7 +48,7 @@ if str(ROOT) not in sys.path:
 import typer  # noqa: E402
 
 from watcher import facts as _facts  # noqa: E402
-from watcher.cli import compare_documents, read_document  # noqa: E402
+from watcher.cli.tools import compare_documents, read_document  # noqa: E402
 from watcher.models import Document, Finding  # noqa: E402
 
 # ----------------------------------------------------------------------------- name matching

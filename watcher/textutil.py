@@ -13,13 +13,18 @@ strip, one shorten.
 - `shorten(s, n)`: whitespace collapsed to single spaces, cut to at most `n` characters with an
   ellipsis (None stays None).
 - `redact_credentials(s)`: URLs in `s` with their user:password (or token) userinfo masked.
+- `neutralise(text)`: text leaving the program (terminal, log, e-mail) without control and
+  bidi-override characters. Page text, server reason phrases and SMTP replies are hostile: an
+  ESC sequence can clear a terminal or plant an OSC-8 link to another site, U+202E reverses
+  what a reader sees. The database keeps such characters as data; they are removed wherever
+  text is shown. `escape_unsafe_json` keeps them in JSON as \\u escapes.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import overload
+from typing import Any, overload
 
 # --------------------------------------------------------------------------- fold
 
@@ -158,3 +163,25 @@ def redact_credentials(text: str) -> str:
         return f"{m.group(1)}{user}:***@" if sep else f"{m.group(1)}***@"
 
     return _USERINFO.sub(repl, text)
+
+
+# --------------------------------------------------------------------------- neutralise
+
+# C0 controls except tab and newline (ESC, BEL, CR, backspace...), DEL, C1 controls (CSI
+# U+009B starts a sequence on some terminals), lone surrogates, the two non-characters, and the
+# bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and marks.
+UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff\ufffe\uffff]"
+)
+
+
+def neutralise(text: Any) -> str:
+    """`text` as a string without control and bidi-override characters (keeps \\n and \\t)."""
+    return UNSAFE.sub("", "" if text is None else str(text))
+
+
+def escape_unsafe_json(s: str) -> str:
+    """JSON text with every unsafe character written as a \\uXXXX escape (the data is kept:
+    a parser reads back exactly the same string, a terminal sees no raw control)."""
+    return UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", s)

@@ -1,7 +1,6 @@
-"""CLI commands for running unattended and for mail: daemon, outbox, report, test-email, feed.
+"""Mail and feed commands: outbox, report, test-email, test-notify, feed.
 
-Registered on the shared typer `app` of `watcher.cli` (imported there), printing through its
-consoles; the work is done by `watcher.daemon`, `watcher.notify.outbox`, `watcher.render`.
+The work is done by `watcher.notify.outbox`, `watcher.notify.email` and `watcher.render`.
 """
 
 from __future__ import annotations
@@ -18,18 +17,13 @@ from rich.table import Table
 from rich.text import Text
 
 from watcher import config as cfg
-from watcher.cli import JsonOpt, app, console, emit_json, err, fail, load_config, open_store, state
+from watcher.cli.common import App, JsonOpt, fail, load_config, open_store
+from watcher.cli.output import console, emit_json, err, write_text
+from watcher.cli.output import iso_z as _iso
+from watcher.cli.output import when as _when
 from watcher.textutil import redact_credentials
 
-
-def _iso(dt: datetime | None) -> str | None:
-    from watcher.storage.sqlite import iso
-
-    return iso(dt) if dt else None
-
-
-def _when(dt: datetime | None) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if dt else "-"
+app = App()
 
 
 def _channels_or_fail(config: cfg.Config):  # noqa: ANN202 - Channels
@@ -52,56 +46,12 @@ def _email_or_fail(config: cfg.Config):  # noqa: ANN202 - EmailSettings
     return config.email
 
 
-# -- daemon -----------------------------------------------------------------------------------
-@app.command()
-def daemon(
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Config file (overrides the global).")
-    ] = None,
-    once: Annotated[
-        bool, typer.Option("--once", help="Run every due check and delivery once, then exit.")
-    ] = False,
-    log_level: Annotated[
-        str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")
-    ] = "INFO",
-    log_file: Annotated[
-        Path | None, typer.Option("--log-file", help="Also write the log to this file.")
-    ] = None,
-) -> None:
-    """Check every watch on its schedule and deliver e-mail (SIGHUP reloads, SIGTERM stops)."""
-    from watcher.daemon import Daemon, configure_logging
-    from watcher.storage.sqlite import StoreError
-
-    if config is not None:
-        state.config_path = config
-    try:
-        configure_logging(log_level, log_file)
-    except ValueError as e:
-        raise fail(f"--log-level: {e}") from None
-    except OSError as e:
-        raise fail(f"--log-file {log_file}: {e.strerror or e}") from None
-    path = cfg.resolve_path(state.config_path)
-    try:
-        secret_problem = cfg.missing_secret(cfg.load(path))
-    except cfg.ConfigError as e:
-        raise fail(str(e)) from None
-    if secret_problem:
-        raise fail(secret_problem)  # before anything is opened or written
-    try:
-        d = Daemon(path)
-    except cfg.ConfigError as e:
-        raise fail(str(e)) from None
-    except StoreError as e:
-        raise fail(str(e), 1) from None
-    code = d.run_once() if once else d.run()
-    raise typer.Exit(code)
-
-
 # -- outbox -----------------------------------------------------------------------------------
 @app.command()
 def outbox(
     action: Annotated[
-        str | None, typer.Argument(help="`retry`: send every queued and failed message now.")
+        str | None,
+        typer.Argument(metavar="retry", help="`retry`: send every queued and failed message now."),
     ] = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -199,7 +149,9 @@ def _retry(config: cfg.Config, store: Any, json_: bool) -> None:
 # -- report -----------------------------------------------------------------------------------
 @app.command()
 def report(
-    since: Annotated[str, typer.Option("--since", help="Period to cover: 12h, 7d, 4w...")] = "7d",
+    since: Annotated[
+        str, typer.Option("--since", metavar="DURATION", help="Period to cover: 12h, 7d, 4w...")
+    ] = "7d",
     email: Annotated[bool, typer.Option("--email", help="Send it to [email] to.")] = False,
     json_: JsonOpt = False,
 ) -> None:
@@ -248,7 +200,7 @@ def report(
             )
             return
         if not email:
-            sys.stdout.write(rpt.digest_text(items, label))
+            write_text(rpt.digest_text(items, label))
             return
         _email_report(store, settings, items, label, now, json_)
     finally:
@@ -299,7 +251,8 @@ def _email_report(
 @app.command("test-email")
 def test_email(
     to: Annotated[
-        list[str] | None, typer.Option("--to", help="Recipient (default [email] to).")
+        list[str] | None,
+        typer.Option("--to", metavar="ADDRESS", help="Recipient (default [email] to)."),
     ] = None,
 ) -> None:
     """Send a test message through [email]; on failure say exactly what went wrong."""
@@ -332,7 +285,9 @@ def test_email(
 # -- test-notify ------------------------------------------------------------------------------
 @app.command("test-notify")
 def test_notify(
-    name: Annotated[str, typer.Argument(help="A [[channel]] name, or `email` for [email].")],
+    name: Annotated[
+        str, typer.Argument(metavar="CHANNEL", help="A [[channel]] name, or `email` for [email].")
+    ],
 ) -> None:
     """Send a test notification through one channel; on failure say exactly what went wrong."""
     from watcher.notify import Channels, DeliveryError
@@ -399,13 +354,18 @@ _HINTS = {
 @app.command()
 def feed(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file (default stdout).")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write to this file (default stdout)."),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many entries.")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", metavar="N", min=1, help="At most this many entries.")
+    ] = 50,
     self_url: Annotated[
         str | None,
         typer.Option(
-            "--self-url", help="Where the feed is published (its rel=self link; default its name)."
+            "--self-url",
+            metavar="URL",
+            help="Where the feed is published (its rel=self link; default its name).",
         ),
     ] = None,
 ) -> None:
