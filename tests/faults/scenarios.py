@@ -406,8 +406,9 @@ def has_daemon() -> bool:
         import watcher.notify.outbox  # noqa: F401
     except ImportError:
         return False
-    names = {c.name or getattr(c.callback, "__name__", "") for c in app.registered_commands}
-    return "daemon" in names
+    from watcher.cli import command_names
+
+    return "daemon" in command_names()
 
 
 # -- judging one check ------------------------------------------------------------------------

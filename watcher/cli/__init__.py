@@ -56,6 +56,11 @@ for _module in (watches, history, versions, tools, daemon, mail):
     app.add_typer(_module.app)
 
 
+def command_names() -> set[str]:
+    """Every command the `watcher` program has (from all the command modules)."""
+    return set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
 def main() -> None:
     try:
         app()
