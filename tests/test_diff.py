@@ -39,14 +39,10 @@ def test_normalize_line_and_layout_key():
     )
 
 
-def test_large_documents_are_fast():
-    import time
-
+def test_large_documents_one_hunk():
     old = "\n".join(f"Paragraph {i} says something about data number {i}." for i in range(3000))
     new = old.replace("Paragraph 1500 says", "Paragraph 1500 now says")
-    t0 = time.perf_counter()
-    hs = hunks(old, new)
-    assert time.perf_counter() - t0 < 0.5
+    hs = hunks(old, new)  # its speed: scripts/bench_units.py
     assert (
         len(hs) == 1
         and ("+", "now ") in hs[0].words

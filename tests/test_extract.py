@@ -412,7 +412,7 @@ def test_100k_nested_tags_do_not_crash():
 
 
 def test_5mb_single_line():
-    # Speed is measured by scripts/bench.py, not asserted here (issue 15 point 9).
+    # Speed is measured by scripts/bench_units.py, not asserted here (issue 15 point 9).
     body = b"<p>" + b"word " * 1_000_000 + b"</p>"
     doc = extract(body, content_type="text/html")
     assert doc.words == 1_000_000
@@ -432,7 +432,7 @@ def test_300kb_page():
     main = section.split("<main>")[1].split("</main>")[0]
     big = html("<nav>" + "<a href=/x>Link</a>" * 200 + "</nav><main>" + main * 330 + "</main>")
     assert len(big) > 300_000
-    # Speed is measured by scripts/bench.py, not asserted here (issue 15 point 9).
+    # Speed is measured by scripts/bench_units.py, not asserted here (issue 15 point 9).
     doc = extract(big)
     one = extract(html("<main>" + main + "</main>")).text
     assert doc.text == "\n".join([one] * 330)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from watcher.facts.dates import extract
@@ -168,12 +166,10 @@ def test_invalid_dates_rejected() -> None:
     assert extract("Last updated: 2023-13-01") == []
 
 
-def test_fast_on_large_text() -> None:
+def test_last_updated_found_at_the_end_of_large_text() -> None:
     para = "We process personal data for 30 days since 2015 as described in section 4.2.\n"
     text = para * 4000 + "Last updated: May 25, 2018\n"
-    t0 = time.perf_counter()
-    assert dates(text) == {"last_updated": "2018-05-25"}
-    assert time.perf_counter() - t0 < 2.0
+    assert dates(text) == {"last_updated": "2018-05-25"}  # its speed: scripts/bench_units.py
 
 
 # --------------------------------------------------------------------------- text helpers
