@@ -7,7 +7,7 @@
 Data: `--pairs` (default /work/shared/corpus-pairs: labels.json + Markdown versions) and
 `--corpus` (default /work/shared/corpus: labels.json, raw HTML + Open Terms Archive's Markdown,
 and refetches whose policy text did not change, the "noise" pairs). Each pair runs the real
-analysis in-process, exactly what `watcher compare` runs (`watcher.cli.read_document` then
+analysis in-process, exactly what `watcher compare` runs (`watcher.cli.tools.read_document` then
 `watcher.cli.tools.compare_documents`). Corpus pairs are read from the HTML with the document's
 selectors from manifest.json (the reference .md when it has none, or with `--md`).
 

@@ -69,7 +69,7 @@ def test_check_history_show_diff_search(project: Project, site: LocalSite) -> No
 
     text = project.run("show", "acme").stdout
     assert "SendGrid" in text and "<td>" not in text and "| SendGrid |" in text
-    old_text = project.run("show", "acme", str(hist[0]["id"])).stdout
+    old_text = project.run("show", "acme", str(hist[0]["n"])).stdout
     assert "SendGrid" not in old_text
     raw = project.run("show", "acme", "--raw").stdout
     assert "<html" in raw

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from watcher import config as cfg
+from watcher import configedit
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -112,7 +113,7 @@ def test_add_watch_keeps_comments(tmp_path: Path) -> None:
     p = write(tmp_path, cfg.starter_text())
     from watcher.models import Watch
 
-    cfg.add_watch(
+    configedit.add_watch(
         p, Watch(name="acme", url="https://acme.test/privacy", select=("main",), every=86400)
     )
     text = p.read_text()
@@ -121,7 +122,7 @@ def test_add_watch_keeps_comments(tmp_path: Path) -> None:
     loaded = cfg.load(p)
     assert loaded.watch("acme").select == ("main",) and loaded.watch("acme").every == 86400
     with pytest.raises(cfg.ConfigError, match="already exists"):
-        cfg.add_watch(p, Watch(name="acme", url="https://acme.test/x"))
+        configedit.add_watch(p, Watch(name="acme", url="https://acme.test/x"))
 
 
 def test_missing_file_says_what_to_do(tmp_path: Path) -> None:

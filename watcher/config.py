@@ -23,10 +23,14 @@ from watcher.models import (
 from watcher.wayback.cdx import parse_since
 
 DEFAULT_CONFIG = "config.toml"
-NAME_RE = re.compile(r"^[a-z0-9_-]+$")
+NAME_RE = re.compile(r"\A[a-z0-9_-]+\Z")  # \Z: no trailing newline
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 SEVERITIES = ("info", "low", "medium", "high")
+MAX_DURATION = 3650 * 86400.0  # ten years: longer "durations" are typos that break schedulers
+# Upper bounds for numbers whose absurd values stall the program (a timeout of 1e300 s is as
+# good as none); each is far above any sensible setting.
+_MAXIMA = {"timeout": 86400.0, "smtp_port": 65535, "concurrency": 1024}
 
 
 class ConfigError(WatcherError):
@@ -46,6 +50,7 @@ class Config:
     wayback: WaybackSettings = field(default_factory=WaybackSettings)
     failure_threshold: int = 3  # consecutive errors before a watch is reported failing
     channels: tuple[ChannelSettings, ...] = ()  # the [[channel]] tables
+    paused: tuple[Watch, ...] = ()  # `enabled = false`: kept in the file, never scheduled
 
     def watch(self, name: str) -> Watch:
         for w in self.watches:
@@ -63,13 +68,17 @@ def parse_duration(value: Any, key: str = "duration") -> float:
     if isinstance(value, bool):
         raise ValueError(f"{key}: expected a duration like '12h', got {value!r}")
     if isinstance(value, int | float):
-        if value <= 0:
-            raise ValueError(f"{key}: must be positive, got {value!r}")
+        if not value > 0 or value > MAX_DURATION:  # `not >` also refuses nan
+            raise ValueError(
+                f"{key}: must be a positive number of seconds up to ten years, got {value!r}"
+            )
         return float(value)
     if isinstance(value, str):
         m = _DURATION_RE.match(value)
         if m:
             seconds = float(m.group(1)) * _UNITS[m.group(2)]
+            if seconds > MAX_DURATION:
+                raise ValueError(f"{key}: {value!r} is longer than ten years")
             if seconds > 0:
                 return seconds
     raise ValueError(
@@ -99,6 +108,8 @@ def load(path: str | os.PathLike[str]) -> Config:
         raw = tomllib.loads(source)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{p}: invalid TOML: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{p}: invalid TOML: arrays or tables nested too deeply") from None
     return _Parser(p, source).parse(raw)
 
 
@@ -235,7 +246,7 @@ class _Parser:
             timeout=float(self._positive(f, "timeout", 30.0, "fetch", **loc)),
             max_bytes=int(self._positive(f, "max_bytes", 10_000_000, "fetch", int, **loc)),
             concurrency=int(self._positive(f, "concurrency", 8, "fetch", int, **loc)),
-            per_host_delay=float(self._get(f, "per_host_delay", (int, float), 1.0, "fetch", **loc)),
+            per_host_delay=self._delay(f, loc),
             retries=int(self._get(f, "retries", int, 2, "fetch", **loc)),
             browser=self._get(f, "browser", str, None, "fetch", **loc),
             render_concurrency=int(self._positive(f, "render_concurrency", 2, "fetch", int, **loc)),
@@ -272,9 +283,10 @@ class _Parser:
         )
 
         email = self._email(raw) if "email" in raw else None
-        watches = self._watches(raw)
+        every_watch = self._watches(raw)
         channels = self._channels(raw)
-        self._check_routes(watches, channels, email)
+        self._check_routes(every_watch, channels, email)
+        watches = tuple(w for w in every_watch if w.enabled)
         return Config(
             self.path,
             database,
@@ -287,6 +299,7 @@ class _Parser:
             wayback,
             threshold,
             channels,
+            paused=tuple(w for w in every_watch if not w.enabled),
         )
 
     def _positive(
@@ -299,9 +312,26 @@ class _Parser:
         **loc: Any,
     ) -> float:
         value = self._get(values, key, typ, default, prefix, **loc)
-        if value <= 0:
+        if not value > 0:  # also nan
             raise self.fail(
                 f"{prefix}.{key}", f"must be positive, got {value!r}", self._line(key, **loc)
+            )
+        top = _MAXIMA.get(key, 1e12)
+        if value > top:  # also inf
+            raise self.fail(
+                f"{prefix}.{key}",
+                f"{value!r} is too large (at most {top:g})",
+                self._line(key, **loc),
+            )
+        return value
+
+    def _delay(self, f: dict[str, Any], loc: dict[str, Any]) -> float:
+        value = float(self._get(f, "per_host_delay", (int, float), 1.0, "fetch", **loc))
+        if not 0 <= value <= 3600:  # also nan and inf
+            raise self.fail(
+                "fetch.per_host_delay",
+                f"{value!r} is not a number of seconds from 0 to 3600",
+                self._line("per_host_delay", **loc),
             )
         return value
 
@@ -356,7 +386,7 @@ class _Parser:
                 f"{security!r} is not one of none, starttls, ssl",
                 self._line("security", **loc),
             )
-        severity = self._get(e, "min_severity", str, "low", "email", **loc)
+        severity = self._get(e, "min_severity", str, "info", "email", **loc)
         if severity not in SEVERITIES:
             raise self.fail(
                 "email.min_severity",
@@ -441,7 +471,7 @@ class _Parser:
             problem = channel_url_problem(url)
             if problem:
                 raise self.fail(f"{label}.url", problem, self._line("url", **loc))
-            severity = self._get(c, "min_severity", str, "low", label, **loc)
+            severity = self._get(c, "min_severity", str, "info", label, **loc)
             if severity not in SEVERITIES:
                 raise self.fail(
                     f"{label}.min_severity",
@@ -504,6 +534,7 @@ class _Parser:
             "render",
             "expand",
             "allow_private",
+            "enabled",
         }
         for i, w in enumerate(entries):
             loc = {"table": "watch", "index": i}
@@ -565,6 +596,7 @@ class _Parser:
                     render=render,
                     expand=self._get(w, "expand", bool, False, label, **loc),
                     allow_private=self._get(w, "allow_private", bool, False, label, **loc),
+                    enabled=self._get(w, "enabled", bool, True, label, **loc),
                 )
             )
         return tuple(out)
@@ -643,7 +675,7 @@ jitter = "10m"
 # password_env = "WATCHER_SMTP_PASSWORD"   # the password itself lives in this variable
 # from = "policy-watcher <alerts@example.com>"
 # to = ["privacy-team@example.com"]
-# min_severity = "low"             # info | low | medium | high
+# min_severity = "info"            # info (default: every change that is not cosmetic) | low | medium | high
 # digest = false
 
 # [wayback]
@@ -663,37 +695,7 @@ def starter_text() -> str:
     return STARTER.format(ua=DEFAULT_USER_AGENT)
 
 
-def add_watch(path: Path, watch: Watch) -> None:
-    """Append a [[watch]] to the config file, keeping its comments and layout."""
-    import tomlkit
-
-    config = load(path)  # validates the existing file first
-    if any(w.name == watch.name for w in config.watches):
-        raise ConfigError(f"{path}: a watch named {watch.name!r} already exists")
-    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
-    table = tomlkit.table()
-    table["name"] = watch.name
-    table["url"] = watch.url
-    if watch.select:
-        table["select"] = list(watch.select)
-    if watch.remove:
-        table["remove"] = list(watch.remove)
-    if watch.every is not None:
-        table["every"] = _format_duration(watch.every)
-    if "watch" in doc:
-        doc["watch"].append(table)  # type: ignore[union-attr]
-    else:
-        aot = tomlkit.aot()
-        aot.append(table)
-        doc["watch"] = aot
-    text = tomlkit.dumps(doc)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    load(tmp)  # never leave a broken config behind
-    os.replace(tmp, path)
-
-
-def _format_duration(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
     for unit in ("w", "d", "h", "m"):
         if seconds % _UNITS[unit] == 0:
             return f"{int(seconds // _UNITS[unit])}{unit}"

@@ -52,7 +52,7 @@ from watcher.models import CheckResult, Watch
 from watcher.monitor import Context, check_watch
 from watcher.pipeline import build_context
 from watcher.storage.sqlite import Store
-from watcher.textutil import redact_credentials
+from watcher.textutil import neutralise, redact_credentials
 
 log = logging.getLogger("watcher.daemon")
 
@@ -69,11 +69,13 @@ GRACE = 30.0  # seconds running checks get to finish on SIGTERM
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-class _RedactingFormatter(logging.Formatter):
-    """Log lines never carry a URL's credentials (`http://user:***@host/`)."""
+class _SafeFormatter(logging.Formatter):
+    """Log lines never carry a URL's credentials (`http://user:***@host/`) nor control and
+    bidi-override characters (page text, reason phrases and SMTP replies end up in messages;
+    a log is read on a terminal)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact_credentials(super().format(record))
+        return neutralise(redact_credentials(super().format(record)))
 
 
 def configure_logging(level: str = "INFO", log_file: str | os.PathLike[str] | None = None) -> None:
@@ -86,10 +88,12 @@ def configure_logging(level: str = "INFO", log_file: str | os.PathLike[str] | No
         if getattr(h, "_watcher_daemon", False):
             root.removeHandler(h)
             h.close()
-    fmt = _RedactingFormatter(LOG_FORMAT)
+    fmt = _SafeFormatter(LOG_FORMAT)
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        # private like the database: the log names watches, recipients and SMTP replies
+        os.close(os.open(log_file, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
     for h in handlers:
         h.setFormatter(fmt)

@@ -41,6 +41,7 @@ class Watch:
     render: str = "auto"  # "http" | "browser" | "auto" (a JavaScript shell gets the browser)
     expand: bool = False  # open accordions / <details> and scroll before reading (browser)
     allow_private: bool = False  # redirects may go to loopback/private addresses
+    enabled: bool = True  # false: paused (`watcher pause`), kept in the config, never checked
 
     @property
     def wants_browser(self) -> bool:
@@ -318,7 +319,7 @@ class EmailSettings:
     password_env: str | None = None
     sender: str = "policy-watcher <policy-watcher@localhost>"  # the `from` key
     to: tuple[str, ...] = ()
-    min_severity: Severity = "low"
+    min_severity: Severity = "info"  # the safe default: every change that is not cosmetic
     digest: bool = False
     timeout: float = 30.0  # seconds for each network operation
     deadline: float = 120.0  # seconds for one whole delivery (a server may answer slowly)
@@ -331,7 +332,7 @@ class ChannelSettings:
 
     name: str
     url: str  # the template as written, e.g. "json://127.0.0.1:8080/hook?token=${HOOK_TOKEN}"
-    min_severity: Severity = "low"
+    min_severity: Severity = "info"  # the safe default: every change that is not cosmetic
     watches: tuple[str, ...] | None = None  # None: every watch without its own `notify`
 
 
@@ -344,6 +345,7 @@ class VersionInfo:
     source: Source
     sha256: str
     words: int
+    n: int = 0  # the watch's own version number (1 = oldest); 0 when not known
 
 
 @dataclass(frozen=True)

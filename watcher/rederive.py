@@ -2,12 +2,14 @@
 
 A re-derived text that differs from the latest version becomes a new version marked
 *technical*, with a technical change: the history stays honest (nothing is rewritten) and no
-report ever calls an extractor upgrade a policy change.
+report ever calls an extractor upgrade a policy change. The new version carries the time of
+the capture it was derived from (not the time of the re-run), and its change is never more
+severe than "info".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from watcher import extract as extractor
@@ -27,7 +29,12 @@ class RederiveResult:
 
 
 def reextract_watch(store: Store, watch: Watch, *, now: datetime) -> RederiveResult:
-    capture = store.latest_capture(watch.name, source=None)
+    latest = store.latest_version(watch.name)
+    capture = None
+    if latest is not None and latest.capture_id is not None:
+        capture = store.get_capture(latest.capture_id)  # the capture the latest text came from
+    if capture is None:
+        capture = store.latest_capture(watch.name, source=None)
     if capture is None:
         return RederiveResult(watch.name, "no capture", detail="never fetched")
     try:
@@ -45,7 +52,6 @@ def reextract_watch(store: Store, watch: Watch, *, now: datetime) -> RederiveRes
     except WatcherError as e:
         return RederiveResult(watch.name, "error", detail=str(e))
     facts = fact_extractors.extract_facts(doc.text, doc.language)
-    latest = store.latest_version(watch.name)
     if latest is not None and latest.sha256 == sha256_hex(doc.text):
         if latest.facts is not None and [f.to_dict() for f in facts] != [
             f.to_dict() for f in latest.facts
@@ -53,7 +59,8 @@ def reextract_watch(store: Store, watch: Watch, *, now: datetime) -> RederiveRes
             store.set_facts(latest.id, facts)  # the fact extractors improved
             return RederiveResult(watch.name, "unchanged", latest.id, "facts refreshed")
         return RederiveResult(watch.name, "unchanged", latest.id)
-    at = max(now, latest.captured_at) if latest else now
+    # the capture's time; never before the version it replaces (history stays in order)
+    at = max(capture.fetched_at, latest.captured_at) if latest else capture.fetched_at
     with store.transaction():
         vid = record_version(
             store, watch, doc, at, capture.source, capture.id, facts, technical=True
@@ -62,6 +69,10 @@ def reextract_watch(store: Store, watch: Watch, *, now: datetime) -> RederiveRes
             return RederiveResult(watch.name, "new", vid, "first version from a stored capture")
         analysis = analyzer.analyze(
             latest.text, doc.text, facts_of(store, latest), facts, title=doc.title
+        )
+        # an extractor or selector change is not a policy change: nothing above "info"
+        analysis = replace(
+            analysis, findings=[replace(f, severity="info") for f in analysis.findings]
         )
         record_change(store, watch, latest.id, vid, analysis, now, technical=True)
     return RederiveResult(

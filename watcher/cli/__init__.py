@@ -15,6 +15,7 @@ Heavy imports (storage, fetchers, analysis) happen inside the commands that need
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -62,13 +63,29 @@ def command_names() -> set[str]:
 
 
 def main() -> None:
+    """The console entry point: every failure ends as one `error:` line, never a traceback
+    (set WATCHER_TRACEBACK=1 to see one)."""
     try:
         app()
     except WatcherError as e:
         err.print(Text(f"error: {e}", style="red"), soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
+        err.print(Text("interrupted", style="yellow"))
         sys.exit(130)
+    except Exception as e:  # a bug or an unforeseen input: one line, not a traceback
+        if os.environ.get("WATCHER_TRACEBACK"):
+            raise
+        message = " ".join(str(e).split()) or "no message"
+        err.print(
+            Text(
+                f"error: unexpected {type(e).__name__}: {message} "
+                "(WATCHER_TRACEBACK=1 shows where; please report it)",
+                style="red",
+            ),
+            soft_wrap=True,
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -109,9 +109,10 @@ def unknown_watch(name: str, config: cfg.Config) -> typer.Exit:
 
 
 def select_watches(config: cfg.Config, names: Sequence[str]) -> list[Watch]:
+    """The named watches (paused ones too: naming a watch checks it), or every active one."""
     if not names:
         return list(config.watches)
-    known = {w.name: w for w in config.watches}
+    known = {w.name: w for w in (*config.paused, *config.watches)}
     for n in names:
         if n not in known:
             raise unknown_watch(n, config)
@@ -120,5 +121,14 @@ def select_watches(config: cfg.Config, names: Sequence[str]) -> list[Watch]:
 
 def require_known(store: Any, config: cfg.Config, name: str) -> None:
     """A configured watch, or one that has history in the database (removed from the config)."""
-    if name not in {w.name for w in config.watches} and not store.versions(name):
+    configured = {w.name for w in (*config.watches, *config.paused)}
+    if name not in configured and store.latest_version(name) is None:
         raise unknown_watch(name, config)
+
+
+def version_number(store: Any, name: str, version_id: int | None) -> int | None:
+    """The watch's own number (1 = oldest) of a stored version id."""
+    if version_id is None:
+        return None
+    v = store.get_version(name, version_id)
+    return v.n if v is not None else None

@@ -19,6 +19,7 @@ from watcher.cli.common import (
     open_store,
     require_known,
     select_watches,
+    version_number,
 )
 from watcher.cli.output import console, count, emit_json, err, iso_z, when
 
@@ -27,7 +28,10 @@ app = App()
 
 @app.command()
 def history(name: NameArg, json_: JsonOpt = False) -> None:
-    """The versions of a watch, oldest first, with a change summary each."""
+    """The versions of a watch, oldest first, with a change summary each.
+
+    The version column is the number `show` and `diff` take (1 the oldest, -1 the latest).
+    """
     config = load_config()
     store = open_store(config)
     try:
@@ -38,6 +42,7 @@ def history(name: NameArg, json_: JsonOpt = False) -> None:
     rows = [
         {
             "id": v.id,
+            "n": v.n,
             "captured_at": iso_z(v.captured_at),
             "source": v.source,
             "sha256": v.sha256,
@@ -51,11 +56,11 @@ def history(name: NameArg, json_: JsonOpt = False) -> None:
         emit_json(rows)
         return
     table = Table(title=f"History of {name}")
-    for col in ("id", "captured (UTC)", "source", "words", "summary"):
+    for col in ("version", "captured (UTC)", "source", "words", "summary"):
         table.add_column(col)
     for r, v in zip(rows, versions, strict=True):
         summary = (r["summary"] or "") + (" [technical]" if v.technical else "")
-        table.add_row(str(v.id), when(v.captured_at), v.source, str(v.words), summary)
+        table.add_row(str(v.n), when(v.captured_at), v.source, str(v.words), summary)
     console.print(table)
 
 
@@ -71,15 +76,18 @@ def reextract(names: NamesArg = None, json_: JsonOpt = False) -> None:
     config = load_config()
     watches = select_watches(config, names or [])
     store = open_store(config)
-    results = [reextract_watch(store, w, now=datetime.now(UTC)) for w in watches]
-    store.close()
+    try:
+        results = [reextract_watch(store, w, now=datetime.now(UTC)) for w in watches]
+        numbers = [version_number(store, r.name, r.version) for r in results]
+    finally:
+        store.close()
     if json_:
         emit_json([r.__dict__ for r in results])
         return
-    for r in results:
+    for r, n in zip(results, numbers, strict=True):
         console.print(
             f"{r.name}: {r.outcome}"
-            + (f" (version {r.version})" if r.version else "")
+            + (f" (version {n})" if n else "")
             + (f": {r.detail}" if r.detail else "")
         )
     if any(r.outcome == "error" for r in results):
@@ -130,8 +138,10 @@ def backfill(
     store = open_store(config)
     ctx = make_context(config, store)
     summaries = []
+    latest: dict[str, Any] = {}  # the running summary, to say what an interrupt kept
     try:
         for w in watches:
+            latest.pop("summary", None)
             with Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -144,6 +154,7 @@ def backfill(
                 def progress(
                     so_far: Any, stage: str, done: int, total: int, task=task, bar=bar, w=w
                 ) -> None:
+                    latest["summary"] = so_far
                     bar.update(
                         task,
                         description=f"{w.name}: {stage} — {so_far.captures} found, "
@@ -162,6 +173,18 @@ def backfill(
                     progress=progress,
                 )
             summaries.append(s)
+    except KeyboardInterrupt:
+        kept = latest.get("summary")
+        done = sum(s.imported for s in summaries) + (kept.imported if kept else 0)
+        err.print(
+            Text(
+                f"interrupted: {done} version(s) imported so far are kept; run the same "
+                "command again to resume where it stopped",
+                style="yellow",
+            ),
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
     finally:
         store.close()
     if json_:

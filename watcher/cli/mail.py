@@ -358,7 +358,8 @@ def feed(
         typer.Option("--output", "-o", metavar="FILE", help="Write to this file (default stdout)."),
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", metavar="N", min=1, help="At most this many entries.")
+        int,
+        typer.Option("--limit", metavar="N", min=1, max=10_000, help="At most this many entries."),
     ] = 50,
     self_url: Annotated[
         str | None,

@@ -6,12 +6,22 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
-from watcher.cli.common import App, JsonOpt, RemoveOpt, SelectOpt, fail
+from watcher import config as cfg
+from watcher.cli.common import (
+    App,
+    JsonOpt,
+    RemoveOpt,
+    SelectOpt,
+    fail,
+    load_config,
+    state,
+    unknown_watch,
+)
 from watcher.cli.output import (
     console,
     count,
@@ -21,7 +31,7 @@ from watcher.cli.output import (
     print_check,
     write_text,
 )
-from watcher.models import Analysis, Document, WatcherError
+from watcher.models import Analysis, Document, Watch, WatcherError
 
 app = App()
 
@@ -84,48 +94,61 @@ def read_document(path: Path, select: Sequence[str], remove: Sequence[str]):  # 
 @app.command()
 def extract(
     target: Annotated[
-        str, typer.Argument(metavar="TARGET", help="A local file or an http(s) URL.")
+        str,
+        typer.Argument(metavar="TARGET", help="A watch's name, an http(s) URL or a local file."),
     ],
     select: SelectOpt = None,
     remove: RemoveOpt = None,
+    save: Annotated[
+        bool,
+        typer.Option(
+            "--save", help="Write --select/--remove into the watch's config (keeps comments)."
+        ),
+    ] = False,
     json_: JsonOpt = False,
     render: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--render",
             metavar="MODE",
-            help='For a URL: "http", "browser" (headless Chromium) or "auto" (the browser '
-            "when the page is a JavaScript shell).",
+            help='"http", "browser" (headless Chromium) or "auto" (the browser when the page '
+            "is a JavaScript shell); default the watch's own, or auto.",
+            show_default=False,
         ),
-    ] = "auto",
+    ] = None,
 ) -> None:
-    """Show what extraction yields for a file or URL, to tune selectors."""
-    from watcher import DEFAULT_USER_AGENT
-    from watcher import extract as extractor
-    from watcher.models import FetchSettings
+    """Show what extraction yields, to tune selectors (nothing is stored).
 
-    if target.startswith(("http://", "https://")):
-        from watcher.fetchers import NEEDS_JS_HINT, fetch_once
-        from watcher.models import RENDER_MODES
+    For a watch it fetches the watch's own URL with its selectors; --select/--remove try
+    others, --save writes them into the config. The text goes to stdout, a summary line and
+    any warning (several documents on one page, a JavaScript shell) to stderr.
+    """
+    from watcher.extract import check_selector
+    from watcher.models import RENDER_MODES
 
-        if render not in RENDER_MODES:
-            raise fail(f"--render: {render!r} is not one of {', '.join(RENDER_MODES)}")
-        try:
-            cap = fetch_once(target, FetchSettings(user_agent=DEFAULT_USER_AGENT), render=render)
-            if cap.needs_js:
-                err.print(Text(f"{target}: {NEEDS_JS_HINT}", style="yellow"))
-            doc = extractor.extract(
-                cap.body,
-                content_type=cap.content_type,
-                charset=cap.charset,
-                url=cap.url,
-                select=select or [],
-                remove=remove or [],
-            )
-        except WatcherError as e:
-            raise fail(f"{target}: {e}", 1) from None
+    if render is not None and render not in RENDER_MODES:
+        raise fail(f"--render: {render!r} is not one of {', '.join(RENDER_MODES)}")
+    watch = _watch_target(target)
+    if save and watch is None:
+        raise fail("--save needs a watch's name as TARGET (it writes that watch's selectors)")
+    if watch is not None:
+        selects = list(select) if select is not None else list(watch.select)
+        removes = list(remove) if remove is not None else list(watch.remove)
+        for css in [*selects, *removes]:
+            problem = check_selector(css)
+            if problem:
+                raise fail(problem)
+        doc, body = _extract_url(watch.url, selects, removes, render, watch=watch)
+    elif target.startswith(("http://", "https://")):
+        doc, body = _extract_url(target, select or [], remove or [], render)
     else:
-        doc = read_document(Path(target), select or [], remove or [])
+        path = Path(target)
+        if not path.exists() and cfg.NAME_RE.fullmatch(target):
+            config = load_config()
+            raise unknown_watch(target, config)
+        doc = read_document(path, select or [], remove or [])
+        body = None
+    warnings = page_warnings(doc, body)
     if json_:
         emit_json(
             {
@@ -134,13 +157,99 @@ def extract(
                 "encoding": doc.encoding,
                 "words": doc.words,
                 "text": doc.text,
+                "warnings": warnings,
             }
         )
-        return
-    write_text(doc.text)  # the text first, then the summary line on stderr
-    err.print(
-        Text(f"title: {doc.title!r}  language: {doc.language}  words: {doc.words}", style="dim")
-    )
+    else:
+        write_text(doc.text)  # the text first, then the summary line on stderr
+        err.print(
+            Text(
+                f"title: {doc.title!r}  language: {doc.language}  words: {doc.words}",
+                style="dim",
+            ),
+            soft_wrap=True,
+        )
+        for w in warnings:
+            err.print(Text(f"warning: {w}", style="yellow"), soft_wrap=True)
+    if save and watch is not None:
+        from watcher import configedit
+
+        try:
+            configedit.set_selectors(
+                cfg.resolve_path(state.config_path), watch.name, selects, removes
+            )
+        except cfg.ConfigError as e:
+            raise fail(str(e)) from None
+        err.print(
+            Text(
+                f"Saved select = {selects} and remove = {removes} for {watch.name!r}; "
+                f"`watcher reextract {watch.name}` re-derives its latest version with them.",
+                style="green",
+            ),
+            soft_wrap=True,
+        )
+
+
+def _watch_target(target: str) -> Watch | None:
+    """The configured watch `target` names, or None when it is a URL or an existing file."""
+    if target.startswith(("http://", "https://")) or Path(target).exists():
+        return None
+    if not cfg.NAME_RE.fullmatch(target):
+        return None
+    path = cfg.resolve_path(state.config_path)
+    if not path.exists():
+        return None
+    config = load_config()
+    for w in (*config.watches, *config.paused):
+        if w.name == target:
+            return w
+    return None
+
+
+def _extract_url(
+    url: str,
+    select: Sequence[str],
+    remove: Sequence[str],
+    render: str | None,
+    watch: Watch | None = None,
+) -> tuple[Any, bytes]:
+    """Fetch `url` as the watch would be (its render mode, TLS and redirect settings) and
+    extract it with these selectors."""
+    from watcher import DEFAULT_USER_AGENT
+    from watcher import extract as extractor
+    from watcher.fetchers import NEEDS_JS_HINT, fetch_once
+    from watcher.models import FetchSettings
+
+    settings = load_config().fetch if watch is not None else FetchSettings(DEFAULT_USER_AGENT)
+    mode = render or (watch.render if watch is not None else "auto")
+    try:
+        cap = fetch_once(
+            url,
+            settings,
+            render=mode,
+            expand=watch.expand if watch is not None else False,
+            allow_private=watch.allow_private if watch is not None else False,
+        )
+        if cap.needs_js:
+            err.print(Text(f"warning: {url}: {NEEDS_JS_HINT}", style="yellow"), soft_wrap=True)
+        doc = extractor.extract(
+            cap.body,
+            content_type=cap.content_type,
+            charset=cap.charset,
+            url=cap.url,
+            select=select,
+            remove=remove,
+        )
+    except WatcherError as e:
+        name = f"{watch.name}: " if watch else ""
+        raise fail(f"{name}{url}: {e}", 1) from None
+    return doc, cap.body
+
+
+def page_warnings(doc: Any, body: bytes | None) -> list[str]:
+    """What a reader should know before trusting the text: several documents on one page, a
+    page that looks like a JavaScript shell (see `watcher.extract`)."""
+    return []  # wired to the extract and fetch detectors once they land
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""Commands that manage the watch list and check it: init, add, list, check."""
+"""Commands that manage the watch list and check it: init, add, remove, pause, resume, list,
+check."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from rich.table import Table
 from rich.text import Text
 
 from watcher import config as cfg
+from watcher import configedit
 from watcher.cli.common import (
     App,
     JsonOpt,
+    NameArg,
     NamesArg,
     RemoveOpt,
     SelectOpt,
@@ -21,7 +24,10 @@ from watcher.cli.common import (
     fail,
     load_config,
     open_store,
+    require_known,
     select_watches,
+    unknown_watch,
+    version_number,
 )
 from watcher.cli.output import console, emit_json, iso_z, print_check, when
 from watcher.models import CheckResult, Watch
@@ -69,7 +75,7 @@ def add(
             raise fail(problem)
     try:
         seconds = cfg.parse_duration(every, "--every") if every else None
-        cfg.add_watch(
+        configedit.add_watch(
             path,
             Watch(
                 name=name,
@@ -84,6 +90,75 @@ def add(
     console.print(f"Added watch {name!r} ({url}) to {path}.")
 
 
+@app.command()
+def remove(
+    name: NameArg,
+    purge: Annotated[
+        bool, typer.Option("--purge", help="Also delete its history from the database.")
+    ] = False,
+) -> None:
+    """Remove a watch from the config (its history stays, unless --purge)."""
+    config = load_config()
+    known = {w.name for w in (*config.watches, *config.paused)}
+    if name not in known:
+        if not purge:
+            raise unknown_watch(name, config)
+        store = open_store(config)  # a watch removed earlier: --purge still deletes its history
+        try:
+            require_known(store, config, name)
+            deleted = store.delete_watch(name)
+        finally:
+            store.close()
+        console.print(f"Deleted the history of {name!r} ({deleted} version(s)).")
+        return
+    try:
+        configedit.remove_watch(config.path, name)
+    except cfg.ConfigError as e:
+        raise fail(str(e)) from None
+    if not purge:
+        console.print(
+            f"Removed {name!r} from {config.path}; its history stays in the database "
+            f"(`watcher history {name}`; `watcher remove {name} --purge` deletes it)."
+        )
+        return
+    store = open_store(config)
+    try:
+        deleted = store.delete_watch(name)
+    finally:
+        store.close()
+    console.print(f"Removed {name!r} from {config.path} and deleted its {deleted} version(s).")
+
+
+def _set_enabled(name: str, enabled: bool) -> None:
+    config = load_config()
+    if name not in {w.name for w in (*config.watches, *config.paused)}:
+        raise unknown_watch(name, config)
+    try:
+        changed = configedit.set_enabled(config.path, name, enabled)
+    except cfg.ConfigError as e:
+        raise fail(str(e)) from None
+    state_word = "resumed" if enabled else "paused (enabled = false)"
+    if not changed:
+        console.print(f"{name!r} is already {'enabled' if enabled else 'paused'}.")
+    else:
+        console.print(
+            f"{name!r} {state_word} in {config.path}."
+            + " A running daemon picks this up on SIGHUP."
+        )
+
+
+@app.command()
+def pause(name: NameArg) -> None:
+    """Stop checking a watch (`enabled = false` in the config); history is kept."""
+    _set_enabled(name, False)
+
+
+@app.command()
+def resume(name: NameArg) -> None:
+    """Check a paused watch again."""
+    _set_enabled(name, True)
+
+
 def make_context(config: cfg.Config, store: Any):  # noqa: ANN201
     from watcher.pipeline import build_context
 
@@ -93,7 +168,6 @@ def make_context(config: cfg.Config, store: Any):  # noqa: ANN201
 def run_checks(config: cfg.Config, watches: Sequence[Watch]) -> list[CheckResult]:
     from watcher.runner import check_all
 
-    open_store(config).close()  # a clear error (exit 1) before any worker starts
     return check_all(config, watches)
 
 
@@ -102,16 +176,19 @@ def list_(json_: JsonOpt = False) -> None:
     """Each watch with its last check, status, number of versions and last change."""
     config = load_config()
     store = open_store(config)
-    statuses = store.watch_statuses([w.name for w in config.watches])
+    every_watch = [*config.watches, *config.paused]
+    statuses = store.watch_statuses([w.name for w in every_watch])
     store.close()
     rows = []
-    for w, s in zip(config.watches, statuses, strict=True):
+    for w, s in zip(every_watch, statuses, strict=True):
+        status = "failing" if s.failing else (s.last_outcome or "never checked")
         rows.append(
             {
                 "name": w.name,
                 "url": redact_credentials(w.url),
+                "enabled": w.enabled,
                 "last_check": iso_z(s.last_check),
-                "status": "failing" if s.failing else (s.last_outcome or "never checked"),
+                "status": status if w.enabled else "paused",
                 "error": s.last_error,
                 "versions": s.versions,
                 "last_change": iso_z(s.last_change),
@@ -123,12 +200,13 @@ def list_(json_: JsonOpt = False) -> None:
         return
     table = Table(title=f"Watches in {config.path}")
     for col in ("name", "url", "last check", "status", "versions", "last change"):
-        table.add_column(col)
+        # a URL is folded onto more lines, never cut to "http://127.…"
+        table.add_column(col, overflow="fold", min_width=12 if col == "url" else None)
     for r, s in zip(rows, statuses, strict=True):
         style = (
             "red"
             if r["status"] in ("error", "failing")
-            else ("yellow" if r["status"] == "suspicious" else "")
+            else ("yellow" if r["status"] in ("suspicious", "paused") else "")
         )
         table.add_row(
             r["name"],
@@ -143,16 +221,145 @@ def list_(json_: JsonOpt = False) -> None:
 
 @app.command()
 def check(names: NamesArg = None, json_: JsonOpt = False) -> None:
-    """Fetch now, store, analyze. Exit 1 if any watch errored."""
+    """Fetch now, store, analyze; say what was queued for e-mail. Exit 1 if any watch errored."""
     config = load_config()
     watches = select_watches(config, names or [])
     if not watches:
         raise fail(f"no watches in {config.path}; add one with `watcher add URL --name NAME`")
+    store = open_store(config)  # a clear error (exit 1) before any worker starts
+    try:
+        pending = {m.id for m in store.outbox()}
+    finally:
+        store.close()
     results = run_checks(config, watches)
+    store = open_store(config)
+    try:
+        queued = [m for m in store.outbox() if m.id not in pending]
+        numbers = [version_number(store, r.name, r.version) for r in results]
+        first = {r.name: store.latest_version(r.name) for r in results if r.status == "new"}
+    finally:
+        store.close()
     if json_:
         emit_json([r.to_dict() for r in results])
     else:
-        for r in results:
-            print_check(r)
+        for r, n in zip(results, numbers, strict=True):
+            print_check(r, n)
+            if r.name in first and first[r.name] is not None:
+                print_first_version(first[r.name])
+        print_queued(config, results, queued)
     if any(r.status == "error" for r in results):
         raise typer.Exit(1)
+
+
+def print_first_version(v: Any) -> None:
+    """What the first check of a watch stored: its title and size (see `watcher extract`)."""
+    console.print(
+        Text(f"  title: {v.title or '(none)'}; {v.words:,} words", style="dim"), soft_wrap=True
+    )
+
+
+def print_queued(config: cfg.Config, results: Sequence[CheckResult], queued: Sequence[Any]) -> None:
+    """One line saying what the check put in the outbox (or why nothing)."""
+    changed = sum(r.status == "changed" for r in results)
+    if queued:
+        held = sum(m.status == "held" for m in queued)
+        now = len(queued) - held
+        parts = []
+        if now:
+            parts.append(f"{now} e-mail{'s' if now != 1 else ''} queued")
+        if held:
+            parts.append(f"{held} held for the next digest")
+        console.print(", ".join(parts) + " (the daemon sends them; or `watcher outbox retry`).")
+    elif changed and config.email is None:
+        console.print(Text(f"No e-mail queued: {config.path} has no [email] table.", style="dim"))
+    elif changed:
+        console.print(
+            Text(
+                f"No e-mail queued: no change reached min_severity = "
+                f"{config.email.min_severity!r}.",
+                style="yellow",
+            )
+        )
+
+
+@app.command("import")
+def import_(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILE...", help="urlwatch urls.yaml or Open Terms Archive declaration JSON."
+        ),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be added; change nothing.")
+    ] = False,
+) -> None:
+    """Add watches from urlwatch's urls.yaml or Open Terms Archive declarations.
+
+    The format is read from the content. URLs and CSS selectors are mapped; what cannot be
+    (xpath, text filters, range selectors...) is listed. Watches are appended to the config
+    keeping its comments; a URL already watched is skipped.
+    """
+    from dataclasses import replace
+
+    from watcher import importers
+    from watcher.extract import check_selector
+
+    config = load_config()
+    existing = (*config.watches, *config.paused)
+    watched = {w.url for w in existing}
+    taken = {w.name for w in existing}
+    added: list[importers.Imported] = []
+    skipped: list[str] = []
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise fail(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
+        try:
+            result = importers.parse(text, str(path))
+        except importers.ImportFormatError as e:
+            raise fail(str(e)) from None
+        skipped += [f"{path}: {s}" for s in result.skipped]
+        for item in result.watches:
+            if item.watch.url in watched:
+                skipped.append(f"{path}: {item.origin}: {item.watch.url} is already watched")
+                continue
+            watched.add(item.watch.url)
+            for key in ("select", "remove"):
+                good = []
+                for css in getattr(item.watch, key):
+                    problem = check_selector(css)
+                    if problem:
+                        item.notes.append(f"{key}: {problem}")
+                    else:
+                        good.append(css)
+                item.watch = replace(item.watch, **{key: tuple(good)})
+            item.origin = f"{path}: {item.origin}"
+            added.append(item)
+    importers.unique_names(added, taken)
+    if added and not dry_run:
+        try:
+            configedit.add_watches(config.path, [i.watch for i in added])
+        except cfg.ConfigError as e:
+            raise fail(str(e)) from None
+    verb = "Would add" if dry_run else "Added"
+    for item in added:
+        w = item.watch
+        line = Text(f"{verb} {w.name} ", style="bold")
+        line.append(w.url)
+        if w.select:
+            line.append(f"  select {list(w.select)}", style="dim")
+        if w.remove:
+            line.append(f"  remove {list(w.remove)}", style="dim")
+        console.print(line, soft_wrap=True)
+        console.print(Text(f"  from {item.origin}", style="dim"), soft_wrap=True)
+        for note in item.notes:
+            console.print(Text(f"  not mapped: {note}", style="yellow"), soft_wrap=True)
+    for s in skipped:
+        console.print(Text(f"Skipped {s}", style="yellow"), soft_wrap=True)
+    where = "" if dry_run else f" to {config.path}"
+    console.print(
+        f"{len(added)} watch(es) {'to add' if dry_run else 'added'}{where}, {len(skipped)} skipped.",
+        soft_wrap=True,
+    )

@@ -86,8 +86,10 @@ class Channels:
         now: datetime,
     ) -> int:
         """Queue the change's report for every routed channel that wants its severity;
-        call in the transaction that stores the change. Returns the rows queued."""
-        if not analysis.changed:
+        call in the transaction that stores the change. Returns the rows queued. A cosmetic
+        change (layout, case, typography) is never sent; every other one reaches a channel
+        whose min_severity it meets (the default, "info", is every one)."""
+        if not analysis.changed or analysis.classification == "cosmetic":
             return 0
         n = 0
         for ch in self.route(watch):

@@ -46,10 +46,18 @@ class StoredVersion:
     capture_id: int | None
     technical: bool
     summary: str | None = None
+    n: int = 0  # the watch's own version number: 1 = its oldest version (by capture time)
 
     @property
     def info(self) -> VersionInfo:
-        return VersionInfo(self.id, self.captured_at, self.source, self.sha256, self.words)  # type: ignore[arg-type]
+        return VersionInfo(
+            self.id,
+            self.captured_at,
+            self.source,  # type: ignore[arg-type]
+            self.sha256,
+            self.words,
+            self.n,
+        )
 
 
 @dataclass

@@ -19,8 +19,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlite_utils
-
 from watcher.models import Fact, Finding
 from watcher.storage.findings_index import FindingsIndex
 from watcher.storage.locks import LockDir
@@ -113,8 +111,18 @@ class Store(FindingsIndex, QueueQueries):
         except sqlite3.DatabaseError as e:
             raise StoreError(f"cannot open database {self.path}: {e}") from None
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
+        self._db: Any = None
         self._migrate()
+
+    @property
+    def db(self) -> Any:
+        """A sqlite-utils view of the connection, for schema work (imported on first use:
+        it costs every command ~40 ms to start and only migrations need it)."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     def close(self) -> None:
         with self._lock:
@@ -198,7 +206,10 @@ class Store(FindingsIndex, QueueQueries):
                                 raise
             if version < SCHEMA_VERSION:
                 self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        if "versions_fts" not in self.db.table_names():
+        fts = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'versions_fts'"
+        ).fetchone()
+        if fts is None:
             with self._lock:
                 self.db["versions"].enable_fts(["text"], create_triggers=True, tokenize="porter")
         self._narrow_fts_update_trigger()
@@ -456,7 +467,9 @@ class Store(FindingsIndex, QueueQueries):
         "v.id, v.watch, v.captured_at, v.last_seen, v.source, v.sha256, v.words, v.title, "
         "v.language, v.text, v.facts, v.capture_id, v.technical, "
         "(SELECT summary FROM changes c WHERE c.new_version = v.id ORDER BY c.id DESC LIMIT 1)"
-        " AS summary"
+        " AS summary, "
+        "(SELECT COUNT(*) FROM versions p WHERE p.watch = v.watch AND (p.captured_at < "
+        "v.captured_at OR (p.captured_at = v.captured_at AND p.id <= v.id))) AS n"
     )
 
     def versions(self, watch: str) -> list[StoredVersion]:
@@ -669,6 +682,41 @@ class Store(FindingsIndex, QueueQueries):
                 problems.append(f"snapshot missing: {r['raw_sha256']}")
         return problems
 
+    def delete_watch(self, name: str) -> int:
+        """Delete a watch's whole history (`watcher remove --purge`): versions, changes and
+        their findings, checks, captures, its queued e-mails, and the snapshots no other
+        capture uses. Returns the number of versions deleted."""
+        with self.transaction():
+            digests = {
+                r["raw_sha256"]
+                for r in self._q(
+                    "SELECT DISTINCT raw_sha256 FROM captures WHERE watch = ?", (name,)
+                )
+            }
+            count = self._one("SELECT COUNT(*) AS n FROM versions WHERE watch = ?", (name,))
+            for table in (
+                "outbox",
+                "findings",
+                "changes",
+                "checks",
+                "held",
+                "wayback_imports",
+                "versions",
+                "captures",
+            ):
+                self._exec(f"DELETE FROM {table} WHERE watch = ?", (name,))
+            self._exec("DELETE FROM watches WHERE name = ?", (name,))
+            shared = {
+                r["raw_sha256"]
+                for r in self._q("SELECT DISTINCT raw_sha256 FROM captures")
+                if r["raw_sha256"] in digests
+            }
+        self._known_watches.pop(name, None)
+        for digest in digests - shared:
+            with contextlib.suppress(OSError):
+                self.snapshot_path(digest).unlink()
+        return int(count["n"]) if count else 0
+
     # -- small lookups for the daemon and reports ------------------------------------------
     def watch_urls(self) -> dict[str, str]:
         """name -> URL of every watch ever checked (also ones since removed from the config)."""
@@ -720,6 +768,7 @@ def _version(r: dict[str, Any]) -> StoredVersion:
         capture_id=r["capture_id"],
         technical=bool(r["technical"]),
         summary=r.get("summary"),
+        n=r.get("n") or 0,
     )
 
 
