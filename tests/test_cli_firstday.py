@@ -4,6 +4,8 @@ with --save, remove/pause/resume, import, what `check` queued; and the CLI's out
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 from pathlib import Path
 
@@ -140,6 +142,12 @@ def test_check_says_what_it_queued_and_default_reports_every_change(
     assert "1 e-mail queued" in out
     queued = project.json("outbox")
     assert len(queued) == 1 and queued[0]["status"] == "queued"
+    # the e-mail names the watch's own version numbers, as `watcher diff` takes them
+    with Store(project.root / "watcher.db", project.root / "snapshots") as store:
+        [msg] = store.outbox()
+    body = email.message_from_bytes(msg.message, policy=email.policy.default)
+    text = body.get_body(("plain",)).get_content()
+    assert "watcher diff acme 1 2" in text and "#1 of " in text and "#2 of " in text
     # markup only: unchanged, nothing queued
     site.set("/privacy", policy_html(V2, nav="Home | Blog"))
     out = project.run("check").stdout

@@ -58,7 +58,7 @@ def when(dt: datetime) -> str:
 
 def version_label(v: VersionInfo) -> str:
     src = " (Wayback Machine)" if v.source == "wayback" else ""
-    return f"#{v.id} of {when(v.captured_at)}{src}"
+    return f"#{v.n or v.id} of {when(v.captured_at)}{src}"
 
 
 def value_text(v: Any) -> str:
@@ -86,7 +86,8 @@ def shell_name(watch: str) -> str:
 
 
 def diff_command(watch: str, old: VersionInfo, new: VersionInfo) -> str:
-    return f"watcher diff {shell_name(watch)} {old.id} {new.id}"
+    # the watch's own version numbers, what `watcher diff` takes (ids only when not known)
+    return f"watcher diff {shell_name(watch)} {old.n or old.id} {new.n or new.id}"
 
 
 def severity_counts(findings: Iterable[Finding]) -> str:
