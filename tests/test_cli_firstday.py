@@ -388,4 +388,5 @@ def test_list_keeps_urls_whole_at_80_columns(project: Project, site: LocalSite) 
     assert result.exit_code == 0
     rows = [ln.split("│") for ln in result.output.splitlines() if ln.startswith("│")]
     assert max(len(ln) for ln in result.output.splitlines()) <= 80
-    assert "".join(r[2].strip() for r in rows) == url  # folded over lines, never cut
+    assert rows[0][1].strip() == "acme"
+    assert "".join(r[1].strip() for r in rows[1:]) == url  # folded over lines, never cut

@@ -681,13 +681,15 @@ jitter = "10m"
 # [wayback]
 # base_url = "https://web.archive.org"
 
-# Add pages with `watcher add URL --name NAME`, or by hand:
+# Add pages with `watcher add URL --name NAME` (tune selectors with `watcher extract NAME`,
+# bring a urlwatch or Open Terms Archive list with `watcher import FILE`), or by hand:
 # [[watch]]
 # name = "example"
 # url = "https://example.com/privacy"
 # select = ["main"]            # optional CSS selectors for the policy body
 # remove = [".cookie-banner"]  # optional CSS selectors to drop
 # every = "1d"                 # optional override
+# enabled = false              # optional: paused (`watcher pause NAME` / `watcher resume NAME`)
 """
 
 

@@ -199,18 +199,21 @@ def list_(json_: JsonOpt = False) -> None:
         emit_json(rows)
         return
     table = Table(title=f"Watches in {config.path}")
-    for col in ("name", "url", "last check", "status", "versions", "last change"):
-        # a URL is folded onto more lines, never cut to "http://127.…"
-        table.add_column(col, overflow="fold", min_width=12 if col == "url" else None)
+    # the watch column takes what the others leave: its name, then its URL folded onto as
+    # many lines as it needs (never cut to "http://127.…"); the short columns never wrap
+    table.add_column("watch", overflow="fold", ratio=1, min_width=20)
+    for col in ("last check", "status", "versions", "last change"):
+        table.add_column(col, no_wrap=True)
     for r, s in zip(rows, statuses, strict=True):
         style = (
             "red"
             if r["status"] in ("error", "failing")
             else ("yellow" if r["status"] in ("suspicious", "paused") else "")
         )
+        watch = Text(r["name"], style="bold")
+        watch.append("\n" + r["url"], style="dim")
         table.add_row(
-            r["name"],
-            r["url"],
+            watch,
             when(s.last_check),
             Text(r["status"], style=style),
             str(r["versions"]),
