@@ -329,7 +329,10 @@ def assert_safe(text: str) -> None:
 
 
 def test_hostile_text_is_neutralised_and_never_markup(project: Project, site: LocalSite) -> None:
-    site.set("/privacy", policy_html(HOSTILE.replace("marketing", "analytics")))
+    site.set(
+        "/privacy",
+        policy_html(HOSTILE.replace("marketing", "analytics").replace("reversed", "mirrored")),
+    )
     project.write_config([{"name": "acme", "url": site.url("/privacy")}], extra=EMAIL)
     assert_safe(project.run("check").output)
     site.set("/privacy", policy_html(HOSTILE))
@@ -362,6 +365,13 @@ def test_hostile_text_is_neutralised_and_never_markup(project: Project, site: Lo
         env={"COLUMNS": "250"},
     ).output
     assert "[policy-watcher]" in wide  # the subject's tag is not eaten as markup
+    # the e-mail too: subject and both parts
+    with Store(project.root / "watcher.db", project.root / "snapshots") as store:
+        [msg] = store.outbox()
+    mail = email.message_from_bytes(msg.message, policy=email.policy.default)
+    assert_safe(str(mail["Subject"]))
+    assert_safe(mail.get_body(("plain",)).get_content())
+    assert_safe(mail.get_body(("html",)).get_content())
     # the database keeps the text as it was: only the output is neutralised
     shown = json.loads(project.run("show", "acme", "--json").stdout)
     assert "\x1b[2J" in shown["text"] and "\u202e" in shown["text"]

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from watcher.models import SEVERITY_RANK, Analysis, Finding, Hunk, VersionInfo
-from watcher.textutil import redact_credentials, shorten
+from watcher.textutil import neutralise, redact_credentials, shorten
 
 PRODUCT = "policy-watcher"
 SUBJECT_PREFIX = "[policy-watcher]"
@@ -28,9 +28,6 @@ CONTEXT_WORDS = 8  # unchanged words kept on each side of a change in the excerp
 CHANGE_MAX_WORDS = 60  # longest removed/inserted run shown before eliding
 EVIDENCE_MAX = 400  # characters of one evidence sentence
 
-# Characters that must never reach a terminal, a header or an XML document: C0/C1 controls
-# (except tab and newline), DEL, lone surrogates, and the XML non-characters.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _WS = re.compile(r"\s+")
 
 # --------------------------------------------------------------------------------------------
@@ -38,8 +35,9 @@ _WS = re.compile(r"\s+")
 
 
 def clean(text: Any) -> str:
-    """Text without control characters (keeps newlines and tabs)."""
-    return _CONTROL.sub("", "" if text is None else str(text))
+    """Text without control or bidi-override characters (keeps newlines and tabs): what must
+    never reach a terminal, a header or an XML document (`watcher.textutil.neutralise`)."""
+    return neutralise(text)
 
 
 def one_line(text: Any, limit: int | None = None) -> str:
