@@ -266,23 +266,39 @@ def print_queued(config: cfg.Config, results: Sequence[CheckResult], queued: Seq
     changed = sum(r.status == "changed" for r in results)
     if queued:
         held = sum(m.status == "held" for m in queued)
-        now = len(queued) - held
+        now = [m for m in queued if m.status != "held"]
+        mails = sum(m.channel == "email" for m in now)
+        others = len(now) - mails
         parts = []
-        if now:
-            parts.append(f"{now} e-mail{'s' if now != 1 else ''} queued")
+        if mails:
+            parts.append(f"{mails} e-mail{'s' if mails != 1 else ''} queued")
+        if others:
+            names = ", ".join(sorted({m.channel for m in now if m.channel != "email"}))
+            parts.append(f"{others} notification{'s' if others != 1 else ''} queued ({names})")
         if held:
             parts.append(f"{held} held for the next digest")
         console.print(", ".join(parts) + " (the daemon sends them; or `watcher outbox retry`).")
-    elif changed and config.email is None:
-        console.print(Text(f"No e-mail queued: {config.path} has no [email] table.", style="dim"))
-    elif changed:
+        return
+    if not changed:
+        return
+    if config.email is None and not config.channels:
         console.print(
             Text(
-                f"No e-mail queued: no change reached min_severity = "
-                f"{config.email.min_severity!r}.",
-                style="yellow",
+                f"No e-mail queued: {config.path} has no [email] table and no [[channel]].",
+                style="dim",
             )
         )
+        return
+    thresholds = [config.email.min_severity] if config.email else []
+    thresholds += [c.min_severity for c in config.channels]
+    console.print(
+        Text(
+            "No e-mail queued: no change reached min_severity "
+            + " / ".join(repr(t) for t in dict.fromkeys(thresholds))
+            + " (or the changes were cosmetic).",
+            style="yellow",
+        )
+    )
 
 
 @app.command("import")
