@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import shlex
 from pathlib import Path
 
 from tests.conftest import Project, policy_html
@@ -400,3 +401,38 @@ def test_list_keeps_urls_whole_at_80_columns(project: Project, site: LocalSite) 
     assert max(len(ln) for ln in result.output.splitlines()) <= 80
     assert rows[0][1].strip() == "acme"
     assert "".join(r[1].strip() for r in rows[1:]) == url  # folded over lines, never cut
+
+
+LEGAL = (
+    "<!doctype html><html lang='en'><head><title>Legal</title></head><body><main>"
+    "<section id='tos'><h1>Terms of Service</h1><p>"
+    + "You agree to use the service lawfully and to keep your password secret. " * 12
+    + "</p></section><section id='privacy'><h1>Privacy Policy</h1><p>"
+    + "We keep support tickets for 5 years and share e-mail addresses with Mailchimp. " * 12
+    + "</p></section><section id='cookies'><h1>Cookie Policy</h1><p>"
+    + "We use strictly necessary cookies and, with your consent, analytics cookies. " * 12
+    + "</p></section></main></body></html>"
+)
+
+
+def test_first_check_warns_of_several_documents_and_suggests_a_selector(
+    project: Project, site: LocalSite
+) -> None:
+    site.set("/legal", LEGAL)
+    project.write_config([{"name": "acme", "url": site.url("/legal")}])
+    out = project.run("check").output
+    assert "acme: new (version 1)" in out and "title: Legal" in out
+    warning = next(ln for ln in out.splitlines() if "warning:" in ln)
+    assert "3 documents" in warning and "'Privacy Policy'" in warning
+    command = shlex.split(warning.split("to watch only the privacy policy")[1].split(": ", 1)[1])
+    assert command[:3] == ["watcher", "extract", "acme"] and command[-1] == "--save"
+    # the suggested command, as printed, keeps only the policy and saves the selector
+    tried = project.run(*command[1:])
+    assert "Mailchimp" in tried.stdout and "password" not in tried.stdout
+    assert "cookies" not in tried.stdout.lower()
+    assert "warning:" not in tried.output
+    assert cfg.load(project.config).watch("acme").select
+    # the same page checked again with the saved selector: a technical re-derive
+    assert project.json("reextract")[0]["outcome"] == "technical"
+    ex = project.json("extract", "acme")
+    assert ex["warnings"] == [] and "password" not in ex["text"]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -132,3 +133,39 @@ def version_number(store: Any, name: str, version_id: int | None) -> int | None:
         return None
     v = store.get_version(name, version_id)
     return v.n if v is not None else None
+
+
+def page_warnings(
+    body: bytes,
+    content_type: str | None,
+    charset: str | None,
+    url: str | None,
+    select: Sequence[str],
+    remove: Sequence[str],
+    *,
+    name: str | None = None,
+) -> list[str]:
+    """What a reader should know before trusting a page's text: it holds several documents
+    (a /legal page with terms, privacy and cookies: `extract.find_documents`), with the
+    selector that keeps only the privacy part."""
+    from watcher.extract import find_documents
+    from watcher.models import WatcherError
+
+    try:
+        docs = find_documents(
+            body, content_type=content_type, charset=charset, url=url, select=select, remove=remove
+        )
+    except WatcherError:
+        return []  # the extraction error itself is reported where the text is extracted
+    if docs is None:
+        return []
+    parts = ", ".join(f"{p.title!r} ({p.words:,} words)" for p in docs.parts)
+    warning = f"this page holds {len(docs.parts)} documents ({docs.words:,} words): {parts}"
+    if docs.suggested:
+        opts = " ".join(f"--select {shlex.quote(css)}" for css in docs.suggested)
+        target = name or "NAME"
+        warning += (
+            f"; to watch only the privacy policy ({docs.suggested_words:,} words): "
+            f"watcher extract {target} {opts} --save"
+        )
+    return [warning]

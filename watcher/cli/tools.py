@@ -19,6 +19,7 @@ from watcher.cli.common import (
     SelectOpt,
     fail,
     load_config,
+    page_warnings,
     state,
     unknown_watch,
 )
@@ -138,17 +139,20 @@ def extract(
             problem = check_selector(css)
             if problem:
                 raise fail(problem)
-        doc, body = _extract_url(watch.url, selects, removes, render, watch=watch)
+        doc, cap = _extract_url(watch.url, selects, removes, render, watch=watch)
+        page = (cap.body, cap.content_type, cap.charset, cap.url, selects, removes)
     elif target.startswith(("http://", "https://")):
-        doc, body = _extract_url(target, select or [], remove or [], render)
+        doc, cap = _extract_url(target, select or [], remove or [], render)
+        page = (cap.body, cap.content_type, cap.charset, cap.url, select or [], remove or [])
     else:
         path = Path(target)
         if not path.exists() and cfg.NAME_RE.fullmatch(target):
             config = load_config()
             raise unknown_watch(target, config)
         doc = read_document(path, select or [], remove or [])
-        body = None
-    warnings = page_warnings(doc, body)
+        body = path.read_bytes()
+        page = (body, content_type_for(path) or None, None, None, select or [], remove or [])
+    warnings = page_warnings(*page, name=watch.name if watch else None)
     if json_:
         emit_json(
             {
@@ -212,7 +216,7 @@ def _extract_url(
     remove: Sequence[str],
     render: str | None,
     watch: Watch | None = None,
-) -> tuple[Any, bytes]:
+) -> tuple[Any, Any]:
     """Fetch `url` as the watch would be (its render mode, TLS and redirect settings) and
     extract it with these selectors."""
     from watcher import DEFAULT_USER_AGENT
@@ -243,13 +247,7 @@ def _extract_url(
     except WatcherError as e:
         name = f"{watch.name}: " if watch else ""
         raise fail(f"{name}{url}: {e}", 1) from None
-    return doc, cap.body
-
-
-def page_warnings(doc: Any, body: bytes | None) -> list[str]:
-    """What a reader should know before trusting the text: several documents on one page, a
-    page that looks like a JavaScript shell (see `watcher.extract`)."""
-    return []  # wired to the extract and fetch detectors once they land
+    return doc, cap
 
 
 @app.command()

@@ -24,6 +24,7 @@ from watcher.cli.common import (
     fail,
     load_config,
     open_store,
+    page_warnings,
     require_known,
     select_watches,
     unknown_watch,
@@ -239,7 +240,12 @@ def check(names: NamesArg = None, json_: JsonOpt = False) -> None:
     try:
         queued = [m for m in store.outbox() if m.id not in pending]
         numbers = [version_number(store, r.name, r.version) for r in results]
-        first = {r.name: store.latest_version(r.name) for r in results if r.status == "new"}
+        by_name = {w.name: w for w in watches}
+        first = {
+            r.name: first_version_lines(store, by_name[r.name])
+            for r in results
+            if r.status == "new"
+        }
     finally:
         store.close()
     if json_:
@@ -247,18 +253,34 @@ def check(names: NamesArg = None, json_: JsonOpt = False) -> None:
     else:
         for r, n in zip(results, numbers, strict=True):
             print_check(r, n)
-            if r.name in first and first[r.name] is not None:
-                print_first_version(first[r.name])
+            for line, style in first.get(r.name, ()):
+                console.print(Text(line, style=style), soft_wrap=True)
         print_queued(config, results, queued)
     if any(r.status == "error" for r in results):
         raise typer.Exit(1)
 
 
-def print_first_version(v: Any) -> None:
-    """What the first check of a watch stored: its title and size (see `watcher extract`)."""
-    console.print(
-        Text(f"  title: {v.title or '(none)'}; {v.words:,} words", style="dim"), soft_wrap=True
-    )
+def first_version_lines(store: Any, watch: Watch) -> list[tuple[str, str]]:
+    """What the first check of a watch stored, to catch a wrong page early: its title and
+    size, and a warning when the page holds several documents (with the selector to fix it)."""
+    v = store.latest_version(watch.name)
+    if v is None:
+        return []
+    lines = [(f"  title: {v.title or '(none)'}; {v.words:,} words", "dim")]
+    capture = store.get_capture(v.capture_id) if v.capture_id is not None else None
+    if capture is not None:
+        body = store.get_snapshot(capture.raw_sha256)
+        for w in page_warnings(
+            body,
+            capture.content_type,
+            capture.charset,
+            capture.url,
+            watch.select,
+            watch.remove,
+            name=watch.name,
+        ):
+            lines.append((f"  warning: {w}", "yellow"))
+    return lines
 
 
 def print_queued(config: cfg.Config, results: Sequence[CheckResult], queued: Sequence[Any]) -> None:
