@@ -65,6 +65,7 @@ def test_check_history_show_diff_search(project: Project, site: LocalSite) -> No
     hist = project.json("history", "acme")
     assert [h["source"] for h in hist] == ["live", "live"]
     assert set(hist[0]) >= {"id", "captured_at", "source", "sha256", "words", "summary"}
+    assert [h["language"] for h in hist] == ["en", "en"]
     assert hist[0]["captured_at"].endswith("Z") and hist[1]["summary"]
 
     text = project.run("show", "acme").stdout

@@ -106,7 +106,8 @@ def test_hidden_accordion_text_kept_and_heading_anchors_ignored():
     assert "Account data" in lines
     assert "¶" not in doc.text and "🔗" not in doc.text
     assert all("#" not in ln.lstrip("#") for ln in lines)
-    assert doc.language == "fr"
+    # tagged lang="fr" but written in English: the text decides, the tag is kept
+    assert doc.declared_language == "fr" and doc.language == "en"
 
 
 def test_cloudflare_email_protection_decoded_both_forms():
@@ -124,7 +125,7 @@ def test_layout_table_of_old_page_renders_as_blocks():
     doc = extract(fixture("legacy.html"))
     assert doc.encoding == "windows-1252"
     assert doc.title == "Privacy Statement"
-    assert doc.language is None
+    assert doc.declared_language is None and doc.language == "en"  # no tag: from the text
     assert "ACME Café respects your privacy." in doc.text
     assert "München" in doc.text
     assert '"Personal data" means any information relating to you – as defined by law.' in (
@@ -349,7 +350,8 @@ def test_pdf_text():
     doc = extract(pdf, content_type="application/pdf")
     assert "Privacy Policy" in doc.text
     assert "We keep logs for 30 days." in doc.text
-    assert doc.language == "de"
+    # the PDF's /Lang: two English lines are too short to overrule it
+    assert doc.language == doc.declared_language == "de"
     # sniffed without a content type as well
     assert extract(pdf).text == doc.text
 

@@ -96,8 +96,9 @@ class Document:
 
     text: str
     title: str | None = None
-    language: str | None = None  # e.g. "en", "fr", from <html lang> or a guess
+    language: str | None = None  # e.g. "en", "fr": detected from the text (watcher.language)
     encoding: str | None = None  # the charset actually used to decode
+    declared_language: str | None = None  # as the page says (<html lang>, a PDF's /Lang)
 
     @property
     def words(self) -> int:

@@ -343,6 +343,7 @@ def record_version(
         text=doc.text,
         title=doc.title,
         language=doc.language,
+        declared_language=doc.declared_language,
         facts=facts,
         capture_id=capture_id,
         technical=technical,

@@ -1546,6 +1546,9 @@ def _downgrade_to_v1(db: Path) -> None:
             c.execute("DROP TABLE versions_fts")
         c.execute("DROP TABLE IF EXISTS wayback_imports")
         c.execute("ALTER TABLE outbox DROP COLUMN channel")  # added by the outbox-channel migration
+        cols = {r[1] for r in c.execute("PRAGMA table_info(versions)")}
+        if "declared_language" in cols:  # added by the language migration
+            c.execute("ALTER TABLE versions DROP COLUMN declared_language")
         c.execute("PRAGMA user_version = 1")
         c.execute("VACUUM")
 

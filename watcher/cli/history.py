@@ -47,6 +47,7 @@ def history(name: NameArg, json_: JsonOpt = False) -> None:
             "source": v.source,
             "sha256": v.sha256,
             "words": v.words,
+            "language": v.language,
             "summary": v.summary or ("first version" if i == 0 else None),
             "technical": v.technical,
         }

@@ -29,6 +29,7 @@ from watcher.extract.limits import LIMITS, Budget, ExtractLimits
 from watcher.extract.pdf import extract_pdf
 from watcher.extract.plain import normalize_plain
 from watcher.extract.sniff import sniff
+from watcher.language import detect_language
 from watcher.models import Document
 
 __all__ = ["LIMITS", "ExtractLimits", "check_selector", "extract", "find_documents"]
@@ -47,6 +48,10 @@ def extract(
     """Turn one capture's bytes into a Document. Raises ExtractError with a one-line cause."""
     doc = _extract(body, content_type, charset, url, select, remove, limits)
     Budget(limits, "extracted text").add(doc.text)
+    # The language the text is written in; the page's own tag (<html lang>, a PDF's /Lang) is
+    # kept and decides only when the text is too short to tell (watcher/language.py).
+    doc.declared_language = doc.language
+    doc.language = detect_language(doc.text, doc.language)
     return doc
 
 

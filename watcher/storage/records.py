@@ -47,6 +47,7 @@ class StoredVersion:
     technical: bool
     summary: str | None = None
     n: int = 0  # the watch's own version number: 1 = its oldest version (by capture time)
+    declared_language: str | None = None  # the page's own tag; `language` is detected
 
     @property
     def info(self) -> VersionInfo:

@@ -167,4 +167,10 @@ _SCHEMA_RENDERED = """
 ALTER TABLE captures ADD COLUMN rendered INTEGER NOT NULL DEFAULT 0
 """
 MIGRATIONS.append((MIGRATIONS[-1][0] + 1, _SCHEMA_RENDERED))
+
+# `versions.language` becomes the language the text is written in (detected by
+# watcher.language); the page's own tag moves to a new `declared_language` column. Python, not
+# SQL (the column may already be there, and detecting needs code): Store._migrate_language.
+MIGRATIONS.append((MIGRATIONS[-1][0] + 1, ""))
+LANGUAGE_DETECTED = MIGRATIONS[-1][0]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from watcher.language import detect_language
 from watcher.models import Fact, Finding
 from watcher.storage.findings_index import FindingsIndex
 from watcher.storage.locks import LockDir
@@ -37,7 +38,7 @@ from watcher.storage.records import (
     parse_iso,
     sha256_hex,
 )
-from watcher.storage.schema import MIGRATIONS, SCHEMA_VERSION, split_script
+from watcher.storage.schema import LANGUAGE_DETECTED, MIGRATIONS, SCHEMA_VERSION, split_script
 from watcher.storage.snapshots import Snapshots
 from watcher.textutil import redact_credentials
 
@@ -204,6 +205,8 @@ class Store(FindingsIndex, QueueQueries):
                             # CREATE ... IF NOT EXISTS for tables).
                             if "duplicate column name" not in str(e):
                                 raise
+            if version < LANGUAGE_DETECTED:
+                self._migrate_language()
             if version < SCHEMA_VERSION:
                 self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         fts = self.conn.execute(
@@ -213,6 +216,22 @@ class Store(FindingsIndex, QueueQueries):
             with self._lock:
                 self.db["versions"].enable_fts(["text"], create_triggers=True, tokenize="porter")
         self._narrow_fts_update_trigger()
+
+    def _migrate_language(self) -> None:
+        """Migration to LANGUAGE_DETECTED: the page's tag moves to `declared_language` and the
+        language of every stored version is detected from its text."""
+        cols = {r[1] for r in self.conn.execute("PRAGMA table_info(versions)")}
+        if "declared_language" not in cols:
+            self.conn.execute("ALTER TABLE versions ADD COLUMN declared_language TEXT")
+            self.conn.execute("UPDATE versions SET declared_language = language")
+        ids = [r[0] for r in self.conn.execute("SELECT id FROM versions ORDER BY id")]
+        for vid in ids:  # one text in memory at a time
+            text, declared = self.conn.execute(
+                "SELECT text, declared_language FROM versions WHERE id = ?", (vid,)
+            ).fetchone()
+            lang = detect_language(text or "", declared)
+            if lang != declared:
+                self.conn.execute("UPDATE versions SET language = ? WHERE id = ?", (lang, vid))
 
     def _narrow_fts_update_trigger(self) -> None:
         """Re-index a version in FTS only when its text changes.
@@ -419,11 +438,13 @@ class Store(FindingsIndex, QueueQueries):
         facts: Sequence[Fact] | None,
         capture_id: int | None,
         technical: bool = False,
+        declared_language: str | None = None,
     ) -> int:
         with self.transaction():
             return self._exec(
                 "INSERT INTO versions(watch, captured_at, last_seen, source, sha256, words, title,"
-                " language, text, facts, capture_id, technical) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " language, text, facts, capture_id, technical, declared_language)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     watch,
                     iso(captured_at),
@@ -437,6 +458,7 @@ class Store(FindingsIndex, QueueQueries):
                     _facts_json(facts),
                     capture_id,
                     int(technical),
+                    declared_language,
                 ),
             )
 
@@ -465,7 +487,7 @@ class Store(FindingsIndex, QueueQueries):
 
     _VERSION_COLS = (
         "v.id, v.watch, v.captured_at, v.last_seen, v.source, v.sha256, v.words, v.title, "
-        "v.language, v.text, v.facts, v.capture_id, v.technical, "
+        "v.language, v.declared_language, v.text, v.facts, v.capture_id, v.technical, "
         "(SELECT summary FROM changes c WHERE c.new_version = v.id ORDER BY c.id DESC LIMIT 1)"
         " AS summary, "
         "(SELECT COUNT(*) FROM versions p WHERE p.watch = v.watch AND (p.captured_at < "
@@ -769,6 +791,7 @@ def _version(r: dict[str, Any]) -> StoredVersion:
         technical=bool(r["technical"]),
         summary=r.get("summary"),
         n=r.get("n") or 0,
+        declared_language=r.get("declared_language"),
     )
 
 
