@@ -7,7 +7,12 @@ date at the top or the bottom and a bundle of documents lists the main one first
          detail={"label": "last reviewed", "as_written": "10th August 2021", "precision": "day"})
 
 Keys: last_updated, last_modified, last_revised, last_reviewed, effective (also "applies from",
-"in force from", "gilt ab", "en vigueur"...), posted, version_date.
+"in force from", "gilt ab", "en vigueur", "à partir du"...), posted, version_date (also
+compact references: "V3 - 03/2023", "Version : 05/2018"), policy_date (a date standing alone
+in its block, the line under the title, used only when no labelled date exists).
+Labels in English, French, German, Spanish, Italian, Dutch and Portuguese. In a version
+history (table rows or list items with the same label) the latest date is the policy's own;
+a label after "previous / ancienne / vorherige ..." names another version and is ignored.
 
 A date only counts when a label governs it: the label is followed by the date after a short
 gap without digits or sentence ends (tight for weak labels such as "Updated" or "Version").
@@ -38,18 +43,19 @@ __all__ = ["extract", "parse_date", "MONTHS"]
 
 MONTHS: dict[str, int] = {}
 _MONTH_NAMES = {
-    1: "january jan janv janvier januar jänner jan. enero ene gennaio gen januari",
-    2: "february feb febr février fevrier févr fevr februar febrero febbraio februari",
-    3: "march mar mars märz maerz marzo mrt maart",
+    1: "january jan janv janvier januar jänner jan. enero ene gennaio gen januari janeiro",
+    2: "february feb febr février fevrier févr fevr februar febrero febbraio februari fevereiro"
+    " fev",
+    3: "march mar mars märz maerz marzo mrt maart março marco",
     4: "april apr avril avr abril aprile",
-    5: "may mai mayo maggio mei",
-    6: "june jun juin juni junio giugno",
-    7: "july jul juillet juil juli julio luglio",
+    5: "may mai mayo maggio mei maio",
+    6: "june jun juin juni junio giugno junho",
+    7: "july jul juillet juil juli julio luglio julho",
     8: "august aug août aout agosto augustus",
-    9: "september sep sept septembre septiembre setiembre settembre set",
-    10: "october oct octobre oktober octubre ottobre okt",
-    11: "november nov novembre noviembre",
-    12: "december dec décembre decembre dezember dez diciembre dicembre",
+    9: "september sep sept septembre septiembre setiembre settembre set setembro",
+    10: "october oct octobre oktober octubre ottobre okt outubro",
+    11: "november nov novembre noviembre novembro",
+    12: "december dec décembre decembre dezember dez diciembre dicembre dezembro dic",
 }
 for _n, _names in _MONTH_NAMES.items():
     for _w in _names.split():
@@ -63,10 +69,11 @@ _ORD = r"(?:\s?(?:st|nd|rd|th)|er|º|°|\.)?"
 _DATE = re.compile(
     rf"""
     (?P<iso>(?P<iy>(?:19|20)\d\d)[-/.](?P<im>\d{{1,2}})[-/.](?P<id>\d{{1,2}}))(?!\d)
-  | (?P<dmy>(?P<d1>\d{{1,2}}){_ORD}\s*(?:of\s+|de\s+)?(?P<m1>{_MONTH_RE})\.?,?\s+(?:de\s+)?(?P<y1>(?:19|20)\d\d))(?!\d)
+  | (?P<dmy>(?P<d1>\d{{1,2}}){_ORD}(?:\s*|-)(?:of\s+|de\s+)?(?P<m1>{_MONTH_RE})\.?(?:,?\s+|-)(?:de\s+)?(?P<y1>(?:19|20)\d\d))(?!\d)
   | (?P<mdy>(?P<m2>{_MONTH_RE})\.?\s+(?P<d2>\d{{1,2}}){_ORD},?\s+(?P<y2>(?:19|20)\d\d))(?!\d)
   | (?P<num>(?P<a>\d{{1,2}})(?P<sep>[./-])(?P<b>\d{{1,2}})(?P=sep)(?P<y4>(?:19|20)\d\d|\d\d))(?![\d.]\d)
-  | (?P<my>(?P<m5>{_MONTH_RE})\.?,?\s+(?P<y5>(?:19|20)\d\d))(?!\d)
+  | (?P<my>(?P<m5>{_MONTH_RE})\.?(?:,?\s+|-)(?:de\s+|del\s+)?(?P<y5>(?:19|20)\d\d))(?!\d)
+  | (?<![\d/.])(?P<nmy>(?P<m6>0?[1-9]|1[0-2])[/.-](?P<y6>(?:19|20)\d\d))(?![\d/.-]\d|\d)
     """,
     re.I | re.X,
 )
@@ -88,7 +95,8 @@ _LABELS: list[tuple[str, bool, str]] = [
     (
         "effective",
         True,
-        r"effective\s+date|date\s+effective|effective\s+(?:as\s+(?:of|from)|from|on|since)"
+        r"effective\s+date|date\s+effective"
+        r"|effective\s+(?:as\s+(?:of|from)|from|on|since|starting(?:\s+(?:on|from))?|beginning)"
         r"|(?:is|was|be|become|becomes|became)\s+effective|(?:takes?|took|take)\s+effect"
         r"|(?:comes?|came)\s+into\s+(?:effect|force)|in\s+effect\s+(?:as\s+of|from|since)"
         r"|in\s+force\s+(?:as\s+of|from|since)|entry\s+into\s+force"
@@ -96,12 +104,17 @@ _LABELS: list[tuple[str, bool, str]] = [
     ),
     ("version_date", True, r"version\s+date|date\s+of\s+(?:this\s+)?version"),
     # French
-    ("last_updated", True, r"derni[èe]re\s+mise\s+[àa]\s+jour|mise?s?\s+[àa]\s+jour\s+(?:le|du)"),
+    (
+        "last_updated",
+        True,
+        r"derni[èe]re\s+mise\s+[àa]\s+jour|mise?s?\s+[àa]\s+jour\s+(?:le|du|au)"
+        r"|actualis[ée]e?s?\s+(?:pour\s+la\s+derni[èe]re\s+fois\s+|la\s+derni[èe]re\s+fois\s+)?le",
+    ),
     ("last_modified", True, r"derni[èe]re\s+modification|modifi[ée]e?s?\s+le"),
     (
         "effective",
         True,
-        r"(?:date\s+d.)?entr[ée]e\s+en\s+vigueur|en\s+vigueur\s+(?:le|depuis|du|à\s+compter)"
+        r"(?:date\s+d.)?entr[ée]e\s+en\s+vigueur|en\s+vigueur\s+(?:le|depuis|du|au|[àa]\s+compter)"
         r"|s.applique(?:nt)?\s+(?:[àa]\s+(?:partir|compter)\s+d[ue]|d[èe]s\s+le)"
         r"|applicable\s+[àa]\s+(?:partir|compter)\s+d[ue]|date\s+d.effet",
     ),
@@ -109,7 +122,8 @@ _LABELS: list[tuple[str, bool, str]] = [
     (
         "last_updated",
         True,
-        r"zuletzt\s+aktualisiert|letzte\s+aktualisierung|aktualisiert\s+am|stand\s+vom",
+        r"zuletzt\s+aktualisiert|letzte\s+aktualisierung|aktualisiert\s+am|stand\s+vom"
+        r"|zuletzt\s+überarbeitet|überarbeitet\s+am",
     ),
     ("last_modified", True, r"letzte\s+[äa]nderung|zuletzt\s+ge[äa]ndert|ge[äa]ndert\s+am"),
     (
@@ -128,6 +142,21 @@ _LABELS: list[tuple[str, bool, str]] = [
         r"fecha\s+de\s+(?:entrada\s+en\s+vigor|vigencia)|en\s+vigor\s+(?:desde|a\s+partir)"
         r"|vigente\s+(?:desde|a\s+partir)",
     ),
+    ("last_updated", True, r"fecha\s+de\s+(?:la\s+)?[úu]ltima\s+actualizaci[óo]n"),
+    # Portuguese
+    (
+        "last_updated",
+        True,
+        r"[úu]ltima\s+atualiza[çc][ãa]o|atualizad[oa]\s+(?:em|a)|data\s+da\s+[úu]ltima\s+atualiza[çc][ãa]o",
+    ),
+    ("last_modified", True, r"[úu]ltima\s+(?:modifica[çc][ãa]o|altera[çc][ãa]o)"),
+    ("last_revised", True, r"[úu]ltima\s+revis[ãa]o|revisto\s+em|revisad[oa]\s+em"),
+    (
+        "effective",
+        True,
+        r"data\s+de\s+(?:entrada\s+em\s+vigor|vig[êe]ncia)|em\s+vigor\s+(?:desde|a\s+partir)"
+        r"|v[áa]lid[oa]\s+a\s+partir",
+    ),
     # Italian
     ("last_updated", True, r"ultimo\s+aggiornamento|aggiornat[oa]\s+(?:al|il)"),
     ("last_modified", True, r"ultima\s+modifica"),
@@ -141,14 +170,26 @@ _LABELS: list[tuple[str, bool, str]] = [
     (
         "last_updated",
         False,
-        r"updated|update|mis\s+[àa]\s+jour|actualizado|aggiornato|bijgewerkt|aktualisiert|stand",
+        r"updated|update|mise?s?\s+[àa]\s+jour|actualizad[oa]|aggiornat[oa]|bijgewerkt"
+        r"|aktualisiert|stand|atualizad[oa]|actualis[ée]e?s?",
     ),
     ("last_revised", False, r"revised|revision"),
     ("last_modified", False, r"modified"),
     ("last_reviewed", False, r"reviewed"),
-    ("effective", False, r"effective|en\s+vigueur|in\s+effect|g[üu]ltig"),
-    ("posted", False, r"posted|published|publi[ée]e?"),
-    ("version_date", False, r"version|versie|versione|versi[óo]n|fassung"),
+    (
+        "effective",
+        False,
+        r"effective|en\s+vigueur|in\s+effect|g[üu]ltig|[àa]\s+(?:partir|compter)\s+du"
+        r"|vigente|in\s+vigore|em\s+vigor|en\s+vigor",
+    ),
+    ("posted", False, r"posted|published|publi[ée]e?|ver[öo]ffentlicht|publicad[oa]|pubblicat[oa]"),
+    # "Version : 05/2018", "V3 - 03/2023", "v2.1 du 3 mars 2023"
+    (
+        "version_date",
+        False,
+        r"version|versie|versione|versi[óo]n|vers[ãa]o|fassung"
+        r"|v(?:1|2|3|4|5|6|7|8|9)(?:\.(?:0|1|2|3|4|5|6|7|8|9))?",
+    ),
 ]
 
 # The word-start lookbehind is shared by all branches (checked once per position, not once per
@@ -164,12 +205,15 @@ _LABEL = re.compile(
 # over all spellings when each \s+ matches one character and "." any letter.
 # tests/test_facts_dates.py recomputes both from `_LABELS`.
 _KEYWORD_REACH = {
-    "revis": 17, "modif": 17, "updat": 17, "review": 17, "last": 12, "effect": 11, "effet": 7,
-    "force": 11, "appl": 2, "valid": 0, "versi": 13, "fassung": 0, "jour": 16, "vigu": 17,
-    "vigor": 20, "vigen": 9, "aktualisier": 8, "stand": 0, "nderung": 8, "ndert": 11, "ltig": 2,
-    "gilt": 0, "gelten": 0, "kraft": 3, "wirksam": 0, "actualiza": 7, "aggiorna": 7,
+    "revis": 17, "last": 12, "modif": 17, "updat": 17, "review": 17, "effect": 11, "force": 11,
+    "appl": 2, "valid": 0, "versi": 13, "jour": 16, "actualis": 0, "vigu": 17, "compter": 15,
+    "partir": 15, "effet": 7, "aktualisier": 8, "stand": 0, "berarbeit": 9, "nderung": 8,
+    "ndert": 11, "ltig": 2, "gilt": 0, "gelten": 0, "kraft": 3, "wirksam": 0, "actualiza": 19,
+    "vigor": 20, "vigen": 9, "atualiza": 15, "altera": 7, "vig\u00eanc": 8, "aggiorna": 7,
     "efficace": 0, "laatst": 0, "bijgewerkt": 7, "gewijzigd": 7, "ingangsdatum": 0, "kracht": 4,
-    "geldig": 0, "posted": 0, "publish": 0, "publie": 0, "publi\u00e9": 0,
+    "geldig": 0, "posted": 0, "publish": 0, "publi\u00e9": 0, "publie": 0, "ffentlich": 4,
+    "publica": 0, "pubblica": 0, "vers\u00e3o": 0, "versao": 0, "fassung": 0, "v1": 0, "v2": 0,
+    "v3": 0, "v4": 0, "v5": 0, "v6": 0, "v7": 0, "v8": 0, "v9": 0,
 }  # fmt: skip
 
 
@@ -217,8 +261,8 @@ def _labels(s: str) -> list[re.Match[str]]:
 
 _STRONG_GAP = re.compile(r"^[^\d.!?;]{0,45}$")
 _WEAK_GAP = re.compile(
-    r"^\s*(?:[:\-–—]\s*)?(?:(?:date|on|in|as\s+of|as\s+at|at|from|le|du|am|vom|el|il|al|op"
-    r"|per|of|the|de)\s*[:\-–—]?\s+)*$",
+    r"^\s*(?:[:\-–—]\s*)?(?:(?:date|on|in|as\s+of|as\s+at|at|from|le|du|au|am|vom|el|il|al|op"
+    r"|per|of|the|de|del|dal|em|van|desde|datum|data|fecha)\s*[:\-–—]?\s+)*$",
     re.I,
 )
 _LAWISH = re.compile(
@@ -339,7 +383,10 @@ def parse_date(m: re.Match[str], style: _PageStyle | None = None) -> tuple[str, 
             if style is not None:
                 detail["order_reason"] = style.reason
     else:
-        y, mo = int(m.group("y5")), _month(m.group("m5")) or 0
+        if m.group("nmy"):
+            y, mo = int(m.group("y6")), int(m.group("m6"))
+        else:
+            y, mo = int(m.group("y5")), _month(m.group("m5")) or 0
         if not _valid(y, mo, None):
             return None
         return f"{y:04d}-{mo:02d}", {"precision": "month"}
@@ -372,16 +419,33 @@ def _law_context(s: str, start: int) -> bool:
     return bool(_LAWISH.search(head)) and not _POLICYISH.search(head)
 
 
+# "Previous version: 25 February 2025", "ancienne version du ...": a date of another version.
+_OTHER_VERSION = re.compile(
+    r"\b(?:previous|prior|former|earlier|older|archived|old|pr[ée]c[ée]dente?|ancienne?"
+    r"|ant[ée]rieure?|vorherigen?|vorige|fr[üu]heren?|alten?|anterior|precedente|vorige)\W{0,3}$",
+    re.I,
+)
+# A block that is only a date ("**Novembre 2022**", "June 13, 2022", "(5 mai 2023)").
+_BARE_DATE = re.compile(r"^[\W_]{0,4}(?:" + _DATE.pattern + r")[\W_]{0,4}$", re.I | re.X)
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s")
+
+
 def extract(text: str, language: str | None = None) -> list[Fact]:
-    """Labelled policy dates of `text` (one fact per key, first occurrence wins)."""
+    """Labelled policy dates of `text`: one fact per key, the first occurrence wins, except in
+    a version history (table rows or list items carrying the same label), where the latest
+    date is the policy's own. Without any labelled date, a block that is only a date (the line
+    under the title) is the "policy_date", when the page has exactly one such block."""
     style = _PageStyle(text, language)
     out: list[Fact] = []
     seen: set[str] = set()
+    history: dict[str, list[Fact]] = {}  # key -> later dates of table rows / list items
+    listed: set[str] = set()  # keys whose first date came from a table row or list item
+    bare: list[tuple[str, str, tuple[str, dict]]] = []
     lines = blocks(text)
     pending: tuple[str, str] | None = None  # (key, label) of a label-only block
     for line in lines:
         # Blocks without a label keyword hold no label: skip them unless they may hold the date
-        # of a preceding label-only block.
+        # of a preceding label-only block (or are a bare date themselves).
         s: str | None = None
         pm = _PREFILTER.search(fold(line))
         if pm is not None and pm.end() - pm.start() == 1:  # "[", "<" or "\\" first
@@ -389,8 +453,6 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
             has_label = _KEYWORD.search(fold(s)) is not None
         else:
             has_label = pm is not None
-        if not has_label and pending is None:
-            continue
         if not _ANY_DIGIT.search(line):
             if not has_label:
                 pending = None
@@ -399,6 +461,16 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                 s = _scan_line(line)
             k = _label_only(s)
             pending = (k, s.rstrip(": ")) if k else None
+            continue
+        if not has_label and pending is None:
+            if len(line) <= 60 and len(bare) < 2 and not is_table_line(line):
+                s = _scan_line(line)
+                bm = _BARE_DATE.match(s)
+                if bm:
+                    dm = _DATE.search(s)
+                    parsed = parse_date(dm, style) if dm else None
+                    if parsed:
+                        bare.append((s, dm.group(0), parsed))  # type: ignore[union-attr]
             continue
         if s is None:
             s = _scan_line(line)
@@ -414,10 +486,11 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                     continue
         if not has_label:
             continue
+        entry = is_table_line(line) or bool(_LIST_ITEM.match(line))
         for lm in _labels(s):
             idx = int(lm.lastgroup[1:])
             key, strong, _ = _LABELS[idx]
-            if key in seen:
+            if key in seen and not (entry and key in listed):
                 continue
             dm = _DATE.search(s, lm.end(), lm.end() + 80)
             if not dm:
@@ -425,13 +498,33 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
             gap = s[lm.end() : dm.start()]
             if not (_STRONG_GAP if strong else _WEAK_GAP).match(gap):
                 continue
-            if _law_context(s, lm.start()):
+            if _law_context(s, lm.start()) or _OTHER_VERSION.search(s, 0, lm.start()):
                 continue
             parsed = parse_date(dm, style)
             if parsed is None:
                 continue
+            if key in seen:  # a later entry of a version history
+                history.setdefault(key, []).append(_fact(key, lm.group(0), dm.group(0), parsed, s))
+                continue
             _add(out, seen, key, lm.group(0), dm.group(0), parsed, s)
+            if entry:
+                listed.add(key)
+    for i, f in enumerate(out):
+        later = history.get(f.key)
+        if later:
+            out[i] = max([f, *later], key=lambda x: x.value)
+    if not out and len(bare) == 1:
+        s, as_written, parsed = bare[0]
+        _add(out, seen, "policy_date", "", as_written, parsed, s)
     return out
+
+
+def _fact(key: str, label: str, as_written: str, parsed: tuple[str, dict], evidence: str) -> Fact:
+    value, extra = parsed
+    label = re.sub(r"^(?:is|was|be|becomes?|became)\s+", "", " ".join(label.split()), flags=re.I)
+    detail = {"label": label, "as_written": " ".join(as_written.split())}
+    detail.update(extra)
+    return Fact(kind="date", key=key, value=value, evidence=evidence[:300], detail=detail)
 
 
 def _add(
@@ -443,12 +536,8 @@ def _add(
     parsed: tuple[str, dict],
     evidence: str,
 ) -> None:
-    value, extra = parsed
-    label = re.sub(r"^(?:is|was|be|becomes?|became)\s+", "", " ".join(label.split()), flags=re.I)
-    detail = {"label": label, "as_written": " ".join(as_written.split())}
-    detail.update(extra)
     seen.add(key)
-    out.append(Fact(kind="date", key=key, value=value, evidence=evidence[:300], detail=detail))
+    out.append(_fact(key, label, as_written, parsed, evidence))
 
 
 # --------------------------------------------------------------------------- findings
@@ -465,6 +554,7 @@ _DATE_NAMES = {
     "effective": "effective date",
     "posted": "publication date",
     "version_date": "version date",
+    "policy_date": "policy date",
 }
 
 
