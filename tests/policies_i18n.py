@@ -1,10 +1,11 @@
 """Short privacy-policy texts in several languages, written for these tests in the style of
 real EU policies (dates, rights, retention, transfers, recipients), one Markdown document per
-language, as `watcher.extract` renders pages."""
+language, as `watcher.extract` renders pages (one paragraph per line: the source below is
+wrapped for reading and joined at import)."""
 
 from __future__ import annotations
 
-POLICIES: dict[str, str] = {
+_WRAPPED: dict[str, str] = {
     "en": """# Privacy Policy
 
 Last updated: 3 March 2023
@@ -73,6 +74,11 @@ serviço. Os seus dados pessoais são conservados durante 5 anos após o termo d
 direito de aceder, retificar e apagar os seus dados pessoais. Alguns dos nossos subcontratantes
 estão localizados fora do Espaço Económico Europeu.
 """,
+}
+
+POLICIES: dict[str, str] = {
+    lang: "\n\n".join(" ".join(p.split("\n")) for p in text.strip().split("\n\n")) + "\n"
+    for lang, text in _WRAPPED.items()
 }
 
 # The date each policy above states, as ISO.
