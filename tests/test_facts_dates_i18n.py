@@ -130,3 +130,14 @@ def test_month_year_numbers_need_a_label() -> None:
     # "03/2023" alone, a phone number, an amount: no date
     assert dates("We answer within 03/2023 cases.\n\nCall 01/2023 4567.\n") == {}
     assert dates("Version 2.1 of the app\n") == {}
+
+
+def test_the_pages_own_date_stamp_beats_a_sentence_about_a_notice() -> None:
+    text = (
+        "# Confidentialité\n\nLe présent avis de confidentialité est la version 1.0, publiée le "
+        "16 septembre 2024.\n\nAutre texte.\n\nPublié le 09/03/2024\n"
+    )
+    assert dates(text, "fr") == {"posted": "2024-03-09"}
+    # a stamp first and a sentence later: the stamp stays
+    later = "# Policy\n\nPublished on 9 March 2024\n\nThe notice was published on 1 May 2020.\n"
+    assert dates(later) == {"posted": "2024-03-09"}

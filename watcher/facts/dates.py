@@ -440,6 +440,7 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     seen: set[str] = set()
     history: dict[str, list[Fact]] = {}  # key -> later dates of table rows / list items
     listed: set[str] = set()  # keys whose first date came from a table row or list item
+    prose: set[str] = set()  # keys whose first date came from within a sentence
     bare: list[tuple[str, str, tuple[str, dict]]] = []
     lines = blocks(text)
     pending: tuple[str, str] | None = None  # (key, label) of a label-only block
@@ -490,7 +491,8 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
         for lm in _labels(s):
             idx = int(lm.lastgroup[1:])
             key, strong, _ = _LABELS[idx]
-            if key in seen and not (entry and key in listed):
+            stamp = len(s) <= 60 and lm.start() <= 3  # "Publié le 09/03/2024" alone
+            if key in seen and not (entry and key in listed) and not (stamp and key in prose):
                 continue
             dm = _DATE.search(s, lm.end(), lm.end() + 80)
             if not dm:
@@ -503,12 +505,23 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
             parsed = parse_date(dm, style)
             if parsed is None:
                 continue
+            if key in seen and key in prose:
+                # the page's own date stamp, after a sentence about some notice's version
+                if not s[dm.end() :].strip(" .)*_"):
+                    prose.discard(key)
+                    out[:] = [
+                        _fact(key, lm.group(0), dm.group(0), parsed, s) if f.key == key else f
+                        for f in out
+                    ]
+                continue
             if key in seen:  # a later entry of a version history
                 history.setdefault(key, []).append(_fact(key, lm.group(0), dm.group(0), parsed, s))
                 continue
             _add(out, seen, key, lm.group(0), dm.group(0), parsed, s)
             if entry:
                 listed.add(key)
+            elif not stamp:
+                prose.add(key)
     for i, f in enumerate(out):
         later = history.get(f.key)
         if later:
