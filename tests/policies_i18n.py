@@ -12,7 +12,7 @@ Last updated: 3 March 2023
 
 We collect your name, your email address and your payment details to provide the service.
 We keep your account data for as long as your account is open and delete it 30 days after you
-close it. You have the right to access, correct or delete your personal data. Some of our
+close it. You have the right to access your personal data and to request the deletion of it. Some of our
 providers are located outside the European Economic Area; we rely on the standard contractual
 clauses of the European Commission for these transfers.
 """,

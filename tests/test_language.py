@@ -71,8 +71,8 @@ def test_store_migrates_v2_versions_to_detected_languages(tmp_path: Path) -> Non
     for text, tag in ((POLICIES["fr"], "en"), (POLICIES["de"], None), ("Cookies", "it")):
         conn.execute(
             "INSERT INTO versions(watch, captured_at, last_seen, source, sha256, words, title,"
-            " language, text) VALUES ('a', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z',"
-            " 'live', 'x', 1, 't', ?, ?)",
+            " language, text, facts) VALUES ('a', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z',"
+            " 'live', 'x', 1, 't', ?, ?, '[]')",
             (tag, text),
         )
     conn.execute("PRAGMA user_version = 2")
@@ -82,6 +82,8 @@ def test_store_migrates_v2_versions_to_detected_languages(tmp_path: Path) -> Non
     assert s.schema_version == SCHEMA_VERSION
     got = [(v.language, v.declared_language) for v in s.versions("a")]
     assert got == [("fr", "en"), ("de", None), ("it", "it")]
+    # facts derived without the language are derived again when next needed
+    assert [v.facts for v in s.versions("a")] == [None, None, None]
     vid = s.add_version(
         "a",
         captured_at=s.versions("a")[0].captured_at,

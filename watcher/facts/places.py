@@ -3,7 +3,11 @@
 A location fact needs a storage / processing / transfer cue in its sentence (or a table row
 whose cell is a place, as in processor tables). Aliases are normalized: US/USA/U.S./United
 States of America -> "United States"; UK/Great Britain -> "United Kingdom"; EU, EEA.
-"Outside the EEA" is its own fact (key "outside:eea").
+"Outside the EEA" is its own fact (key "outside:eea"), and so are "third countries", "pays
+tiers", "Drittland"... Place names, cues and transfer mechanisms are read in English, French,
+German, Spanish, Italian, Dutch and Portuguese ("clauses contractuelles types",
+"Standardvertragsklauseln", "décision d'adéquation"...), with the same keys as in English, so a
+translated paragraph is no change.
 """
 
 from __future__ import annotations
@@ -32,7 +36,14 @@ _PLACE_RE = re.compile(
 _CUE = re.compile(
     r"\b(stor(?:e|ed|es|age|ing)|host(?:s|ed|ing)?|servers?|data ?cent(?:er|re)s?|process(?:ed|es|ing)?|"
     r"transfer(?:s|red|ring)?|sen[dt]|located|locations?|outside|reside|residing|cloud|region|"
-    r"shared with|transmit(?:ted)?|export(?:ed)?)\b",
+    r"shared with|transmit(?:ted)?|export(?:ed)?|"
+    # French, German, Spanish, Italian, Dutch, Portuguese
+    r"transf[ée]r\w*|h[ée]berg\w*|stock\w*|serveurs?|trait[ée]\w*|situ[ée]e?s?|localis[ée]\w*|"
+    r"envoy[ée]\w*|communiqu[ée]\w*|übermittel\w*|übertragen|gespeichert|speicher\w*|verarbeit\w*|"
+    r"gehostet|Server\w*|transfier\w*|übermittl\w*|Sitz|ansässig|befinde[nt]|se encuentran?|ubicad\w*|situad\w*|"
+    r"si trova(?:no)?|gevestigd|localizad\w*|Rechenzentr\w*|transferi\w*|almacen\w*|alojad\w*|servidor\w*|"
+    r"trasferi\w*|archiviat\w*|ospitat\w*|conservat\w*|doorgegeven|doorgifte|opgeslagen|"
+    r"verwerkt|transferid\w*|armazenad\w*|tratad\w*|tratamiento|trattament\w*)\b",
     re.I,
 )
 _NOT_DATA = re.compile(
@@ -41,10 +52,18 @@ _NOT_DATA = re.compile(
 _LAWISH = re.compile(
     r"\s*(?:-based |based )?(?:GDPR|Data Protection|law|laws|legislation|regulations?|citizens?|residents?|"
     r"users|customers|Privacy Shield|Standard|Extension|representative|Representative|Act|"
-    r"English|-U\.?S|[-\u2013]US|Information Commissioner|supervisory|Commission|courts?|government)\b"
+    r"English|-U\.?S|[-\u2013]US|Information Commissioner|supervisory|Commission|courts?|government"
+    r"|-?Kommission|-?Datenschutz\w*|-?DSGVO|-?Recht\w*|-?Gesetz\w*|-?Standard\w*|-?Verordnung"
+    r"|-?Vertreter|-?B[üu]rger\w*)\b"
 )
 _LAWISH_BEFORE = re.compile(
-    r"(?:laws? of|courts? of|residents? of|citizens? of|governed by)\s*(?:the\s*)?$", re.I
+    r"(?:laws? of|courts? of|residents? of|citizens? of|governed by"
+    r"|(?:lois?|droit|l[ée]gislation|tribunaux|juridictions?|RGPD|r[èe]glement|r[ée]sidents?)"
+    r"\s+(?:d[eu]s?|de\s+la|en)"
+    r"|(?:Recht|Gesetze?n?|Gerichte?n?|DSGVO|Verordnung|Einwohner)\s+(?:der|des|von)"
+    r"|(?:leyes?|legislaci[óo]n|tribunales|leggi|legge|normativa|wet(?:geving)?|lei)"
+    r"\s+(?:de(?:l|la)?|della|dello|van|da|do))\s*(?:the\s*|l['’]\s*)?$",
+    re.I,
 )
 # A law's name, not a destination: "the European Union's General Data Protection Regulation",
 # "European Union (Withdrawal) Act 2018", "US Cloud Act".
@@ -65,16 +84,36 @@ _RESIDENCE = re.compile(
     + _PLACE_ALT
     + r")(?![\w])(?:\s*\([^)]{0,40}\))?(?:,?\s+(?:or|and)\s+(?:the\s+)?|,\s*(?:the\s+)?)?)+"
 )
+_REGION = (
+    r"EEA|European Economic Area|EU|European Union|UK|United Kingdom|Switzerland|United States|US"
+    r"|USA|EEE|UE|EWR|EER|SEE|Union européenne|Espace économique européen|Europäischen Union"
+    r"|Europäischen Wirtschaftsraums?|Unión Europea|Espacio Económico Europeo|Unione [Ee]uropea"
+    r"|Spazio [Ee]conomico [Ee]uropeo|Europese Unie|Europese Economische Ruimte|União Europeia"
+    r"|Espaço Econ[óô]mico Europeu"
+)
 _OUTSIDE = re.compile(
-    r"\boutside (?:of )?(?:the )?(EEA|European Economic Area|EU|European Union|UK|United Kingdom|"
-    r"Switzerland|United States|US|USA|your (?:country|jurisdiction))\b(?:\s*/\s*(?:EEA|EU|UK)\b)?"
+    r"\b(?:outside (?:of )?(?:the )?|en dehors (?:de (?:l['’]|la )?|du )|hors (?:de (?:l['’]|la )?)?"
+    r"|außerhalb (?:der |des )?|fuera (?:de (?:la )?|del )|al di fuori (?:dell['’]|della |dello )"
+    r"|buiten (?:de |het )?|fora (?:do |da )?)"
+    r"(" + _REGION + r"|your (?:country|jurisdiction))\b"
+    r"(?:\s*/\s*(?:de l['’]|des |del |dello |do )?(?:EEA|EU|UK|EEE|UE|EWR|EER|SEE)\b)?"
+)
+# "transferred to third countries", "pays tiers", "Drittland": outside the EU / EEA.
+_THIRD_COUNTRY = re.compile(
+    r"\b(?:third countr(?:y|ies)|pays tiers?|Drittl[äa]nd(?:er|ern)?|Drittstaat(?:en)?"
+    r"|terceros? pa[íi]s(?:es)?|pa[íi]s(?:es)? tercer(?:o|os)|paesi terzi|paese terzo"
+    r"|derde land(?:en)?|pa[íi]s(?:es)? terceiros?)\b",
+    re.I,
 )
 
 _MECH: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     (
         "privacy_shield",
         "EU-US Privacy Shield",
-        re.compile(r"\bPrivacy[- ]Shield\b", re.I),
+        re.compile(
+            r"\bPrivacy[- ]Shield\b|\bbouclier de protection des donn[ée]es\b|\bDatenschutzschild\b",
+            re.I,
+        ),
     ),
     (
         "uk_extension_dpf",
@@ -95,7 +134,11 @@ _MECH: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "scc",
         "Standard Contractual Clauses",
         re.compile(
-            r"\bstandard (?:contractual|data protection) clauses\b|\bmodel (?:contract(?:ual)? )?clauses\b|\bSCCs?\b",
+            r"\bstandard (?:contractual|data protection) clauses\b|\bmodel (?:contract(?:ual)? )?clauses\b|\bSCCs?\b"
+            r"|\bclauses contractuelles (?:types|standards?)\b|\bStandard(?:vertrags|datenschutz)klauseln\b"
+            r"|\bcl[áa]usulas contractuales (?:tipo|est[áa]ndar)\b|\bclausole contrattuali (?:standard|tipo)\b"
+            r"|\b(?:standaard|model)contract(?:bepalingen|clausules)\b"
+            r"|\bcl[áa]usulas contratuais(?:-tipo| tipo| padr[ãa]o)\b",
             re.I,
         ),
     ),
@@ -108,27 +151,40 @@ _MECH: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "adequacy",
         "Adequacy decision",
         re.compile(
-            r"\badequacy (?:decisions?|regulations?|findings?)\b|\badequate level of (?:data )?protection\b",
+            r"\badequacy (?:decisions?|regulations?|findings?)\b|\badequate level of (?:data )?protection\b"
+            r"|\bd[ée]cisions? d['’]ad[ée]quation\b|\bniveau de protection (?:des donn[ée]es )?ad[ée]quat\b"
+            r"|\bAngemessenheitsbeschl(?:uss|üsse|usses)\b|\bangemessenen? Datenschutzniveaus?\b"
+            r"|\bdecisi[óo]n(?:es)? de adecuaci[óo]n\b|\bdecision[ei] di adeguatezza\b"
+            r"|\badequaatheidsbesluit(?:en)?\b|\bdecis(?:ão|ões) de adequa[çc][ãa]o\b",
             re.I,
         ),
     ),
     (
         "bcr",
         "Binding Corporate Rules",
-        re.compile(r"\bbinding corporate rules\b|\bBCRs?\b", re.I),
+        re.compile(
+            r"\bbinding corporate rules\b|\bBCRs?\b|\br[èe]gles d['’]entreprise contraignantes\b"
+            r"|\bverbindliche(?:n)? interne(?:n)? Datenschutzvorschriften\b"
+            r"|\bnormas corporativas vinculantes\b|\bnorme vincolanti d['’]impresa\b"
+            r"|\bbindende bedrijfsvoorschriften\b|\bregras vinculativas aplic[áa]veis [àa]s empresas\b",
+            re.I,
+        ),
     ),
 )
 
 
 _TURKEY = re.compile(r"\bturkey\b")
 _US_MONEY = re.compile(r"\s*(?:Dollars?|\$)")
-_NEGATION = re.compile(r"\b(not|never|no)\b", re.I)
+_NEGATION = re.compile(
+    r"\b(not|never|no|ne|n['’]|jamais|aucune?|nicht|nie|keine?n?|nunca|mai|niet|nooit|nem)\b", re.I
+)
 _DATA_WORD = re.compile(r"\b(stor|host|server|transfer|data ?cent)", re.I)
 _PAREN = re.compile(r"\(.*?\)")
 _PLACE_SPLIT = re.compile(r"\s*(?:/|,|&|\band\b)\s*")
 _SWISS_UK = re.compile(r"\b(Swiss|UK Extension)\b")
 _EU_US_DPF = re.compile(r"\bEU[- ]U\.?S\.? (?:Data Privacy Framework|DPF)")
 _SHORT = {"European Economic Area": "EEA", "European Union": "EU", "United Kingdom": "UK"}
+_REGION_ALIAS = {"SEE": "European Economic Area"}  # Italian SEE: not a place name elsewhere
 
 
 def _places_in(s: str) -> list[str]:
@@ -152,6 +208,7 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     d = doc(text)
     # units where each pattern may match (exact literal prefilters)
     w_outside = d.candidates(_OUTSIDE)
+    w_third = d.candidates(_THIRD_COUNTRY)
     w_cue = d.candidates(_CUE)
     w_mech = [(key, name, rx, d.candidates(rx)) for key, name, rx in _MECH]
     for i, u in enumerate(d.units):
@@ -160,7 +217,7 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
             for m in _OUTSIDE.finditer(s):
                 if _CUE.search(s):
                     region = m.group(1)
-                    canon = _ALIAS.get(region, region)
+                    canon = _ALIAS.get(region) or _REGION_ALIAS.get(region, region)
                     short = _SHORT.get(canon, canon)
                     if region.startswith("your"):
                         canon, short = "your country", "your country"
@@ -181,6 +238,10 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                             s,
                             outside=True,
                         )
+        if i in w_third and _CUE.search(s):
+            m3 = _THIRD_COUNTRY.search(s)
+            if m3 and not _NEGATION.search(s[max(0, m3.start() - 60) : m3.start()]):
+                add("location", "outside:eea", "Outside the EEA", s, outside=True)
         if u.kind == "row":
             # processor tables: a cell that *is* a place list ("UK / Germany", "USA (...)")
             for c in u.cells[1:]:

@@ -6,6 +6,11 @@ your account"); detail: "iso" (ISO 8601 duration when the period is numeric, e.g
 "applies_to" (what the period applies to, from the sentence).
 key: "retention:" + the content words of `applies_to` (falling back to the sentence words),
 so the same statement matches across versions even when its period changes.
+
+Periods are read in English, French, German, Spanish, Italian, Dutch and Portuguese ("pendant
+3 ans", "6 Monate", "24 mesi"...; value and detail always in English). The other languages'
+verbs, function words and subject/object boundaries apply only to texts detected in them
+(`language`), so English keys stay as they were.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import re
 
 from watcher.facts.base import Compare, finding, jaccard, pair_up
-from watcher.facts.doc import doc, slug
+from watcher.facts.doc import doc
 from watcher.models import Fact, Finding
 from watcher.textutil import shorten
 
@@ -22,7 +27,27 @@ _NUM_WORDS = {
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
     "fifteen": 15, "sixteen": 16, "eighteen": 18, "twenty": 20, "twenty-four": 24, "thirty": 30,
     "forty": 40, "forty-two": 42, "forty-five": 45, "sixty": 60, "ninety": 90, "hundred": 100,
+    # French, German, Spanish, Italian, Dutch, Portuguese
+    "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8,
+    "neuf": 9, "dix": 10, "douze": 12, "quinze": 15, "vingt": 20, "trente": 30, "soixante": 60,
+    "ein": 1, "eine": 1, "einen": 1, "einem": 1, "zwei": 2, "drei": 3, "vier": 4, "sechs": 6,
+    "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "zwölf": 12, "dreißig": 30, "sechzig": 60,
+    "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7,
+    "diez": 10, "doce": 12, "treinta": 30, "due": 2, "tre": 3, "cinque": 5, "sei": 6,
+    "dieci": 10, "dodici": 12, "trenta": 30, "een": 1, "twee": 2, "drie": 3, "vijf": 5, "zes": 6,
+    "tien": 10, "twaalf": 12, "dertig": 30, "um": 1, "uma": 1, "dois": 2, "duas": 2, "três": 3,
+    "dez": 10, "doze": 12, "trinta": 30,
 }  # fmt: skip
+# Unit words of other languages -> the English unit.
+_UNIT_WORDS = {
+    "minute": "minute minuten minuto minuti minutos",
+    "hour": "heure heures stunde stunden hora horas ora ore uur uren",
+    "day": "jour jours tage tagen día días dia dias giorno giorni dag dagen",
+    "week": "semaine semaines woche wochen semana semanas settimana settimane weken",
+    "month": "mois monat monate monaten mes meses mese mesi maand maanden mês",
+    "year": "an ans année années jahr jahre jahren año años anno anni jaar jaren ano anos",
+}
+_UNIT: dict[str, str] = {w: u for u, ws in _UNIT_WORDS.items() for w in ws.split()}
 _UNIT_DAYS = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1, "week": 7, "month": 30, "year": 365}
 _ISO_UNIT = {"minute": "M", "hour": "H", "day": "D", "week": "W", "month": "M", "year": "Y"}
 
@@ -32,12 +57,23 @@ _CUE = re.compile(
     r"expire(?:s|d)?|remov(?:e|ed))\b",
     re.I,
 )
+_CUE_I18N = re.compile(
+    _CUE.pattern.removesuffix(")\\b") + "|"
+    # French, German, Spanish, Italian, Dutch, Portuguese
+    r"conserv\w*|supprim\w*|effac[ée]\w*|archiv[ée]\w*|stock[ée]\w*|gard[ée]\w*|d[ée]trui\w*|"
+    r"anonymis\w*|gespeichert|speicher\w*|aufbewahr\w*|gel[öo]scht|l[öo]sch\w*|almacen\w*|"
+    r"guardad\w*|suprim\w*|elimina\w*|cancellat\w*|mantenut\w*|bewaard|bewaren|bewaartermijn|"
+    r"verwijderd|opgeslagen|armazenad\w*|mantid\w*|reten[çc]\w*|retenci\w*)\b",
+    re.I,
+)
 _NUM = r"(?:\d+(?:[.,]\d+)?|" + "|".join(sorted(_NUM_WORDS, key=len, reverse=True)) + r")"
 _PERIOD = re.compile(
     r"\b(?P<num>"
     + _NUM
     + r")(?:\s*\(\s*\d+\s*\))?[\s-]+(?:(?:rolling|calendar|business|full|consecutive)\s+)?"
-    r"(?P<unit>minute|hour|day|week|month|year)s?\b",
+    r"(?P<unit>minute|hour|day|week|month|year|"
+    + "|".join(sorted(_UNIT, key=len, reverse=True))
+    + r")s?\b",
     re.I,
 )
 _VAGUE = (
@@ -185,12 +221,64 @@ _STOP = set(
         "personal",
     ]
 )
+# Function words of the other languages (used for texts in them: English keys stay as they were).
+_STOP_WORDS_I18N = (
+    "le la les l de des du d un une et ou en à au aux vos votre nos notre nous vous leur leurs"
+    " données donnée personnelles personnel informations sont seront est sera pendant durant"
+    " jusqu après compter conservées conservés conservé conservée conservons conserver supprimées"
+    " supprimé supprimés stockées période durée délai maximum max plus ce cette ces qui que"
+    " der die das den dem des ein eine einer und oder für bis zu zur zum nach von vom ihre ihrer"
+    " ihren ihr wir uns daten personenbezogenen werden wird sind gespeichert gelöscht aufbewahrt"
+    " speichern dauer höchstens maximal el los las lo y o del al sus su nuestros datos personales"
+    " se serán será durante hasta por conservarán conservan il i gli le di della dei delle e"
+    " dati personali sono saranno conservati per fino het een van en uw onze gegevens"
+    " persoonsgegevens worden bewaard zijn na tot os as do da dos das seus suas dados pessoais"
+    " são serão conservados durante até ne pas non niet nicht não"
+)
+_STOP_I18N = _STOP | set(_STOP_WORDS_I18N.split()) | set(_UNIT)
+# The open-ended periods of _VAGUE as other languages write them.
+_VAGUE += (
+    (
+        re.compile(
+            r"\b(?:aussi longtemps que|tant que) (?:cela est |c['’]est )?(?:n[ée]cessaire|requis)"
+            r"|\bpendant la dur[ée]e n[ée]cessaire|\bso lange,?(?: wie)?(?: es)? (?:f[üu]r [^.]{0,60})?"
+            r"(?:erforderlich|notwendig|n[öo]tig)|\bel tiempo (?:que sea |estrictamente )?necesario"
+            r"|\bper il tempo (?:strettamente )?necessario|\bzo lang (?:als )?(?:nodig|noodzakelijk)"
+            r"|\bpelo (?:per[íi]odo de )?tempo necess[áa]rio",
+            re.I,
+        ),
+        "as long as necessary",
+    ),
+    (
+        re.compile(
+            r"\bjusqu['’][àa] (?:la )?(?:suppression|cl[ôo]ture|fermeture) de (?:votre|leur|son) compte"
+            r"|\bbis (?:zur )?(?:L[öo]schung|Schlie(?:ß|ss)ung|K[üu]ndigung) (?:Ihres|des) "
+            r"(?:Kontos|Nutzerkontos|Benutzerkontos|Accounts)",
+            re.I,
+        ),
+        "until you delete your account",
+    ),
+    (
+        re.compile(
+            r"\bpendant (?:toute )?la dur[ée]e (?:de (?:la relation contractuelle|votre abonnement)|du contrat)"
+            r"|\bf[üu]r die Dauer (?:des Vertrag(?:s|es)(?:verhältnisses)?|der Vertragsbeziehung)"
+            r"|\bdurante (?:toda )?la (?:vigencia|duraci[óo]n) del contrato"
+            r"|\bper (?:tutta )?la durata del contratto",
+            re.I,
+        ),
+        "for the duration of the contract",
+    ),
+)
 
 
 # what makes a heading or a table header about retention
 _CONTEXT = re.compile(
     r"\b(?:retention|retain|storage (?:period|duration)|how long|kept|deletion|"
-    r"(?:retention|storage|deletion) (?:period|time|duration))\b",
+    r"(?:retention|storage|deletion) (?:period|time|duration)|"
+    # French, German, Spanish, Italian, Dutch, Portuguese
+    r"conservation|dur[ée]es? de conservation|Speicherdauer|Aufbewahrung\w*|Speicherfrist\w*|"
+    r"L[öo]schfrist\w*|conservaci[óo]n|plazos? de conservaci[óo]n|conservazione|bewaartermijn\w*|"
+    r"bewaring|conserva[çc][ãa]o|prazos? de conserva[çc][ãa]o)\b",
     re.I,
 )
 _AGO = re.compile(r"\s*ago\b")
@@ -198,9 +286,21 @@ _NOT_BEFORE = re.compile(r"(?:\b(?:not|never|no)\b|n't)[^.]{0,30}$", re.I)
 _DELETE_NEAR = re.compile(r"\b(delet|eras|remov)", re.I)
 _LABEL = re.compile(r"^\s*([^:|]{3,60})\s*[:|]\s")
 _OBJ_END = re.compile(r"\b(?:for|until|within|after|up to|no longer|as long|during|over)\b")
+_OBJ_END_I18N = re.compile(
+    r"\b(?:for|until|within|after|up to|no longer|as long|during|over"
+    r"|pendant|durant|jusqu|apr[èe]s|au-del[àa]|[àa] compter|dans un d[ée]lai|pour une dur[ée]e"
+    r"|f[üu]r|bis|nach|w[äa]hrend|innerhalb|maximal|h[öo]chstens|l[äa]nger|durante|hasta|por"
+    r"|per|fino|entro|oltre|gedurende|tot|na|maximaal|langer|at[ée]|mais de)\b"
+)
 _OBJ_END2 = re.compile(r"[(\[]|\b(?:permanently|indefinitely|forever|beyond|longer)\b")
-_WORD3 = re.compile(r"[A-Za-z]{3,}")
+_WORD3 = re.compile(r"[^\W\d_]{3,}")
 _SUBJ_END = re.compile(r"[,;:]|\b(?:we|will|may|is|are|be|shall|would)\b")
+_SUBJ_END_I18N = re.compile(
+    r"[,;:]|\b(?:we|will|may|is|are|be|shall|would|sont|seront|est|sera|nous|peuvent|werden|wird"
+    r"|sind|wir|son|ser[áa]n?|se|sono|saranno|verranno|vengono|worden|wordt|zijn|wij|s[ãa]o"
+    r"|ser[ãa]o)\b"
+)
+_WORDS = re.compile(r"[^\W_]+")
 
 
 def _num(s: str) -> float | None:
@@ -213,31 +313,33 @@ def _num(s: str) -> float | None:
         return None
 
 
-def _applies_to(s: str, start: int) -> str:
+def _applies_to(s: str, start: int, english: bool = True, cue: re.Pattern[str] = _CUE) -> str:
     """What the period applies to: a label before ':' / a table's first cell, else the object
     of the retention verb, else the subject before it."""
     m = _LABEL.match(s)
     if m and m.end() <= start:
         return m.group(1).strip()
     verb = None
-    for v in _CUE.finditer(s[:start]):
+    for v in cue.finditer(s[:start]):
         verb = v
     if verb is None:
         return ""
     after = s[verb.end() : start]
-    obj = _OBJ_END.split(after, maxsplit=1)[0]
+    obj = (_OBJ_END if english else _OBJ_END_I18N).split(after, maxsplit=1)[0]
     obj = _OBJ_END2.split(obj, maxsplit=1)[0]
     obj = obj.strip(" ,;:()")
     if _WORD3.search(obj) and len(obj) <= 120:
         return obj
     before = s[: verb.start()]
-    before = _SUBJ_END.split(before)[0]
+    before = (_SUBJ_END if english else _SUBJ_END_I18N).split(before)[0]
     return before.strip(" ,;:()")[:120]
 
 
-def _key_words(s: str, limit: int = 6) -> str:
+def _key_words(s: str, limit: int = 6, stop: set[str] = _STOP) -> str:
     words = [
-        w for w in slug(s).split() if w not in _STOP and not w.isdigit() and w not in _NUM_WORDS
+        w
+        for w in _WORDS.findall(s.lower())
+        if w not in stop and not w.isdigit() and w not in _NUM_WORDS
     ]
     seen: list[str] = []
     for w in words:
@@ -251,8 +353,11 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     keys: set[str] = set()
     stated: set[tuple[str, str]] = set()
     d = doc(text)
+    english = (language or "en").startswith("en")
+    stop = _STOP if english else _STOP_I18N
     # units where each pattern may match (exact literal prefilters)
-    w_cue = d.candidates(_CUE)
+    cue = _CUE if english else _CUE_I18N
+    w_cue = d.candidates(cue)
     w_period = d.candidates(_PERIOD)
     w_vague = [(rx, label, d.candidates(rx)) for rx, label in _VAGUE]
     heading = ""  # the heading above the unit
@@ -268,7 +373,7 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
         else:
             header = ""
         s = u.text
-        cued = i in w_cue and bool(_CUE.search(s))
+        cued = i in w_cue and bool(cue.search(s))
         if not cued:
             # a table row or list item under a retention heading / header: "Account data |
             # 5 years", "Server logs: 1 year" (numeric periods only)
@@ -282,6 +387,7 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
             if n is None or n <= 0 or n > 1000:
                 continue
             unit = m.group("unit").lower()
+            unit = _UNIT.get(unit, unit)
             # skip ages ("under 16 years of age") and years of experience
             tail = s[m.end() : m.end() + 12].lower()
             if "of age" in tail or "old" in tail[:5] or _AGO.match(tail):
@@ -309,8 +415,8 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                     )
         found.sort()
         for start, value, iso, days in found:
-            applies = _applies_to(s, start)
-            base = _key_words(applies) or _key_words(s, 8) or "statement"
+            applies = _applies_to(s, start, english, cue)
+            base = _key_words(applies, stop=stop) or _key_words(s, 8, stop) or "statement"
             if (base, value) in stated:
                 continue  # the same statement repeated (a summary box, a translated copy...)
             stated.add((base, value))

@@ -1,5 +1,9 @@
 """Data subject rights (kind "right"), legal bases (kind "legal_basis") and cookies /
-trackers (kind "cookie")."""
+trackers (kind "cookie").
+
+Rights and legal bases are read in English, French, German, Spanish, Italian, Dutch and
+Portuguese (patterns in watcher/data/rights.json): "droit d'accès", "Auskunftsrecht",
+"derecho de acceso"... give the same keys and English labels."""
 
 from __future__ import annotations
 
@@ -19,7 +23,11 @@ BASES: tuple[tuple[str, str, str], ...] = tuple(
 )
 
 _BASIS_CTX = re.compile(
-    r"\b(basis|bases|lawful|legal ground|grounds?|GDPR|art(?:icle|\.)? ?6|rely|necessary|justif)",
+    r"\b(basis|bases|lawful|legal ground|grounds?|GDPR|art(?:icle|\.)? ?6|rely|necessary|justif"
+    # French, German, Spanish, Italian, Dutch, Portuguese
+    r"|base (?:l[ée]gale|juridique|legal|giuridica|jur[íi]dica)|fondement|RGPD|Grundlage"
+    r"|Rechtsgrundlage|gem[äa](?:ß|ss)|DSGVO|legitimaci|rechtsgrond|grondslag|n[ée]cessaire"
+    r"|erforderlich|necesari|necessari|noodzakelijk|necess[áa]ri)",
     re.I,
 )
 
@@ -59,9 +67,16 @@ _COMPILED_T = tuple((k, lab, re.compile(r"\b(?:" + rx + ")", re.I)) for k, lab, 
 
 
 _RIGHTS_CTX = re.compile(
-    r"\b(right|rights|request|may|can|entitled|ask|contact|complain|opt)", re.I
+    r"\b(right|rights|request|may|can|entitled|ask|contact|complain|opt|droit|demande|pouv|Recht"
+    r"|k[öo]nn|haben|verlangen|derecho|solicit|pued|diritt|pu[òo]|richied|recht|kunt|verzoek"
+    r"|direito|pode|Beschwerde|Aufsichtsbeh)",
+    re.I,
 )
-_ACCESS_CTX = re.compile(r"\b(right|request|ask|entitled|obtain|can access|may access)\b", re.I)
+_ACCESS_CTX = re.compile(
+    r"\b(right|request|ask|entitled|obtain|can access|may access|droit|demander|Recht|Auskunft"
+    r"|Auskunftsrecht|derecho|diritto|recht|inzage|inzagerecht|direito)\b",
+    re.I,
+)
 _ALWAYS_BASES = ("consent", "legitimate_interests", "vital_interests")
 _ROW_COOKIE = re.compile(r"cookie|expir|session|persistent|\bdays?\b|\byears?\b")
 

@@ -10,10 +10,12 @@ repeated heading gets "~2"...); value: the heading as written (cleaned); detail:
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left
 from difflib import SequenceMatcher
 
 from watcher.facts.base import Compare, finding, jaccard
+from watcher.facts.dates import MONTHS
 from watcher.facts.doc import clean, slug
 from watcher.models import Fact, Finding
 from watcher.textutil import strip_inline
@@ -23,11 +25,29 @@ _NUMBERED = re.compile(r"^\s*((?:\d{1,2}\.)+\d{0,2}|[IVX]{1,5}\.|[A-H]\.)\s+(\S.
 _BOLD = re.compile(r"^\s*(?:\*\*|__)([^*_]{2,120})(?:\*\*|__)\s*:?\s*$")
 
 
+# "Article 3 -", "Artikel 3:", "§ 3", "Art. 3." before a heading's words: numbering too.
+_ARTICLE = re.compile(
+    r"^\s*(?:(?:article|artikel|art[íi]culo|articolo|artigo|art\.)\s*\d{1,3}|§\s*\d{1,3})"
+    r"\s*[-–—:.)]?\s+",
+    re.I,
+)
+
+
+def _unaccent(s: str) -> str:
+    """Accents dropped, letters kept ("Données" -> "Donnees"; ß -> ss): keys of headings in
+    any Latin-script language keep their whole words."""
+    if s.isascii():
+        return s
+    s = unicodedata.normalize("NFKD", s.replace("ß", "ss"))
+    return "".join(c for c in s if not unicodedata.combining(c))
+
+
 def heading_key(s: str) -> str:
     s = clean(s)
     s = re.sub(r"^\s*(?:(?:\d{1,2}\.)+\d{0,2}|\d{1,2}\)?|[IVX]{1,5}\.|[A-H][.)])\s+", "", s)
+    s = _ARTICLE.sub("", s)
     s = re.sub(r"\{#[^}]*\}", "", s)
-    return slug(s)
+    return slug(_unaccent(s))
 
 
 def outline(text: str) -> list[tuple[int, int, str, str | None]]:
@@ -101,7 +121,9 @@ KINDS = ("section",)
 
 # digits and month names: a heading that differs only by them is a date line, not a section
 _DATEISH_HEADING = re.compile(
-    r"\d+|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\s+", re.I
+    r"\d+|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\s+"
+    r"|\b(?:" + "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True)) + r")\b",
+    re.I,
 )
 _DIGIT = re.compile(r"\d")
 _NEAR = 8

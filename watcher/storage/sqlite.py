@@ -232,6 +232,10 @@ class Store(FindingsIndex, QueueQueries):
             lang = detect_language(text or "", declared)
             if lang != declared:
                 self.conn.execute("UPDATE versions SET language = ? WHERE id = ?", (lang, vid))
+        # Facts derived before (without the language, with English-only vocabulary) would make
+        # the next comparison report the new vocabulary as policy changes: they are derived
+        # again on first use (monitor.facts_of), from the same text.
+        self.conn.execute("UPDATE versions SET facts = 'null'")
 
     def _narrow_fts_update_trigger(self) -> None:
         """Re-index a version in FTS only when its text changes.
