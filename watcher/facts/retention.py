@@ -10,7 +10,7 @@ so the same statement matches across versions even when its period changes.
 Periods are read in English, French, German, Spanish, Italian, Dutch and Portuguese ("pendant
 3 ans", "6 Monate", "24 mesi"...; value and detail always in English). The other languages'
 verbs, function words and subject/object boundaries apply only to texts detected in them
-(`language`), so English keys stay as they were.
+(`language`; an unknown language counts as English), so English keys stay as they were.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ _NUM_WORDS = {
     "tien": 10, "twaalf": 12, "dertig": 30, "um": 1, "uma": 1, "dois": 2, "duas": 2, "três": 3,
     "dez": 10, "doze": 12, "trinta": 30,
 }  # fmt: skip
+_NUM_WORDS_EN = list(_NUM_WORDS).index("un")  # the English number words come first
 # Unit words of other languages -> the English unit.
 _UNIT_WORDS = {
     "minute": "minute minuten minuto minuti minutos",
@@ -67,6 +68,18 @@ _CUE_I18N = re.compile(
     re.I,
 )
 _NUM = r"(?:\d+(?:[.,]\d+)?|" + "|".join(sorted(_NUM_WORDS, key=len, reverse=True)) + r")"
+_NUM_EN = (
+    r"(?:\d+(?:[.,]\d+)?|"
+    + "|".join(sorted(list(_NUM_WORDS)[:_NUM_WORDS_EN], key=len, reverse=True))
+    + r")"
+)
+_PERIOD_EN = re.compile(
+    r"\b(?P<num>"
+    + _NUM_EN
+    + r")(?:\s*\(\s*\d+\s*\))?[\s-]+(?:(?:rolling|calendar|business|full|consecutive)\s+)?"
+    r"(?P<unit>minute|hour|day|week|month|year)s?\b",
+    re.I,
+)
 _PERIOD = re.compile(
     r"\b(?P<num>"
     + _NUM
@@ -236,6 +249,7 @@ _STOP_WORDS_I18N = (
     " são serão conservados durante até ne pas non niet nicht não"
 )
 _STOP_I18N = _STOP | set(_STOP_WORDS_I18N.split()) | set(_UNIT)
+_VAGUE_EN = _VAGUE
 # The open-ended periods of _VAGUE as other languages write them.
 _VAGUE += (
     (
@@ -358,8 +372,9 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     # units where each pattern may match (exact literal prefilters)
     cue = _CUE if english else _CUE_I18N
     w_cue = d.candidates(cue)
-    w_period = d.candidates(_PERIOD)
-    w_vague = [(rx, label, d.candidates(rx)) for rx, label in _VAGUE]
+    period_rx = _PERIOD_EN if english else _PERIOD
+    w_period = d.candidates(period_rx)
+    w_vague = [(rx, label, d.candidates(rx)) for rx, label in (_VAGUE_EN if english else _VAGUE)]
     heading = ""  # the heading above the unit
     header = ""  # the header row of the table the unit is in
     prev_row = -10
@@ -382,7 +397,7 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
             if not (_CONTEXT.search(header) or _CONTEXT.search(heading)):
                 continue
         found: list[tuple[int, str, str | None, float | None]] = []
-        for m in _PERIOD.finditer(s) if i in w_period else ():
+        for m in period_rx.finditer(s) if i in w_period else ():
             n = _num(m.group("num"))
             if n is None or n <= 0 or n > 1000:
                 continue

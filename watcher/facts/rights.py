@@ -18,10 +18,23 @@ _LEX = load_lexicon("rights.json")
 RIGHTS: tuple[tuple[str, str, str], ...] = tuple(
     (r["id"], r["label"], r["pattern"]) for r in _LEX["rights"]
 )
+# the same with the other languages' wording (`pattern_i18n`), for texts not in English
+RIGHTS_I18N: tuple[tuple[str, str, str], ...] = tuple(
+    (r["id"], r["label"], "|".join(filter(None, (r["pattern"], r.get("pattern_i18n")))))
+    for r in _LEX["rights"]
+)
 BASES: tuple[tuple[str, str, str], ...] = tuple(
     (r["id"], r["label"], r["pattern"]) for r in _LEX["legal_bases"]
 )
+BASES_I18N: tuple[tuple[str, str, str], ...] = tuple(
+    (r["id"], r["label"], "|".join(filter(None, (r["pattern"], r.get("pattern_i18n")))))
+    for r in _LEX["legal_bases"]
+)
 
+_BASIS_CTX_EN = re.compile(
+    r"\b(basis|bases|lawful|legal ground|grounds?|GDPR|art(?:icle|\.)? ?6|rely|necessary|justif)",
+    re.I,
+)
 _BASIS_CTX = re.compile(
     r"\b(basis|bases|lawful|legal ground|grounds?|GDPR|art(?:icle|\.)? ?6|rely|necessary|justif"
     # French, German, Spanish, Italian, Dutch, Portuguese
@@ -61,11 +74,23 @@ _COOKIE_NAME = re.compile(
     r"(?<![\w/.-])(_{1,2}[a-z][a-z0-9_]{1,30}|[a-z]+_[a-z0-9_]+_?id)(?![\w.(/-])"
 )
 
-_COMPILED_R = tuple((k, lab, re.compile(r"\b(?:" + rx + ")", re.I)) for k, lab, rx in RIGHTS)
-_COMPILED_B = tuple((k, lab, re.compile(r"\b(?:" + rx + ")", re.I)) for k, lab, rx in BASES)
+
+def _compiled(
+    entries: tuple[tuple[str, str, str], ...],
+) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    return tuple((k, lab, re.compile(r"\b(?:" + rx + ")", re.I)) for k, lab, rx in entries)
+
+
+_COMPILED_R = _compiled(RIGHTS)
+_COMPILED_B = _compiled(BASES)
+_COMPILED_R_I18N = _compiled(RIGHTS_I18N)
+_COMPILED_B_I18N = _compiled(BASES_I18N)
 _COMPILED_T = tuple((k, lab, re.compile(r"\b(?:" + rx + ")", re.I)) for k, lab, rx in TRACKERS)
 
 
+_RIGHTS_CTX_EN = re.compile(
+    r"\b(right|rights|request|may|can|entitled|ask|contact|complain|opt)", re.I
+)
 _RIGHTS_CTX = re.compile(
     r"\b(right|rights|request|may|can|entitled|ask|contact|complain|opt|droit|demande|pouv|Recht"
     r"|k[öo]nn|haben|verlangen|derecho|solicit|pued|diritt|pu[òo]|richied|recht|kunt|verzoek"
@@ -88,8 +113,15 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     d = doc(text)
     # per pattern, the units where it may match (exact literal prefilter); a fact already
     # found needs no further search (`add` keeps the first one)
-    w_rights = [(("right", k), lab, rx, d.candidates(rx)) for k, lab, rx in _COMPILED_R]
-    w_bases = [(("legal_basis", k), lab, rx, d.candidates(rx)) for k, lab, rx in _COMPILED_B]
+    english = (language or "").lower().startswith("en")
+    c_rights, c_bases = (
+        (_COMPILED_R, _COMPILED_B) if english else (_COMPILED_R_I18N, _COMPILED_B_I18N)
+    )
+    rights_ctx, basis_ctx = (
+        (_RIGHTS_CTX_EN, _BASIS_CTX_EN) if english else (_RIGHTS_CTX, _BASIS_CTX)
+    )
+    w_rights = [(("right", k), lab, rx, d.candidates(rx)) for k, lab, rx in c_rights]
+    w_bases = [(("legal_basis", k), lab, rx, d.candidates(rx)) for k, lab, rx in c_bases]
     w_trackers = [(("cookie", k), lab, rx, d.candidates(rx)) for k, lab, rx in _COMPILED_T]
     w_cat = d.candidates(_COOKIE_CAT)
     w_name = d.candidates(_COOKIE_NAME)
@@ -97,7 +129,7 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
         s = u.text
         row = u.kind == "row"
         todo = [r for r in w_rights if i in r[3] and r[0] not in seen]
-        if todo and _RIGHTS_CTX.search(s):
+        if todo and rights_ctx.search(s):
             for key, lab, rx, _w in todo:
                 if rx.search(s):
                     if key[1] == "access" and not _ACCESS_CTX.search(s):
@@ -109,7 +141,7 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                 continue
             if key[1] not in _ALWAYS_BASES:
                 if ctx is None:
-                    ctx = row or bool(_BASIS_CTX.search(s))
+                    ctx = row or bool(basis_ctx.search(s))
                 if not ctx:
                     continue
             if rx.search(s):
