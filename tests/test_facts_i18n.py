@@ -170,3 +170,12 @@ def test_a_heading_that_differs_only_by_a_french_date_is_no_section_change() -> 
     assert [(f.kind, f.new) for f in a.findings if f.kind.startswith("date")] == [
         ("date_changed", "2024-12-15")
     ]
+
+
+def test_a_french_retention_table_gives_one_period_per_row() -> None:
+    text = (
+        "# Politique\n\n## Durée de conservation\n\n| Données | Durée |\n| --- | --- |\n"
+        "| Données du compte | 3 ans |\n| Journaux de connexion | 12 mois |\n"
+    )
+    got = sorted((f.value, f.detail["days"]) for f in retention.extract(text, "fr"))
+    assert got == [("12 months", 360), ("3 years", 1095)]
