@@ -13,6 +13,7 @@ translated paragraph is no change.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from watcher.facts.base import Compare, FirstFacts, finding, keyed, load_lexicon
 from watcher.facts.doc import doc
@@ -36,18 +37,34 @@ _CUE_EN = (
     r"transfer(?:s|red|ring)?|sen[dt]|located|locations?|outside|reside|residing|cloud|region|"
     r"shared with|transmit(?:ted)?|export(?:ed)?)\b"
 )
-# English texts use the English patterns only (as fast as before); other languages (and an
-# unknown one) the English and French, German, Spanish, Italian, Dutch, Portuguese ones.
-_CUE = re.compile(
-    _CUE_EN.removesuffix(")\\b") + "|"
-    r"transf[ée]r\w*|h[ée]berg\w*|stock\w*|serveurs?|trait[ée]\w*|situ[ée]e?s?|localis[ée]\w*|"
-    r"envoy[ée]\w*|communiqu[ée]\w*|übermittel\w*|übertragen|gespeichert|speicher\w*|verarbeit\w*|"
-    r"gehostet|Server\w*|transfier\w*|übermittl\w*|Sitz|ansässig|befinde[nt]|se encuentran?|ubicad\w*|situad\w*|"
-    r"si trova(?:no)?|gevestigd|localizad\w*|Rechenzentr\w*|transferi\w*|almacen\w*|alojad\w*|servidor\w*|"
-    r"trasferi\w*|archiviat\w*|ospitat\w*|conservat\w*|doorgegeven|doorgifte|opgeslagen|"
-    r"verwerkt|transferid\w*|armazenad\w*|tratad\w*|tratamiento|trattament\w*)\b",
-    re.I,
-)
+# Transfer / storage cues of the other languages. A text in one of them uses the English cues
+# and its own (the cue runs on every sentence: one language's words cost half of all of them);
+# a text in an unknown language uses all. English texts use the English patterns only.
+_CUE_WORDS = {
+    "fr": r"transf[ée]r\w*|h[ée]berg\w*|stock\w*|serveurs?|trait[ée]\w*|situ[ée]e?s?|localis[ée]\w*"
+    r"|envoy[ée]\w*|communiqu[ée]\w*",
+    "de": r"übermittel\w*|übermittl\w*|übertragen|gespeichert|speicher\w*|verarbeit\w*|gehostet"
+    r"|Server\w*|Rechenzentr\w*|Sitz|ansässig|befinde[nt]",
+    "es": r"transfier\w*|transferi\w*|almacen\w*|alojad\w*|servidor\w*|se encuentran?|ubicad\w*"
+    r"|situad\w*|tratad\w*|tratamiento",
+    "it": r"trasferi\w*|archiviat\w*|ospitat\w*|conservat\w*|server|si trova(?:no)?|trattament\w*"
+    r"|situat\w*",
+    "nl": r"doorgegeven|doorgifte|opgeslagen|verwerkt|gevestigd|servers?",
+    "pt": r"transferid\w*|armazenad\w*|localizad\w*|servidor\w*|tratad\w*|situad\w*",
+}
+
+
+@lru_cache(maxsize=16)
+def _cue_for(language: str | None) -> re.Pattern[str]:
+    lang = (language or "").lower()[:2]
+    if lang == "en":
+        return _CUE_EN_RX
+    extra = _CUE_WORDS.get(lang) or "|".join(_CUE_WORDS.values())
+    return re.compile(_CUE_EN.removesuffix(")\\b") + "|" + extra + r")\b", re.I)
+
+
+_CUE_EN_RX = re.compile(_CUE_EN, re.I)
+_CUE = _cue_for(None)  # every language's cues
 _NOT_DATA = re.compile(
     r"\b(registered (?:in|office)|incorporated|laws? of|courts? of|governed by)\b", re.I
 )
@@ -105,7 +122,6 @@ _OUTSIDE = re.compile(
     r"(?:\s*/\s*(?:de l['’]|des |del |dello |do )?(?:EEA|EU|UK|EEE|UE|EWR|EER|SEE)\b)?"
 )
 # "transferred to third countries", "pays tiers", "Drittland": outside the EU / EEA.
-_CUE_EN_RX = re.compile(_CUE_EN, re.I)
 _THIRD_EN = re.compile(r"\bthird countr(?:y|ies)\b", re.I)
 _THIRD_COUNTRY = re.compile(
     r"\b(?:third countr(?:y|ies)|pays tiers?|Drittl[äa]nd(?:er|ern)?|Drittstaat(?:en)?"
@@ -214,10 +230,11 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
 
     d = doc(text)
     # units where each pattern may match (exact literal prefilters)
+    cue_rx = _cue_for(language)
     if (language or "").lower().startswith("en"):
-        cue_rx, outside_rx, third_rx, mechs = _CUE_EN_RX, _OUTSIDE_EN, _THIRD_EN, _MECH_EN
+        outside_rx, third_rx, mechs = _OUTSIDE_EN, _THIRD_EN, _MECH_EN
     else:
-        cue_rx, outside_rx, third_rx, mechs = _CUE, _OUTSIDE, _THIRD_COUNTRY, _MECH
+        outside_rx, third_rx, mechs = _OUTSIDE, _THIRD_COUNTRY, _MECH
     w_outside = d.candidates(outside_rx)
     w_third = d.candidates(third_rx)
     w_cue = d.candidates(cue_rx)
