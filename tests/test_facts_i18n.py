@@ -179,3 +179,36 @@ def test_a_french_retention_table_gives_one_period_per_row() -> None:
     )
     got = sorted((f.value, f.detail["days"]) for f in retention.extract(text, "fr"))
     assert got == [("12 months", 360), ("3 years", 1095)]
+
+
+_EN_PARA = (
+    "We use cookies from the affiliate network Awin AG on our website to run affiliate "
+    "marketing campaigns. In this way, Awin is able to track which website or app has "
+    "referred potential customers to us, so that we can pay the operators of these websites "
+    "a fair commission for the purchases they brought to us. The cookie term is 30 days."
+)
+_FR_PARA = (
+    "Nous utilisons sur notre site des cookies du réseau d'affiliation Awin AG afin de mener "
+    "des campagnes de marketing d'affiliation. De cette manière, Awin est en mesure de "
+    "déterminer quel site ou quelle application nous a adressé des clients potentiels, afin "
+    "que nous puissions verser aux opérateurs de ces sites une commission équitable pour les "
+    "achats qu'ils nous ont apportés. La durée de vie des cookies est de 30 jours."
+)
+
+
+def test_a_paragraph_translated_with_the_same_facts_is_one_info_finding() -> None:
+    head = "# Politique de confidentialité\n\nNous protégeons vos données personnelles.\n\n"
+    old, new = head + _EN_PARA + "\n", head + _FR_PARA + "\n"
+    a = analyze(old, new, extract_facts(old, "fr"), extract_facts(new, "fr"))
+    assert a.classification == "cosmetic"
+    assert [(f.kind, f.severity) for f in a.findings] == [("text_changed", "info")]
+    assert a.findings[0].summary.startswith("Text translated from English into French")
+
+
+def test_a_translation_that_also_changes_a_fact_is_reported() -> None:
+    head = "# Politique de confidentialité\n\nNous protégeons vos données personnelles.\n\n"
+    old = head + _EN_PARA + "\n"
+    new = head + _FR_PARA.replace("30 jours", "13 mois") + "\n"
+    a = analyze(old, new, extract_facts(old, "fr"), extract_facts(new, "fr"))
+    assert a.classification != "cosmetic"
+    assert any(f.severity != "info" for f in a.findings)

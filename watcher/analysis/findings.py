@@ -24,6 +24,7 @@ from watcher.analysis.diff import layout_key, normalize_line
 from watcher.analysis.lint import lint
 from watcher.facts import COMPARERS, comparer
 from watcher.facts.base import Compare, finding
+from watcher.language import guess
 from watcher.models import SEVERITY_RANK, Analysis, Fact, Finding
 
 __all__ = ["analyze", "lint", "fact_findings", "cap_findings", "merge_rows", "locate"]
@@ -93,6 +94,34 @@ def _text_finding(hs: list, cosmetic: bool) -> tuple[Finding, int, int]:
     return f, added, removed
 
 
+_NUMBER = re.compile(r"\d+")
+_LANGUAGE_NAMES = {
+    "en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+    "nl": "Dutch", "pt": "Portuguese", "sv": "Swedish", "da": "Danish", "pl": "Polish",
+}  # fmt: skip
+
+
+def _translated(hs: list) -> tuple[str, str] | None:
+    """(from, to) language names when the changed text is the same passage in another language:
+    both sides long enough to tell (20+ function words), in different languages, of comparable
+    length, with the same numbers. With no fact changed, that is a translation, not a policy
+    change."""
+    old = "\n".join(normalize_line(x) for h in hs for x in h.old_lines)
+    new = "\n".join(normalize_line(x) for h in hs for x in h.new_lines)
+    a, b = guess(old), guess(new)
+    if a.language is None or b.language is None or a.language == b.language:
+        return None
+    if min(a.hits, b.hits) < 20 or min(a.share, b.share) < 0.5:
+        return None
+    wa, wb = len(old.split()), len(new.split())
+    if not 0.6 <= wb / max(1, wa) <= 1.6:
+        return None
+    if sorted(_NUMBER.findall(old)) != sorted(_NUMBER.findall(new)):
+        return None  # a translation keeps its numbers: "30 days" -> "13 mois" is a change
+    name = _LANGUAGE_NAMES.get
+    return name(a.language, a.language), name(b.language, b.language)  # type: ignore[return-value]
+
+
 def _typo_only(hs: list) -> bool:
     """Every change is a small edit inside a word (spelling fix), at most a few words."""
     n = 0
@@ -156,13 +185,22 @@ def analyze(
     )
     # classification
     facts_found = [f for f in findings if f.kind != "text_changed"]
-    if cosmetic_layout or (
-        all(
-            f.kind.startswith("date_") or f.kind in ("section_moved", "section_renamed")
-            for f in facts_found
+    translated = None if facts_found or cosmetic_layout else _translated(hs)
+    if translated:
+        tf.severity = "info"
+        tf.summary = f"Text translated from {translated[0]} into {translated[1]}; no fact changed"
+        tf.detail = {**(tf.detail or {}), "translated": list(translated)}
+    if (
+        translated
+        or cosmetic_layout
+        or (
+            all(
+                f.kind.startswith("date_") or f.kind in ("section_moved", "section_renamed")
+                for f in facts_found
+            )
+            and (_only_date_lines(hs, old_facts, new_facts) or _typo_only(hs))
+            and not any(f.kind in ("section_moved", "section_renamed") for f in facts_found)
         )
-        and (_only_date_lines(hs, old_facts, new_facts) or _typo_only(hs))
-        and not any(f.kind in ("section_moved", "section_renamed") for f in facts_found)
     ):
         cls = "cosmetic"
     elif any(SEVERITY_RANK.get(f.severity, 0) >= 2 for f in facts_found) or added + removed >= 100:
