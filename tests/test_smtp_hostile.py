@@ -5,121 +5,24 @@ from __future__ import annotations
 
 import base64
 import logging
-import socket
-import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 
 from watcher import config as cfg
-from watcher.models import EmailSettings
 from watcher.notify import Channels
 from watcher.notify.email import DeliveryError, send
 from watcher.notify.outbox import deliver_due
 from watcher.storage.sqlite import Store
 
 try:
-    from smtpserver import SMTPTestServer
+    from smtpserver import ScriptedSMTP, SMTPTestServer, drip, echo_auth, size_limit
 except ImportError:  # tests/ became a package
-    from tests.smtpserver import SMTPTestServer
+    from tests.smtpserver import ScriptedSMTP, SMTPTestServer, drip, echo_auth, size_limit
 
 PASSWORD = "hunter2-Secret!"
 USER = "alerts"
-
-
-class ScriptedSMTP:
-    """A one-thread-per-connection SMTP server driven by `dialogue(conn, lines)`."""
-
-    def __init__(self, dialogue: Callable[[socket.socket, ScriptedSMTP], None]) -> None:
-        self.dialogue = dialogue
-        self.stop = threading.Event()
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(5)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.seen: list[str] = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn: socket.socket) -> None:
-        try:
-            conn.settimeout(10)
-            self.dialogue(conn, self)
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def readline(self, conn: socket.socket) -> str:
-        buf = b""
-        while not buf.endswith(b"\n"):
-            chunk = conn.recv(1)
-            if not chunk:
-                raise OSError("closed")
-            buf += chunk
-        line = buf.decode("utf-8", "replace").rstrip("\r\n")
-        self.seen.append(line)
-        return line
-
-    def __enter__(self) -> ScriptedSMTP:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.sock.close()
-
-    def settings(self, **over: object) -> EmailSettings:
-        values: dict = {
-            "smtp_host": "127.0.0.1",
-            "smtp_port": self.port,
-            "security": "none",
-            "sender": "w@example.org",
-            "to": ("r@example.org",),
-            "timeout": 5.0,
-        }
-        values.update(over)
-        return EmailSettings(**values)
-
-
-def drip(conn: socket.socket, srv: ScriptedSMTP) -> None:
-    """Greets, then answers EHLO with an endless multi-line reply, one line per second."""
-    conn.sendall(b"220 slow.example ESMTP\r\n")
-    srv.readline(conn)
-    while not srv.stop.is_set():
-        conn.sendall(b"250-still thinking\r\n")
-        time.sleep(1.0)
-
-
-def size_limit(conn: socket.socket, srv: ScriptedSMTP) -> None:
-    """Advertises SIZE 1000 and refuses a bigger MAIL FROM with 552."""
-    conn.sendall(b"220 small.example ESMTP\r\n")
-    srv.readline(conn)
-    conn.sendall(b"250-small.example\r\n250 SIZE 1000\r\n")
-    line = srv.readline(conn)
-    if line.upper().startswith("MAIL FROM"):
-        conn.sendall(b"552 5.3.4 Message size exceeds fixed maximum message size\r\n")
-    srv.readline(conn)
-
-
-def echo_auth(conn: socket.socket, srv: ScriptedSMTP) -> None:
-    """Offers AUTH PLAIN and refuses it with a 535 that quotes the client's AUTH line."""
-    conn.sendall(b"220 echo.example ESMTP\r\n")
-    srv.readline(conn)
-    conn.sendall(b"250-echo.example\r\n250 AUTH PLAIN\r\n")
-    line = srv.readline(conn)
-    conn.sendall(f"535 5.7.8 Authentication credentials invalid: {line}\r\n".encode())
-    srv.readline(conn)
 
 
 def test_a_server_dripping_one_line_per_second_hits_the_deadline():

@@ -2163,4 +2163,5 @@ def redirect_schemes(tmp: Path) -> Outcome:
 # The Wayback and demo scenarios live in their own module; importing it registers them.
 from tests.faults import concurrency_scenarios as _concurrency_scenarios  # noqa: E402,F401
 from tests.faults import fetch_scenarios as _fetch_scenarios  # noqa: E402,F401
+from tests.faults import notify_scenarios as _notify_scenarios  # noqa: E402,F401
 from tests.faults import wayback_scenarios as _wayback_scenarios  # noqa: E402,F401
