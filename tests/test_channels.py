@@ -283,3 +283,14 @@ def test_schema_v2_outbox_rows_become_email_rows(tmp_path: Path):
         assert s.schema_version == SCHEMA_VERSION
         [row] = s.outbox()
         assert (row.message_id, row.channel, row.subject) == ("<old@x>", "email", "old")
+
+
+def test_daemon_refuses_to_start_without_a_channel_secret(project, site, monkeypatch):
+    monkeypatch.delenv("HOOK_TOKEN", raising=False)
+    project.write_config(
+        [{"name": "acme", "url": site.url("/privacy")}],
+        channel_table("team-hook", "json://127.0.0.1:9/hook/${HOOK_TOKEN}"),
+    )
+    result = project.run("daemon", "--once", code=2)
+    assert "channel[team-hook].url" in result.output and "HOOK_TOKEN" in result.output
+    assert not (project.root / "watcher.db").exists()  # before anything is opened or written
