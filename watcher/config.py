@@ -678,6 +678,12 @@ jitter = "10m"
 # min_severity = "info"            # info (default: every change that is not cosmetic) | low | medium | high
 # digest = false
 
+# Chat and webhook channels (Apprise URLs); secrets as ${VAR} from the environment:
+# [[channel]]
+# name = "team-slack"
+# url = "slack://T000/B000/${SLACK_TOKEN}"
+# min_severity = "medium"
+
 # [wayback]
 # base_url = "https://web.archive.org"
 

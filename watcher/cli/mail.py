@@ -322,7 +322,9 @@ def test_notify(
     try:
         channel.send(row, environ=os.environ)
     except DeliveryError as e:
-        err.print(Text(f"error: sending via {where} failed: {e}", style="red"), soft_wrap=True)
+        # a channel's error already quotes its URL (as written, with ${VAR}); e-mail's does not
+        said = where if name == "email" or channel.describe() not in str(e) else f"channel {name}"
+        err.print(Text(f"error: sending via {said} failed: {e}", style="red"), soft_wrap=True)
         hint = _HINTS.get(e.kind) if name == "email" else _CHANNEL_HINTS.get(e.kind)
         if hint:
             err.print(Text(f"hint: {hint}", style="yellow"), soft_wrap=True)

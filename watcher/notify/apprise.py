@@ -170,8 +170,9 @@ def _quiet(logger: logging.Logger) -> None:
 
 
 class _Redactor(logging.Filter):
-    """Replaces expanded channel secrets by *** in log records of the HTTP library below
-    Apprise (urllib3 logs each request line at DEBUG, and a token may sit in the path)."""
+    """Replaces expanded channel secrets by *** in log records of Apprise and of the HTTP
+    library below it (both log the URL at DEBUG, and a token may sit in its path), whatever
+    handlers those loggers carry."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -179,7 +180,7 @@ class _Redactor(logging.Filter):
 
     def add(self, secrets: list[str]) -> None:
         self.secrets.update(s for s in secrets if s)
-        for name in ("urllib3.connectionpool", "urllib3.util.retry", "requests"):
+        for name in ("apprise", "urllib3.connectionpool", "urllib3.util.retry", "requests"):
             logger = logging.getLogger(name)
             if self not in logger.filters:
                 logger.addFilter(self)
