@@ -678,10 +678,10 @@ jitter = "10m"
 # min_severity = "info"            # info (default: every change that is not cosmetic) | low | medium | high
 # digest = false
 
-# Chat and webhook channels (Apprise URLs); secrets as ${VAR} from the environment:
+# Chat and webhook channels (Apprise URLs); secrets as ${{VAR}} from the environment:
 # [[channel]]
 # name = "team-slack"
-# url = "slack://T000/B000/${SLACK_TOKEN}"
+# url = "slack://T000/B000/${{SLACK_TOKEN}}"
 # min_severity = "medium"
 
 # [wayback]
