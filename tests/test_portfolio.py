@@ -211,3 +211,42 @@ def test_site_change_page_renders_in_chromium(project: Project, site, tmp_path: 
     )
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_findings_command(project: Project, site) -> None:
+    _fill(project, site)
+    added = project.json("findings", "--kind", "party_added")
+    assert {(r["watch"], r["new"]) for r in added} >= {("alpha", "Mailchimp"), ("beta", "SendGrid")}
+    for r in added:
+        assert r["kind"] == "party_added" and r["severity"] == "high"
+        assert {"watch", "old", "new", "date", "recorded", "summary", "evidence"} <= set(r)
+        assert r["evidence"]["new"]
+    dates = [r["date"] for r in project.json("findings")]
+    assert dates == sorted(dates, reverse=True)
+    groups = project.json("findings", "--group-by", "kind")
+    assert all(set(g) == {"key", "count"} for g in groups)
+    assert {g["key"]: g["count"] for g in groups}["party_added"] == len(added)
+    beta = project.json("findings", "--watch", "beta", "--severity", "medium")
+    assert beta and all(r["watch"] == "beta" for r in beta)
+    assert project.json("findings", "--since", "2999-01-01") == []
+    assert (
+        project.json("findings", "--since", "30d", "--limit", "1")[0] == project.json("findings")[0]
+    )
+    text = project.run("findings", "--kind", "party_added").stdout
+    assert "Mailchimp" in text and "alpha" in text
+    bad = project.run("findings", "--severity", "urgent", code=2)
+    assert "--severity" in bad.output
+    bad = project.run("findings", "--since", "last tuesday", code=2)
+    assert "--since" in bad.output
+
+
+def test_site_command(project: Project, site, tmp_path: Path) -> None:
+    _fill(project, site)
+    out = tmp_path / "public"
+    result = project.json("site", str(out))
+    assert result["watches"] == 2 and result["changes"] >= 3
+    assert (out / "index.html").exists() and (out / "alpha" / "change-1-2.html").exists()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "keep.txt").write_text("x")
+    failed = project.run("site", str(tmp_path / "mine"), code=1)
+    assert "not empty" in failed.output

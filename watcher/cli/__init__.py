@@ -23,7 +23,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from watcher.cli import daemon, history, mail, tools, versions, watches
+from watcher.cli import daemon, history, mail, portfolio, tools, versions, watches
 from watcher.cli.common import state
 from watcher.cli.output import err
 from watcher.models import WatcherError
@@ -53,7 +53,7 @@ def main_options(
     state.config_path = config
 
 
-for _module in (watches, history, versions, tools, daemon, mail):
+for _module in (watches, history, versions, tools, daemon, mail, portfolio):
     app.add_typer(_module.app)
 
 
