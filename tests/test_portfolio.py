@@ -219,7 +219,8 @@ def test_findings_command(project: Project, site) -> None:
     assert {(r["watch"], r["new"]) for r in added} >= {("alpha", "Mailchimp"), ("beta", "SendGrid")}
     for r in added:
         assert r["kind"] == "party_added" and r["severity"] == "high"
-        assert {"watch", "old", "new", "date", "recorded", "summary", "evidence"} <= set(r)
+        assert {"watch", "old_n", "new_n", "date", "recorded", "summary", "evidence"} <= set(r)
+        assert r["new_n"] == r["old_n"] + 1 == 2
         assert r["evidence"]["new"]
     dates = [r["date"] for r in project.json("findings")]
     assert dates == sorted(dates, reverse=True)

@@ -324,6 +324,8 @@ def explore_hint(workdir: Path, prog: str = "watcher") -> list[str]:
         f"{prog} --config {cfg} diff claro",
         f"{prog} --config {cfg} show claro --facts",
         f'{prog} --config {cfg} search "SendGrid"',
+        f"{prog} --config {cfg} findings --kind party_added",
+        f"{prog} --config {cfg} site {workdir / 'site'}",
     ]
 
 

@@ -159,9 +159,9 @@ class FindingRow:
         return {
             "watch": self.watch,
             "change": self.change_id,
-            "old": self.old_n,
-            "new": self.new_n,
+            "old_n": self.old_n,
+            "new_n": self.new_n,
             "date": iso(self.captured_at),
             "recorded": iso(self.detected_at),
-            **self.finding.to_dict(),
+            **self.finding.to_dict(),  # its own "old" / "new" are the finding's values
         }
