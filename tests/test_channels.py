@@ -294,3 +294,57 @@ def test_daemon_refuses_to_start_without_a_channel_secret(project, site, monkeyp
     result = project.run("daemon", "--once", code=2)
     assert "channel[team-hook].url" in result.output and "HOOK_TOKEN" in result.output
     assert not (project.root / "watcher.db").exists()  # before anything is opened or written
+
+
+def test_a_webhook_dripping_its_answer_hits_the_deadline(project, site, monkeypatch):
+    import socket
+    import time
+
+    import watcher.notify.apprise as apprise_channel
+
+    stop = threading.Event()
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(5)
+    srv.settimeout(0.2)
+    port = srv.getsockname()[1]
+
+    def drip_answers() -> None:  # the status line one byte per second, each read within 4 s
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+
+            def one(c: socket.socket = conn) -> None:
+                try:
+                    c.recv(65536)
+                    for b in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+                        if stop.is_set():
+                            break
+                        c.send(bytes([b]))
+                        time.sleep(1.0)
+                except OSError:
+                    pass
+                finally:
+                    c.close()
+
+            threading.Thread(target=one, daemon=True).start()
+
+    threading.Thread(target=drip_answers, daemon=True).start()
+    monkeypatch.setattr(apprise_channel, "DEADLINE", 2.0)
+    try:
+        project.write_config(
+            [{"name": "acme", "url": site.url("/privacy")}],
+            channel_table("slow", f"json://127.0.0.1:{port}/hook"),
+        )
+        change(project, site)
+        t0 = time.monotonic()
+        result = project.run("outbox", "retry", code=1)
+        assert time.monotonic() - t0 < 30  # the 2 s deadline fired (the drip takes ~40 s)
+        assert "slow" in result.output
+        [row] = project.json("outbox")
+        assert row["status"] == "failed" and "did not finish within" in row["last_error"]
+    finally:
+        stop.set()
+        srv.close()

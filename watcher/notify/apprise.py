@@ -7,10 +7,13 @@ expanded URL is never stored, logged or shown: the outbox row holds the channel 
 rendered title/body, errors quote the URL as written in the config, and any expanded value that
 appears in a message from Apprise is replaced by `***`. Apprise's own log records are kept out of
 the program's log (they can quote the URL at DEBUG level); its warnings become our one-line error.
+One notification is bounded by `DEADLINE` seconds (a service dripping its answer cannot hold the
+daemon's delivery thread).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import re
@@ -25,6 +28,7 @@ from watcher.notify.base import ChannelBase, DeliveryError, Outgoing
 if TYPE_CHECKING:
     from watcher.storage.sqlite import OutboxMessage
 
+DEADLINE = 60.0  # seconds for one notification, however slowly the service answers
 _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _LOG_LINE = re.compile(r"^\S+ \S+ - (WARNING|ERROR|CRITICAL) - (.*)$")
 # Change severity -> Apprise notification type (colour / icon in most services).
@@ -146,7 +150,9 @@ class AppriseChannel(ChannelBase):
                     permanent=True,
                     kind="config",
                 )
-            ok = sender.notify(title=title, body=body, notify_type=kind, body_format="text")
+            ok = sender.notify(
+                title=title, body=body, notify_type=kind, body_format="text", **_deadline(sender)
+            )
             log_text = captured.getvalue()
         if not ok:
             reasons = [m.group(2) for m in map(_LOG_LINE.match, log_text.splitlines()) if m]
@@ -154,8 +160,18 @@ class AppriseChannel(ChannelBase):
             raise DeliveryError(
                 _redact(f"{self.describe()}: {cause}", secrets)[:500],
                 permanent=False,
-                kind="connect",
+                kind="timeout" if "did not finish within" in cause else "connect",
             )
+
+
+def _deadline(sender: Any) -> dict[str, float]:
+    """`timeout=DEADLINE` where this Apprise bounds a whole call (2.x); else its per-request
+    connect/read timeouts are the bound."""
+    try:
+        params = inspect.signature(sender.notify).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {"timeout": DEADLINE} if "timeout" in params else {}
 
 
 def _redact(text: str, secrets: list[str]) -> str:
