@@ -10,6 +10,7 @@ texts does not alert on every check.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.faults.scenarios import (
@@ -40,6 +41,36 @@ def _settle(lab: Lab, d: Daemon, page: Revisions, seconds: float = 6.0) -> None:
             break
 
 
+def _against_a_daemon(tmp: Path, name: str, meanwhile: Callable[[Lab, Outcome], str]) -> Outcome:
+    """Start a daemon on a page publishing a new text every second, run `meanwhile` (which
+    returns a note), settle, stop the daemon, then audit versions, changes and deliveries."""
+    _need_daemon()
+    out = Outcome(name)
+    smtp = _smtp_server()
+    try:
+        with Lab(tmp, every="1s", timeout=3, email=_email_table(smtp)) as lab:
+            page = Revisions(period=1.0)
+            lab.site.set("/policy", handler=page)
+            lab.write_config()
+            d = Daemon(lab)
+            d.start()
+            note = meanwhile(lab, out)
+            _settle(lab, d, page)
+            out.require(d.alive(), f"daemon died:\n{d.tail()}")
+            code = d.terminate()
+            out.require(code == 0, f"SIGTERM: exit {code}")
+            # a change stored by another process after the daemon's last delivery
+            lab.sub("outbox", "retry")
+            audit_deliveries(out, lab, smtp, page.served)
+            out.problems.extend(lab.integrity())
+            out.notes.append(note)
+            if out.problems:
+                out.survived = False
+    finally:
+        smtp.stop()
+    return out
+
+
 @scenario(
     "two daemons on one database",
     CONCURRENCY,
@@ -49,38 +80,20 @@ def _settle(lab: Lab, d: Daemon, page: Revisions, seconds: float = 6.0) -> None:
     chaos_runs=2,
 )
 def two_daemons(tmp: Path) -> Outcome:
-    _need_daemon()
-    out = Outcome("two daemons on one database")
-    smtp = _smtp_server()
-    try:
-        with Lab(tmp, every="1s", timeout=3, email=_email_table(smtp)) as lab:
-            page = Revisions(period=1.0)
-            lab.site.set("/policy", handler=page)
-            lab.write_config()
-            first = Daemon(lab)
-            first.start()
-            time.sleep(2.0)
-            second = lab.sub("daemon", timeout=60)
-            out.require(second.code == 1, f"second daemon: exit {second.code}")
-            err = second.stderr.strip()
-            out.require(
-                "already running" in err and len(err.splitlines()) == 1,
-                f"second daemon said {err[:300]!r}",
-            )
-            out.require(not second.crashed, "second daemon crashed")
-            time.sleep(5.0)
-            _settle(lab, first, page)
-            out.require(first.alive(), f"first daemon died:\n{first.tail()}")
-            code = first.terminate()
-            out.require(code == 0, f"SIGTERM: exit {code}")
-            audit_deliveries(out, lab, smtp, page.served)
-            out.problems.extend(lab.integrity())
-            out.notes.append(f"second daemon: {err}")
-            if out.problems:
-                out.survived = False
-    finally:
-        smtp.stop()
-    return out
+    def second_daemon(lab: Lab, out: Outcome) -> str:
+        time.sleep(2.0)
+        second = lab.sub("daemon", timeout=60)
+        out.require(second.code == 1, f"second daemon: exit {second.code}")
+        err = second.stderr.strip()
+        out.require(
+            "already running" in err and len(err.splitlines()) == 1,
+            f"second daemon said {err[:300]!r}",
+        )
+        out.require(not second.crashed, "second daemon crashed")
+        time.sleep(5.0)
+        return f"second daemon: {err}"
+
+    return _against_a_daemon(tmp, "two daemons on one database", second_daemon)
 
 
 @scenario(
@@ -92,36 +105,16 @@ def two_daemons(tmp: Path) -> Outcome:
     chaos_runs=2,
 )
 def daemon_and_checks(tmp: Path) -> Outcome:
-    _need_daemon()
-    out = Outcome("daemon plus a check loop")
-    smtp = _smtp_server()
-    try:
-        with Lab(tmp, every="1s", timeout=3, email=_email_table(smtp)) as lab:
-            page = Revisions(period=1.0)
-            lab.site.set("/policy", handler=page)
-            lab.write_config()
-            d = Daemon(lab)
-            d.start()
-            checks = 0
-            deadline = time.monotonic() + 8
-            while time.monotonic() < deadline:
-                r = lab.sub("check", "--json")
-                checks += 1
-                out.require(not r.crashed, f"check crashed: {r.stderr[-300:]}")
-            _settle(lab, d, page)
-            out.require(d.alive(), f"daemon died:\n{d.tail()}")
-            code = d.terminate()
-            out.require(code == 0, f"SIGTERM: exit {code}")
-            # a check from the loop may have stored a change after the daemon's last delivery
-            lab.sub("outbox", "retry")
-            audit_deliveries(out, lab, smtp, page.served)
-            out.problems.extend(lab.integrity())
-            out.notes.append(f"{checks} `watcher check` runs alongside the daemon")
-            if out.problems:
-                out.survived = False
-    finally:
-        smtp.stop()
-    return out
+    def check_loop(lab: Lab, out: Outcome) -> str:
+        checks = 0
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            r = lab.sub("check", "--json")
+            checks += 1
+            out.require(not r.crashed, f"check crashed: {r.stderr[-300:]}")
+        return f"{checks} `watcher check` runs alongside the daemon"
+
+    return _against_a_daemon(tmp, "daemon plus a check loop", check_loop)
 
 
 @scenario(
