@@ -204,7 +204,8 @@ def test_sigterm_idle_is_prompt(site, daemons):
     d.wait_log("check acme: new")
     t0 = time.monotonic()
     assert d.stop() == 0
-    assert time.monotonic() - t0 < 3
+    # idle: it exits without waiting out the 30 s grace for running checks (wide margin)
+    assert time.monotonic() - t0 < 20
 
 
 def test_sighup_adds_removes_watches_and_survives_bad_config(site, daemons):

@@ -64,7 +64,7 @@ def test_200_with_headers_and_charset(site, fetcher):
     assert cap.etag and cap.etag.startswith('"')
     assert cap.last_modified == "Wed, 01 Jan 2025 00:00:00 GMT"
     assert cap.fetched_at.tzinfo is not None and cap.fetched_at >= before
-    assert 0 < cap.elapsed < 2
+    assert cap.elapsed > 0  # measured (its speed is scripts/bench.py's business)
     assert not cap.not_modified
 
 
