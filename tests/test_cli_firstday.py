@@ -436,3 +436,22 @@ def test_first_check_warns_of_several_documents_and_suggests_a_selector(
     assert project.json("reextract")[0]["outcome"] == "technical"
     ex = project.json("extract", "acme")
     assert ex["warnings"] == [] and "password" not in ex["text"]
+
+
+SHELL = (
+    "<!doctype html><html lang='en'><head><title>Privacy | Acme</title>"
+    "<script src='/static/app.js'></script><script src='/static/vendor.js'></script></head>"
+    "<body><div id='root'></div><noscript>Enable JavaScript.</noscript></body></html>"
+)
+
+
+def test_first_check_and_extract_warn_of_a_javascript_shell(
+    project: Project, site: LocalSite
+) -> None:
+    site.set("/privacy", SHELL)
+    project.write_config([{"name": "acme", "url": site.url("/privacy"), "render": "http"}])
+    out = project.run("check", code=None).output
+    assert "warning: this page looks like a JavaScript shell" in out
+    assert 'render = "browser"' in out
+    ex = project.json("extract", "acme", code=None)
+    assert any("JavaScript shell" in w for w in ex["warnings"])

@@ -145,12 +145,21 @@ def page_warnings(
     *,
     name: str | None = None,
 ) -> list[str]:
-    """What a reader should know before trusting a page's text: it holds several documents
-    (a /legal page with terms, privacy and cookies: `extract.find_documents`), with the
-    selector that keeps only the privacy part."""
+    """What a reader should know before trusting a page's text: it looks like a JavaScript
+    shell (`fetchers.jsshell`: the text a reader sees is built by scripts), or it holds several
+    documents (a /legal page with terms, privacy and cookies: `extract.find_documents`), with
+    the selector that keeps only the privacy part."""
     from watcher.extract import find_documents
+    from watcher.fetchers.jsshell import looks_like_js_shell
     from watcher.models import WatcherError
 
+    if looks_like_js_shell(body, content_type, charset):
+        target = name or "NAME"
+        return [
+            "this page looks like a JavaScript shell (its text is built by scripts, so what is "
+            'stored may be nearly empty): set render = "browser" for this watch, or try '
+            f"`watcher extract {target if name else url or target} --render browser`"
+        ]
     try:
         docs = find_documents(
             body, content_type=content_type, charset=charset, url=url, select=select, remove=remove

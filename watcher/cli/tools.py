@@ -234,8 +234,8 @@ def _extract_url(
             expand=watch.expand if watch is not None else False,
             allow_private=watch.allow_private if watch is not None else False,
         )
-        if cap.needs_js:
-            err.print(Text(f"warning: {url}: {NEEDS_JS_HINT}", style="yellow"), soft_wrap=True)
+        if cap.needs_js:  # (a shell served as is: page_warnings says so)
+            err.print(Text(f"hint: {NEEDS_JS_HINT}", style="yellow"), soft_wrap=True)
         doc = extractor.extract(
             cap.body,
             content_type=cap.content_type,

@@ -244,7 +244,7 @@ def check(names: NamesArg = None, json_: JsonOpt = False) -> None:
         first = {
             r.name: first_version_lines(store, by_name[r.name])
             for r in results
-            if r.status == "new"
+            if r.status == "new" or (r.status == "suspicious" and r.version is None)
         }
     finally:
         store.close()
@@ -262,12 +262,15 @@ def check(names: NamesArg = None, json_: JsonOpt = False) -> None:
 
 def first_version_lines(store: Any, watch: Watch) -> list[tuple[str, str]]:
     """What the first check of a watch stored, to catch a wrong page early: its title and
-    size, and a warning when the page holds several documents (with the selector to fix it)."""
+    size, and a warning when the page holds several documents (with the selector to fix it)
+    or looks like a JavaScript shell (also when nothing could be stored from it)."""
     v = store.latest_version(watch.name)
-    if v is None:
-        return []
-    lines = [(f"  title: {v.title or '(none)'}; {v.words:,} words", "dim")]
-    capture = store.get_capture(v.capture_id) if v.capture_id is not None else None
+    lines = []
+    if v is not None:
+        lines.append((f"  title: {v.title or '(none)'}; {v.words:,} words", "dim"))
+        capture = store.get_capture(v.capture_id) if v.capture_id is not None else None
+    else:
+        capture = store.latest_capture(watch.name)
     if capture is not None:
         body = store.get_snapshot(capture.raw_sha256)
         for w in page_warnings(
