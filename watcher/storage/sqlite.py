@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from watcher.language import detect_language
 from watcher.models import Fact, Finding
@@ -75,8 +76,15 @@ def _db_errors(fn: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
+def _writable(path: Path) -> bool:
+    """Whether the database's folder can be written (False on a read-only file system)."""
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
 def _describe(e: sqlite3.Error) -> str:
     text = str(e) or type(e).__name__
+    if "readonly" in text or "read-only" in text:
+        return f"the database is read-only (a read-only file system?): {text}"
     if "disk" in text and "full" in text:
         return f"database or disk is full ({text})"
     if "locked" in text or "busy" in text:
@@ -101,6 +109,7 @@ class Store(FindingsIndex, QueueQueries):
             os.close(fd)
         self._lock = threading.RLock()
         self._known_watches: dict[str, str] = {}
+        self.read_only = False
         try:
             conn = sqlite3.connect(
                 str(self.path), timeout=30, check_same_thread=False, isolation_level=None
@@ -110,10 +119,42 @@ class Store(FindingsIndex, QueueQueries):
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"cannot open database {self.path}: {e}") from None
+            if not _writable(self.path):
+                conn = self._open_read_only()
+            else:
+                raise StoreError(f"cannot open database {self.path}: {e}") from None
         self.conn = conn
         self._db: Any = None
-        self._migrate()
+        if self.read_only:
+            self._check_schema_read_only()
+        else:
+            self._migrate()
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """A database on a read-only file system (a mounted backup, a locked-down host): open it
+        immutable so reading commands (history, show, diff, search, findings) still work;
+        anything that writes fails with one line."""
+        try:
+            conn = sqlite3.connect(
+                f"file:{quote(str(self.path.resolve()))}?mode=ro&immutable=1",
+                uri=True,
+                check_same_thread=False,
+                isolation_level=None,
+            )
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"cannot open database {self.path} (read-only): {e}") from None
+        self.read_only = True
+        return conn
+
+    def _check_schema_read_only(self) -> None:
+        version = self.schema_version
+        if version != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} is on a read-only file system and has schema version {version}; "
+                f"this policy-watcher needs {SCHEMA_VERSION} (open it once where it can be "
+                "written to migrate it)"
+            )
 
     @property
     def db(self) -> Any:
