@@ -251,3 +251,14 @@ def test_site_command(project: Project, site, tmp_path: Path) -> None:
     (tmp_path / "mine" / "keep.txt").write_text("x")
     failed = project.run("site", str(tmp_path / "mine"), code=1)
     assert "not empty" in failed.output
+
+
+def test_report_uses_the_findings_query(project: Project, site) -> None:
+    """`watcher report --since` covers the changes `watcher findings --since` lists, and its
+    digest opens with the overview (each watch's most severe finding)."""
+    _fill(project, site)
+    report = project.json("report", "--since", "7d")
+    listed = {r["change"] for r in project.json("findings", "--since", "7d")}
+    assert {c["id"] for c in report["changes"]} == listed and len(listed) == 3
+    text = project.run("report", "--since", "7d").stdout
+    assert "OVERVIEW" in text and text.index("OVERVIEW") < text.index("FINDINGS")

@@ -170,7 +170,8 @@ def report(
     store = open_store(config)
     try:
         urls = {**store.watch_urls(), **{w.name: w.url for w in config.watches}}
-        changes = store.changes_since(start)
+        # The same query as `watcher findings --since`: changes by when the policy changed.
+        changes = store.changes_captured_since(start)
         items = [
             it for c in changes if (it := change_item(store, c, urls.get(c.watch, ""))) is not None
         ]

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from watcher.models import SEVERITY_RANK, Finding
-from watcher.storage.records import FindingRow, iso, parse_iso
+from watcher.storage.records import FindingRow, StoredChange, iso, parse_iso
 
 GROUPS = {"watch": "f.watch", "kind": "f.kind", "severity": "f.severity"}
 
@@ -140,6 +140,23 @@ class FindingsIndex:
             sorted(watches),
         )
         return {r["id"]: int(r["n"]) for r in rows}
+
+    def changes_captured_since(
+        self, since: datetime, until: datetime | None = None
+    ) -> list[StoredChange]:
+        """The reported changes whose new version was captured in [since, until), oldest
+        first: the digest's period means when the policy changed, as `watcher findings`."""
+        where, params = self._where((), (), None, since, until)
+        ids = [
+            r["change_id"]
+            for r in self._q(
+                f"SELECT f.change_id, min(f.captured_at) AS at FROM findings f{where} "
+                "GROUP BY f.change_id ORDER BY at, f.change_id",
+                params,
+            )
+        ]
+        changes = [self.get_change(i) for i in ids]  # type: ignore[attr-defined]
+        return [c for c in changes if c is not None]
 
     def worst_findings(self, since: datetime | None = None) -> dict[str, FindingRow]:
         """Per watch, its most severe finding (the newest among equals) — for overviews."""
