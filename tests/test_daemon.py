@@ -190,7 +190,8 @@ def test_sigterm_lets_running_check_finish_and_exits_0(site, daemons):
     wait_until(lambda: site.hits("/slow") >= 1, 10, "the slow fetch")
     t0 = time.monotonic()
     assert d.stop(timeout=15) == 0
-    assert time.monotonic() - t0 < 10
+    # the 1.5 s check finished inside the 30 s grace, not by running the grace out (wide margin)
+    assert time.monotonic() - t0 < 25
     log = d.text()
     assert log.index("stopping") < log.index("check slow: new")  # finished, and recorded
     assert "stopped" in log
