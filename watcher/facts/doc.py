@@ -90,8 +90,18 @@ _LAST_WORD = re.compile(r"([\w.]+)[.!?][\"'”’)]*\s*$")
 fold = textutil.casefold_ascii  # same-length lower-casing for IGNORECASE prefilters
 
 
+# Per-line work is memoized: the two versions of a page share most of their lines, and several
+# families read the same blocks. Only short strings are kept (memory stays bounded).
+_MEMO_LINES = 16384
+_MEMO_MAX_LEN = 4000
+
+
 def plain(line: str) -> str:
     """One block without its Markdown markup (links keep their text, list markers dropped)."""
+    return _plain_memo(line) if len(line) <= _MEMO_MAX_LEN else _plain(line)
+
+
+def _plain(line: str) -> str:
     s = textutil.strip_inline(line)
     s = s.strip()
     m = _MARKER.match(s)  # anchored at the start: the same as _MARKER.sub("", s)
@@ -137,7 +147,14 @@ def cap_length(parts: list[str], limit: int = MAX_SENTENCE) -> list[str]:
 
 def split_sentences(s: str) -> list[str]:
     """The sentences of one plain block (over-long ones cut, see `cap_length`)."""
+    if len(s) <= _MEMO_MAX_LEN:
+        return list(_split_memo(s))
     return cap_length(_split_sentences(s))
+
+
+@lru_cache(maxsize=_MEMO_LINES)
+def _split_memo(s: str) -> tuple[str, ...]:
+    return tuple(cap_length(_split_sentences(s)))
 
 
 def _split_sentences(s: str) -> list[str]:
@@ -279,6 +296,10 @@ _SEP_CELL = re.compile(r":?-{2,}:?")
 def clean(s: str) -> str:
     """Inline markup stripped (links keep their text, emphasis, tags; single underscores stay:
     cookie names such as "_ga"), typography folded."""
+    return _clean_memo(s) if len(s) <= _MEMO_MAX_LEN else _clean(s)
+
+
+def _clean(s: str) -> str:
     return _BLANKS.sub(
         " ", textutil.strip_inline(textutil.fold_typography(s), underscores=False)
     ).strip()
@@ -400,6 +421,20 @@ class Doc:
         self._memo[key] = res
         return res
 
+    def matching(self, rx: re.Pattern[str]) -> frozenset[int]:
+        """Indices of the units where `rx` matches, found in one pass over the joined text.
+
+        Only for a pattern none of whose matches can hold a newline and whose lookarounds treat
+        a newline as they treat the start or end of a string (the units are joined by "\\n"):
+        then a unit holds a match exactly when the joined text has one inside that unit."""
+        key = ("matching", rx)
+        got = self._memo.get(key)
+        if got is None:
+            starts = self._starts
+            got = frozenset(bisect_right(starts, m.start()) - 1 for m in rx.finditer(self._joined))
+            self._memo[key] = got
+        return got
+
     def candidates(self, rx: re.Pattern[str]) -> Any:
         """Indices of the units where `rx` may match (a superset; EVERY if unknown)."""
         req, icase = literals(rx.pattern, rx.flags)
@@ -418,3 +453,10 @@ def clear_caches() -> None:
     """Forget every per-text cache (for cold-start benchmarks)."""
     units.cache_clear()
     doc.cache_clear()
+    _plain_memo.cache_clear()
+    _clean_memo.cache_clear()
+    _split_memo.cache_clear()
+
+
+_plain_memo = lru_cache(maxsize=_MEMO_LINES)(_plain)
+_clean_memo = lru_cache(maxsize=_MEMO_LINES)(_clean)

@@ -239,6 +239,9 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     w_third = d.candidates(third_rx)
     w_cue = d.candidates(cue_rx)
     w_mech = [(key, name, rx, d.candidates(rx)) for key, name, rx in mechs]
+    # units naming a place (no alias holds a newline; "\n" is neither a word character nor
+    # ".", like the ends of a unit): only they can give a place from a cue sentence
+    w_place = d.matching(_PLACE_RE)
     for i, u in enumerate(d.units):
         s = u.text
         if i in w_outside:
@@ -279,7 +282,8 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
                     for p in parts:
                         add("location", _ALIAS[p].lower(), _ALIAS[p], s, via="table")
         elif (
-            i in w_cue
+            i in w_place
+            and i in w_cue
             and cue_rx.search(s)
             and not (_NOT_DATA.search(s) and not _DATA_WORD.search(s))
         ):
