@@ -30,7 +30,7 @@ from watcher.facts import (
     sections,
 )
 from watcher.facts.base import FirstFacts, check_family, load_lexicon
-from watcher.facts.doc import clear_caches
+from watcher.facts.doc import clear_caches as _clear_doc_caches
 from watcher.models import Fact
 
 __all__ = [
@@ -77,6 +77,12 @@ COMPARERS: dict[str, ModuleType] = _comparers()
 def comparer(kind: str) -> ModuleType | None:
     """The family that compares facts of `kind` (None for a kind no family knows)."""
     return COMPARERS.get(kind)
+
+
+def clear_caches() -> None:
+    """Forget every per-text and per-line memo (for cold-start benchmarks)."""
+    _clear_doc_caches()
+    parties.extraction.clear_caches()
 
 
 def extract_facts(text: str, language: str | None = None) -> list[Fact]:

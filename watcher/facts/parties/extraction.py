@@ -26,6 +26,7 @@ services of <company> such as", generic phrases, countries, months, addresses.
 
 from __future__ import annotations
 
+import copy
 import re
 from functools import lru_cache
 from typing import Any
@@ -514,8 +515,6 @@ def _from_prose(text: str, col: _Collector) -> None:
 
 def _from_blocks(bs: list[str], col: _Collector) -> None:
     """Parties named in blocks of prose: lines of text, or the cells of a table."""
-    g = gazetteer()
-    by_run = g["by_run"]
     heading = ""
     listed = False
     for b in bs:
@@ -523,78 +522,122 @@ def _from_blocks(bs: list[str], col: _Collector) -> None:
         if b.startswith("#"):
             heading = p
         is_item = bool(_ITEM.match(b))
-        # The sentences of a block are pieces of `p` cut at spaces: when `p` holds no gazetteer
-        # word or no strong-cue keyword, none of its sentences does.
-        gaz = not by_run.keys().isdisjoint(WORD_RUN.findall(p))
-        cue = _STRONG_CUE_HINT.search(p) is not None
         if not is_item:
             listed = p.endswith(":")  # items after "...links to their opt-out tools, are:"
-        if gaz and not (is_item and listed) and _bare_profile_link(p, g, heading):
-            gaz = False
-        legal = _LEGAL_HINT.search(p) is not None
-        listy = _LIST_HINT.search(p) is not None
-        # names with a legal form, on the whole block: "F.T. Specialist Inc." must not be cut
-        # where a sentence splitter sees "F.T." end a sentence
-        entities = legal_names(p) if legal else []
-        for st, en, name in entities:
-            if _NOT_RECIPIENT_BEFORE.search(p[max(0, st - 40) : st]):
-                continue  # "c/o Steinmann Schneider Services GmbH": an address
-            d = _sentence_detail(p, st, en)
-            d["source"] = "legal form"
-            col.add(name, _around(p, st, en), d, entity=True)
-        names_here = [n for _, _, n in entities]
-        # example lists ("partners such as A, B and C") on the whole block too
-        for st, en, name in listed_names(p) if listy else ():
-            if any(a <= st < b for a, b, _ in entities) or not plausible_unknown(name, True):
-                continue
-            if _PRODUCTS_OF.search(p[max(0, st - 200) : st]):
-                continue
-            if normalize_name(name) not in g["entries"] and common_word(name, p):
-                continue
-            d = _sentence_detail(p, st, en)
-            d["source"] = "list"
-            col.add(name, _around(p, st, en), d)
-        for s in split_sentences(p) if p and (gaz or cue) else ():
-            if gaz:
-                spans: list[tuple[int, int]] = []
-                for n in names_here:
-                    i = s.find(n)
-                    if i >= 0:
-                        spans.append((i, i + len(n)))
-                _gazetteer_hits(s, col, g, skip=spans)
-            if not cue:
-                continue
-            for m in _STRONG_CUE.finditer(s):
-                cand = _trim_name(m.group("n"))
-                nxt = s[m.start("n") + len(cand) :]
-                if _ATTRIBUTIVE.match(nxt) and normalize_name(cand) not in g["entries"]:
-                    continue  # "provided by Pitch creators": a modifier, not a name
-                if (
-                    cand
-                    and plausible_unknown(cand, strong=True)
-                    and (normalize_name(cand) in g["entries"] or not gazetteer_matches(cand, g))
-                ):
-                    d = _sentence_detail(s, m.start("n"), m.start("n") + len(cand))
-                    col.add(cand, s, d)
-        lm = _LABELLED.match(p)
-        if lm:
+        # what a block gives depends only on the block, its heading and `listed`: the two
+        # versions of a page share most blocks, so it is worked out once (see _block_adds)
+        if len(b) > _MEMO_MAX_LEN:
+            _read_block(b, heading, listed, col)
+            continue
+        for name, evidence, detail, entity in _block_adds(b, heading, listed):
+            col.add(name, evidence, copy.deepcopy(detail), entity=entity)
+
+
+_MEMO_MAX_LEN = 4000  # longer blocks are read each time (the memo stays small)
+
+
+def clear_caches() -> None:
+    """Forget the per-block memo."""
+    _block_adds.cache_clear()
+
+
+class _Recorder:
+    """Stands in for the collector while one block is read: keeps the `add` calls in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any], bool]] = []
+
+    def add(self, name: str, evidence: str, detail: dict[str, Any], entity: bool = False) -> None:
+        self.calls.append((name, evidence, copy.deepcopy(detail), entity))
+
+
+@lru_cache(maxsize=8192)
+def _block_adds(
+    b: str, heading: str, listed: bool
+) -> tuple[tuple[str, str, dict[str, Any], bool], ...]:
+    """The `add` calls block `b` makes (under `heading`, after a line ending in ":" when
+    `listed`), in order; the caller copies each detail before handing it on."""
+    rec = _Recorder()
+    _read_block(b, heading, listed, rec)  # type: ignore[arg-type]
+    return tuple(rec.calls)
+
+
+def _read_block(b: str, heading: str, listed: bool, col: _Collector) -> None:
+    """Parties named in one block of prose (or table cell)."""
+    g = gazetteer()
+    by_run = g["by_run"]
+    p = plain(b)
+    is_item = bool(_ITEM.match(b))
+    # The sentences of a block are pieces of `p` cut at spaces: when `p` holds no gazetteer
+    # word or no strong-cue keyword, none of its sentences does.
+    gaz = not by_run.keys().isdisjoint(WORD_RUN.findall(p))
+    cue = _STRONG_CUE_HINT.search(p) is not None
+    if gaz and not (is_item and listed) and _bare_profile_link(p, g, heading):
+        gaz = False
+    legal = _LEGAL_HINT.search(p) is not None
+    listy = _LIST_HINT.search(p) is not None
+    # names with a legal form, on the whole block: "F.T. Specialist Inc." must not be cut
+    # where a sentence splitter sees "F.T." end a sentence
+    entities = legal_names(p) if legal else []
+    for st, en, name in entities:
+        if _NOT_RECIPIENT_BEFORE.search(p[max(0, st - 40) : st]):
+            continue  # "c/o Steinmann Schneider Services GmbH": an address
+        d = _sentence_detail(p, st, en)
+        d["source"] = "legal form"
+        col.add(name, _around(p, st, en), d, entity=True)
+    names_here = [n for _, _, n in entities]
+    # example lists ("partners such as A, B and C") on the whole block too
+    for st, en, name in listed_names(p) if listy else ():
+        if any(a <= st < b for a, b, _ in entities) or not plausible_unknown(name, True):
+            continue
+        if _PRODUCTS_OF.search(p[max(0, st - 200) : st]):
+            continue
+        if normalize_name(name) not in g["entries"] and common_word(name, p):
+            continue
+        d = _sentence_detail(p, st, en)
+        d["source"] = "list"
+        col.add(name, _around(p, st, en), d)
+    for s in split_sentences(p) if p and (gaz or cue) else ():
+        if gaz:
+            spans: list[tuple[int, int]] = []
+            for n in names_here:
+                i = s.find(n)
+                if i >= 0:
+                    spans.append((i, i + len(n)))
+            _gazetteer_hits(s, col, g, skip=spans)
+        if not cue:
+            continue
+        for m in _STRONG_CUE.finditer(s):
+            cand = _trim_name(m.group("n"))
+            nxt = s[m.start("n") + len(cand) :]
+            if _ATTRIBUTIVE.match(nxt) and normalize_name(cand) not in g["entries"]:
+                continue  # "provided by Pitch creators": a modifier, not a name
+            if (
+                cand
+                and plausible_unknown(cand, strong=True)
+                and (normalize_name(cand) in g["entries"] or not gazetteer_matches(cand, g))
+            ):
+                d = _sentence_detail(s, m.start("n"), m.start("n") + len(cand))
+                col.add(cand, s, d)
+    lm = _LABELLED.match(p)
+    if lm:
+        cand = _trim_name(lm.group("n"))
+        if cand and plausible_unknown(cand, strong=True) and not not_a_name(cand):
+            d = _sentence_detail(p, lm.start("n"), lm.start("n") + len(cand))
+            d["source"] = "label"
+            d["role"] = role_from(lm.group("label")) or d.get("role")
+            col.add(cand, p, d)
+    if is_item and _HEADING_PARTY.search(heading):
+        lm = _LIST_HEAD.match(p)
+        if lm and not _CATEGORY_HEAD.search(lm.group("n")):
             cand = _trim_name(lm.group("n"))
-            if cand and plausible_unknown(cand, strong=True) and not not_a_name(cand):
-                d = _sentence_detail(p, lm.start("n"), lm.start("n") + len(cand))
-                d["source"] = "label"
-                d["role"] = role_from(lm.group("label")) or d.get("role")
+            rest = p[lm.end("n") :]
+            strong = bool(_LIST_REST.match(rest)) or bool(countries_in(rest[:60]))
+            if cand and plausible_unknown(cand, strong=strong) and len(cand.split()) <= 4:
+                d = _sentence_detail(p, 0, len(cand))
+                d["source"] = "list"
+                d.setdefault("role", role_from(heading))
                 col.add(cand, p, d)
-        if is_item and _HEADING_PARTY.search(heading):
-            lm = _LIST_HEAD.match(p)
-            if lm and not _CATEGORY_HEAD.search(lm.group("n")):
-                cand = _trim_name(lm.group("n"))
-                rest = p[lm.end("n") :]
-                strong = bool(_LIST_REST.match(rest)) or bool(countries_in(rest[:60]))
-                if cand and plausible_unknown(cand, strong=strong) and len(cand.split()) <= 4:
-                    d = _sentence_detail(p, 0, len(cand))
-                    d["source"] = "list"
-                    d.setdefault("role", role_from(heading))
-                    col.add(cand, p, d)
 
 
 def _around(p: str, start: int, end: int, width: int = 140) -> str:
