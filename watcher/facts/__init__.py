@@ -83,6 +83,7 @@ def clear_caches() -> None:
     """Forget every per-text and per-line memo (for cold-start benchmarks)."""
     _clear_doc_caches()
     parties.extraction.clear_caches()
+    sections.clear_caches()
 
 
 def extract_facts(text: str, language: str | None = None) -> list[Fact]:

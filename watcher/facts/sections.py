@@ -13,6 +13,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from watcher.facts.base import Compare, finding, jaccard
 from watcher.facts.dates import MONTHS
@@ -52,6 +53,20 @@ def heading_key(s: str) -> str:
 
 def outline(text: str) -> list[tuple[int, int, str, str | None]]:
     """(line, level, heading text, number) for every heading of the text."""
+    return list(_outline_memo(text))  # asked by this family and by the analysis
+
+
+@lru_cache(maxsize=8)
+def _outline_memo(text: str) -> tuple[tuple[int, int, str, str | None], ...]:
+    return tuple(_outline(text))
+
+
+def clear_caches() -> None:
+    """Forget the per-text outlines."""
+    _outline_memo.cache_clear()
+
+
+def _outline(text: str) -> list[tuple[int, int, str, str | None]]:
     lines = text.splitlines()
     has_hash = any(_HASH.match(ln) for ln in lines)
     out: list[tuple[int, int, str, str | None]] = []
@@ -93,7 +108,8 @@ def outline(text: str) -> list[tuple[int, int, str, str | None]]:
             and not re.search(r"[.;,:]$", c)
             and c[:1].isupper()
         ):
-            nxt = next((x for x in lines[i + 1 :] if x.strip()), "")
+            # (by index: a slice of the rest for every such line was quadratic)
+            nxt = next((lines[j] for j in range(i + 1, len(lines)) if lines[j].strip()), "")
             if len(nxt.split()) > 6 or nxt.strip().startswith(("-", "*")):
                 out.append((i, 3, c, None))
     return out

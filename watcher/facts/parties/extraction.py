@@ -29,6 +29,7 @@ from __future__ import annotations
 import copy
 import re
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from watcher.facts.doc import blocks, fold, is_table_line, plain, split_sentences, tables
@@ -541,25 +542,16 @@ def clear_caches() -> None:
     _block_adds.cache_clear()
 
 
-class _Recorder:
-    """Stands in for the collector while one block is read: keeps the `add` calls in order."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, dict[str, Any], bool]] = []
-
-    def add(self, name: str, evidence: str, detail: dict[str, Any], entity: bool = False) -> None:
-        self.calls.append((name, evidence, copy.deepcopy(detail), entity))
-
-
 @lru_cache(maxsize=8192)
 def _block_adds(
     b: str, heading: str, listed: bool
 ) -> tuple[tuple[str, str, dict[str, Any], bool], ...]:
     """The `add` calls block `b` makes (under `heading`, after a line ending in ":" when
     `listed`), in order; the caller copies each detail before handing it on."""
-    rec = _Recorder()
+    calls: list[tuple[str, str, dict[str, Any], bool]] = []
+    rec = SimpleNamespace(add=lambda n, ev, d, entity=False: calls.append((n, ev, dict(d), entity)))
     _read_block(b, heading, listed, rec)  # type: ignore[arg-type]
-    return tuple(rec.calls)
+    return tuple(calls)
 
 
 def _read_block(b: str, heading: str, listed: bool, col: _Collector) -> None:
