@@ -1,0 +1,629 @@
+"""Fault scenarios: issue 13's attacks played end to end against the real program.
+
+Registered in `scenarios.SCENARIOS` (group "attack") when `scenarios.py` imports this module,
+so `scripts/chaos.py -k attack` and `test_attack_faults.py` run them like the others. Each one
+starts the hostile party on 127.0.0.1 (a web page, an HTTP server's status line, an SMTP
+server) or writes the hostile config, drives `python -m watcher` as a subprocess (its peak
+memory measured where a payload is large), and checks the outcome: a clean exit with one
+readable line naming the cause, nothing raw on the terminal, nothing lost, no false alert,
+the e-mail delivered to a real aiosmtpd server.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.faults.scenarios import (
+    GOOD,
+    POLICY_PARAGRAPHS,
+    Lab,
+    Outcome,
+    _email_table,
+    _smtp_server,
+    compare_states,
+    judge_check,
+    policy_html,
+    readable,
+    revised,
+    scenario,
+    watcher_cmd,
+)
+
+ATTACK = "attack"
+WATCH_ = "policy"
+MB = 1_000_000
+WIDE = {"COLUMNS": "1000"}  # rich wraps at 80 columns off a terminal: judge lines unwrapped
+
+# What must never reach a terminal raw: ESC (CSI, OSC-8 links, concealed text), BEL, C1
+# controls and the bidi overrides/isolates (U+202A-U+202E, U+2066-U+2069).
+RAW = {
+    "\x1b",
+    "\x07",
+    "\x9b",
+    "\x9d",
+    *map(chr, range(0x202A, 0x202F)),
+    *map(chr, range(0x2066, 0x206A)),
+}
+HOSTILE = (
+    "Contact \x1b[2J\x1b[Hus at \x1b]8;;http://evil.example/\x1b\\privacy@example.org"
+    "\x1b]8;;\x1b\\ \x1b[8mconcealed\x1b[0m \u202emoc.live\u202c today."
+)
+
+
+def raw_in(text: str) -> list[str]:
+    return sorted({f"U+{ord(c):04X}" for c in text if c in RAW})
+
+
+def measured(lab: Lab, *args: str, timeout: float = 300) -> tuple[int, str, str, int, float]:
+    """`watcher --config X ARGS` in a subprocess: (exit code, stdout, stderr, peak RSS MB, s)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import resource, subprocess, sys\n"
+        "r = subprocess.run(sys.argv[1:], capture_output=True)\n"
+        "sys.stderr.buffer.write(r.stderr)\n"
+        "sys.stdout.write(f'{r.returncode} "
+        "{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024}\\n')\n"
+        "sys.stdout.flush()\n"
+        "sys.stdout.buffer.write(r.stdout)\n"
+    )
+    t0 = time.monotonic()
+    p = subprocess.run(
+        [sys.executable, "-c", probe, *watcher_cmd("--config", str(lab.config), *args)],
+        capture_output=True, timeout=timeout, cwd=lab.root,
+    )  # fmt: skip
+    seconds = time.monotonic() - t0
+    head, _, rest = p.stdout.partition(b"\n")
+    code, rss = (int(x) for x in head.split())
+    return code, rest.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"), rss, seconds
+
+
+def _no_traceback(out: Outcome, label: str, stderr: str) -> None:
+    out.require("Traceback" not in stderr, f"{label}: a traceback escaped: {stderr[-300:]!r}")
+
+
+def _last_line(text: str) -> str:
+    lines = [x for x in text.strip().splitlines() if x.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+# -- point 2: a PDF bomb ----------------------------------------------------------------------
+
+
+@scenario(
+    "PDF bomb (300 pages, one stream)",
+    ATTACK,
+    "a 47 KB PDF whose 300 pages share one content stream (~8.6 million words): `watcher "
+    "check` (a subprocess) records one 'PDF text too large' line for that watch, stores "
+    "nothing, checks the other watch normally; peak memory under 400 MB",
+    chaos_runs=1,
+)
+def pdf_bomb(tmp: Path) -> Outcome:
+    out = Outcome("PDF bomb (300 pages, one stream)")
+    try:
+        from tests.test_extract_limits import pdf_bomb as build
+    except ImportError as e:  # pypdf (the [test] extra) is missing
+        from tests.faults.scenarios import Unavailable
+
+        raise Unavailable(f"cannot build the PDF: {e}") from None
+    bomb = build()
+    with Lab(tmp, timeout=60) as lab:
+        lab.site.set("/policy.pdf", bomb, content_type="application/pdf")
+        lab.site.set("/policy", GOOD)
+        lab.config.write_text(
+            lab.config_text(
+                [
+                    {"name": "bomb", "url": lab.site.url("/policy.pdf")},
+                    {"name": "policy", "url": lab.url},
+                ]
+            ),
+            encoding="utf-8",
+        )
+        code, stdout, stderr, rss, seconds = measured(lab, "check", "--json")
+        _no_traceback(out, "check", stderr)
+        out.require(code == 1, f"exit {code}, expected 1 (one watch failed)")
+        with contextlib.closing(lab.connect()) as c:
+            rows = {r["watch"]: dict(r) for r in c.execute("SELECT * FROM checks")}
+            stored = c.execute("SELECT count(*) FROM versions WHERE watch = 'bomb'").fetchone()[0]
+        err = (rows.get("bomb") or {}).get("error")
+        out.require(readable(err) is None, f"bomb: {readable(err)}")
+        out.require("PDF text too large" in (err or ""), f"bomb error: {err!r}")
+        out.require(stored == 0, f"{stored} version(s) stored from the bomb")
+        out.require((rows.get("policy") or {}).get("outcome") == "new", "the other watch failed")
+        out.require(rss < 400, f"peak memory {rss} MB (cap 400)")
+        size = sum(p.stat().st_size for p in lab.root.glob("watcher.db*"))
+        out.notes.append(
+            f"{len(bomb) / 1000:.0f} KB PDF: {seconds:.1f}s, peak {rss} MB, db {size / MB:.1f} MB; {err}"
+        )
+    return out
+
+
+# -- point 3: 20,000 headings -----------------------------------------------------------------
+
+
+@scenario(
+    "20,000 headings added",
+    ATTACK,
+    "a revision that also adds 20,000 headings: `watcher check` (a subprocess) stores one "
+    "change, the report e-mail stays under 1 MB, names the real change (a new processor) "
+    "and points to `watcher diff`, and is delivered to the aiosmtpd server",
+    chaos_runs=1,
+)
+def many_headings(tmp: Path) -> Outcome:
+    out = Outcome("20,000 headings added")
+    smtp = _smtp_server()
+    try:
+        with Lab(tmp, timeout=30, email=_email_table(smtp)) as lab:
+            lab.site.set("/policy", GOOD)
+            lab.write_config()
+            lab.check()
+            before = lab.state()
+            paras = list(POLICY_PARAGRAPHS)
+            paras.insert(4, "We now share your e-mail address with Mailchimp Inc. for newsletters.")
+            extra = "".join(f"<h2>Extra heading {i}</h2>" for i in range(20_000))
+            lab.site.set("/policy", policy_html(paras, extra=extra))
+            code, stdout, stderr, rss, seconds = measured(lab, "check", "--json")
+            _no_traceback(out, "check", stderr)
+            out.require(code == 0, f"check exit {code}: {_last_line(stderr)!r}")
+            retry = lab.sub("outbox", "retry", timeout=120)
+            _no_traceback(out, "outbox retry", retry.stderr)
+            after = lab.state()
+            compare_states(out, before, after, allowed_changes=1)
+            msgs = smtp.wait_for(1, timeout=10)
+            raws = [r.raw for r in smtp.received]
+            if len(msgs) != 1:
+                out.reports_lost += 1 if not msgs else 0
+                out.problem(f"{len(msgs)} e-mail(s) delivered, expected 1")
+            else:
+                body = msgs[0].as_string()
+                size = len(raws[0])
+                out.require(size <= MB, f"e-mail of {size:,} bytes (cap 1,000,000)")
+                out.require("Mailchimp" in body, "the real change (Mailchimp) is not in the e-mail")
+                out.require("watcher diff" in body, "the e-mail does not point to `watcher diff`")
+                out.notes.append(
+                    f"check {seconds:.1f}s, peak {rss} MB; e-mail {size / 1000:.0f} KB delivered"
+                )
+            pending = [m for m in after.outbox if m["status"] != "sent"]
+            out.require(not pending, f"outbox not empty: {[m['last_error'] for m in pending]}")
+    finally:
+        smtp.stop()
+    return out
+
+
+# -- points 4 and 5: terminal escapes and rich markup in page text ---------------------------
+
+
+def _judge_terminal(out: Outcome, lab: Lab, commands: list[tuple[str, ...]]) -> None:
+    for args in commands:
+        ran = lab.sub(*args)
+        label = "watcher " + " ".join(args)
+        out.require(not ran.crashed, f"{label}: traceback: {_last_line(ran.stderr)!r}")
+        out.require(ran.code in (0, 1), f"{label}: exit {ran.code}: {_last_line(ran.stderr)!r}")
+        bad = raw_in(ran.stdout + ran.stderr)
+        out.require(not bad, f"{label}: {', '.join(bad)} reached the terminal raw")
+
+
+@scenario(
+    "terminal escapes in page text",
+    ATTACK,
+    "page text with clear-screen, an OSC-8 link to another site, concealed text and U+202E, "
+    "then a 503 whose reason phrase and an SMTP 550 whose reply carry the same: `check`, "
+    "`diff`, `show`, `history`, `list`, `outbox`, `report`, `test-email` print no "
+    "ESC/BEL/bidi-override character, nor does the e-mail; the text is kept as data",
+    chaos_runs=1,
+)
+def terminal_escapes(tmp: Path) -> Outcome:
+    out = Outcome("terminal escapes in page text")
+    smtp = _smtp_server()
+    try:
+        with Lab(tmp, email=_email_table(smtp)) as lab:
+            lab.site.set("/policy", GOOD)
+            lab.write_config()
+            lab.check()
+            paras = list(POLICY_PARAGRAPHS)
+            paras[5] = HOSTILE
+            lab.site.set("/policy", policy_html(paras, title="Privacy \x1b[31mPolicy\u202e"))
+            _judge_terminal(
+                out,
+                lab,
+                [
+                    ("check",),
+                    ("diff", WATCH_),
+                    ("show", WATCH_),
+                    ("history", WATCH_),
+                    ("outbox",),
+                    ("report",),
+                ],
+            )
+            lab.sub("outbox", "retry")
+            for m in smtp.messages:
+                bad = raw_in(m.as_string())
+                out.require(not bad, f"e-mail: {', '.join(bad)} raw")
+
+            def reason(req: Any) -> None:
+                req.wfile.write(
+                    "HTTP/1.1 503 Busy \x1b]8;;http://evil.example/\x1b\\retry\x1b]8;;\x1b\\ "
+                    "\x1b[2J\u202eyrt\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
+                )
+
+            lab.site.set("/policy", handler=reason)
+            _judge_terminal(out, lab, [("check",), ("history", WATCH_), ("list",)])
+            rudesrv = ScriptedSMTP(rude)
+            try:
+                lab.email = _email_table(rudesrv)
+                lab.write_config()
+                _judge_terminal(out, lab, [("test-email",), ("outbox", "retry"), ("outbox",)])
+            finally:
+                rudesrv.stop()
+            with contextlib.closing(lab.connect()) as c:
+                kept = any("\u202e" in (r[0] or "") for r in c.execute("SELECT text FROM versions"))
+            out.require(kept, "the page text was not kept as data in the database")
+    finally:
+        smtp.stop()
+    return out
+
+
+# What each command must print literally (`diff` marks words: [-old-]{+new+}; `search`
+# marks the hit as [word]).
+WRITTEN = {
+    "show": ("Acme [/x] Ltd", "privacy[at]example[dot]org [bold]"),
+    "diff": ("{+[/x]+}", "{+[at]+}", "{+ [bold]+}"),
+    "search": ("[Acme] [/x]",),
+}
+
+
+@scenario(
+    "rich markup in page text",
+    ATTACK,
+    "page text 'Acme [/x] Ltd', 'privacy[at]example[dot]org' and '[bold]': `history`, "
+    "`search`, `show --facts`, `show`, `outbox`, `report` exit cleanly and print the "
+    "brackets as written",
+    chaos_runs=1,
+)
+def rich_markup(tmp: Path) -> Outcome:
+    out = Outcome("rich markup in page text")
+    smtp = _smtp_server()
+    try:
+        with Lab(tmp, email=_email_table(smtp, to=["reader@example.org"])) as lab:
+            lab.site.set("/policy", GOOD)
+            lab.write_config()
+            lab.check()
+            paras = list(POLICY_PARAGRAPHS)
+            paras[0] = paras[0].replace("Example Société Générale Ltd", "Acme [/x] Ltd")
+            paras[5] = paras[5].replace("privacy@example.org", "privacy[at]example[dot]org [bold]")
+            lab.site.set("/policy", policy_html(paras))
+            lab.check()
+            for args in (
+                ("history", WATCH_),
+                ("search", "Acme"),
+                ("show", WATCH_, "--facts"),
+                ("show", WATCH_),
+                ("diff", WATCH_),
+                ("outbox",),
+                ("report",),
+            ):
+                ran = lab.sub(*args)
+                label = "watcher " + " ".join(args)
+                out.require(not ran.crashed, f"{label}: traceback: {_last_line(ran.stderr)!r}")
+                out.require(ran.code == 0, f"{label}: exit {ran.code}: {_last_line(ran.stderr)!r}")
+                flat = " ".join(ran.stdout.split())
+                for needle in WRITTEN.get(args[0] + ("+" if "--facts" in args else ""), ()):
+                    out.require(needle in flat, f"{label}: {needle!r} not printed as written")
+    finally:
+        smtp.stop()
+    return out
+
+
+# -- point 10: an SMTP server answering one line per second -----------------------------------
+
+
+class ScriptedSMTP:
+    """A raw SMTP server on 127.0.0.1 whose every connection is played by `talk(conn, stop)`."""
+
+    def __init__(self, talk: Callable[[socket.socket, threading.Event], None]) -> None:
+        self.talk = talk
+        self.stop_event = threading.Event()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError), conn:
+            conn.settimeout(30)
+            self.talk(conn, self.stop_event)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.sock.close()
+
+
+def drip(conn: socket.socket, stop: threading.Event) -> None:
+    """Greets, then answers EHLO with an endless multi-line reply, one line per second."""
+    conn.sendall(b"220 slow.example ESMTP\r\n")
+    conn.recv(1024)
+    while not stop.is_set():
+        conn.sendall(b"250-still thinking\r\n")
+        time.sleep(1.0)
+
+
+def rude(conn: socket.socket, stop: threading.Event) -> None:
+    """Refuses the sender with a reply carrying an OSC-8 link, clear-screen and U+202E."""
+    conn.sendall(b"220 rude.example ESMTP\r\n")
+    conn.recv(1024)
+    conn.sendall(b"250 rude.example\r\n")
+    conn.recv(1024)
+    reply = "550 5.7.1 \x1b]8;;http://evil.example/\x1b\\see\x1b]8;;\x1b\\ \x1b[2J\u202eyrt\r\n"
+    conn.sendall(reply.encode())
+    with contextlib.suppress(OSError):
+        conn.recv(1024)
+
+
+@scenario(
+    "SMTP server answers one line per second",
+    ATTACK,
+    "[email] deadline = 3 against a server dripping one reply line per second: `test-email` "
+    "exits 1 with one 'deadline' line and `outbox retry` (the daemon's delivery) returns with "
+    "the change kept queued, each well before a minute; a working server then gets it",
+    chaos_runs=1,
+)
+def smtp_drip(tmp: Path) -> Outcome:
+    out = Outcome("SMTP server answers one line per second")
+    slow = ScriptedSMTP(drip)
+    good = _smtp_server()
+    try:
+        with Lab(tmp, email=_email_table(slow, deadline=3)) as lab:
+            lab.site.set("/policy", GOOD)
+            lab.write_config()
+            lab.check()
+            lab.site.set("/policy", revised(1))
+            lab.check()
+            for args in (("test-email",), ("outbox", "retry")):
+                ran = lab.sub(*args, timeout=120)
+                label = "watcher " + " ".join(args)
+                out.require(not ran.crashed, f"{label}: traceback")
+                out.require(ran.code == 1, f"{label}: exit {ran.code}, expected 1")
+                said = ran.stdout + ran.stderr
+                out.require("deadline" in said, f"{label}: no deadline named: {said[-300:]!r}")
+                out.require(ran.seconds < 60, f"{label} took {ran.seconds:.0f}s (deadline 3 s)")
+                out.notes.append(f"{label}: {ran.seconds:.1f}s")
+            state = lab.state()
+            queued = [m for m in state.outbox if m["kind"] == "change"]
+            out.require(len(queued) == 1, f"{len(queued)} change e-mail(s) queued, expected 1")
+            if queued:
+                out.require(
+                    queued[0]["status"] != "sent", "marked sent to a server that never took it"
+                )
+                err = queued[0]["last_error"] or ""
+                out.require(readable(err) is None and "deadline" in err, f"recorded: {err!r}")
+            lab.email = _email_table(good)
+            lab.write_config()
+            lab.sub("outbox", "retry")
+            if len(good.wait_for(1, timeout=10)) != 1:
+                out.reports_lost += 1
+                out.problem("the queued change was not delivered once the server worked")
+    finally:
+        slow.stop()
+        good.stop()
+    return out
+
+
+# -- point 12: plaintext auth and credentials in a watch URL ---------------------------------
+
+
+@scenario(
+    "password in clear refused",
+    ATTACK,
+    '[email] security = "none" with a username: `test-email` and `check` exit 2 with one '
+    "line naming the file, `email.security` and allow_plaintext_auth; the server sees no AUTH "
+    "and the database is untouched; with allow_plaintext_auth = true the e-mail goes out",
+    chaos_runs=1,
+)
+def plaintext_auth(tmp: Path) -> Outcome:
+    from tests.smtpserver import SMTPTestServer
+
+    out = Outcome("password in clear refused")
+    secret = "s3cret-over-plain-smtp"
+    srv = SMTPTestServer(auth=("watcher", secret)).start()
+    env = {"PW_ATTACK": secret}
+    try:
+        table = _email_table(srv, username="watcher", password_env="PW_ATTACK")
+        with Lab(tmp, email=table) as lab:
+            lab.site.set("/policy", GOOD)
+            lab.write_config()
+            for args in (("test-email",), ("check",)):
+                before = lab.fingerprint()
+                ran = lab.sub(*args, env={**env, **WIDE})
+                label = "watcher " + " ".join(args)
+                said = (ran.stdout + ran.stderr).strip()
+                out.require(not ran.crashed, f"{label}: traceback")
+                out.require(ran.code == 2, f"{label}: exit {ran.code}, expected 2: {said[-200:]!r}")
+                out.require(len(said.splitlines()) == 1, f"{label}: not one line: {said!r}")
+                for needle in (str(lab.config), "email.security", "allow_plaintext_auth"):
+                    out.require(needle in said, f"{label}: does not name {needle!r}: {said!r}")
+                out.require(secret not in said, f"{label}: printed the password")
+                out.require(lab.fingerprint() == before, f"{label}: files changed")
+            out.notes.append(said)
+            out.require(srv.auth_attempts == [], f"the server saw AUTH: {srv.auth_attempts}")
+            lab.email = {**table, "allow_plaintext_auth": True}
+            lab.write_config()
+            ran = lab.sub("test-email", env=env)
+            out.require(ran.code == 0, f"opt-in test-email: exit {ran.code}: {ran.stderr[-200:]!r}")
+            out.require(len(srv.wait_for(1)) == 1, "opt-in test-email not delivered")
+    finally:
+        srv.stop()
+    return out
+
+
+@scenario(
+    "credentials in a watch URL",
+    ATTACK,
+    "a watch URL http://reader:SECRET@host/: the request carries them (basic auth) but the "
+    "database, snapshots, check output, e-mail, feed, list and report never show SECRET",
+    chaos_runs=1,
+)
+def url_credentials(tmp: Path) -> Outcome:
+    out = Outcome("credentials in a watch URL")
+    secret = "pa55-in-the-url"
+    smtp = _smtp_server()
+    try:
+        with Lab(tmp, email=_email_table(smtp)) as lab:
+            url = lab.url.replace("http://", f"http://reader:{secret}@")
+            lab.site.set("/policy", GOOD)
+            lab.write_config(url=url)
+            shown: dict[str, str] = {}
+            shown["check 1"] = lab.sub("check").stdout
+            lab.site.set("/policy", revised(1))
+            shown["check 2"] = lab.sub("check", "--json").stdout
+            lab.sub("outbox", "retry")
+            msgs = smtp.wait_for(1, timeout=10)
+            out.require(len(msgs) == 1, f"{len(msgs)} e-mail(s), expected 1")
+            shown.update({f"e-mail {i}": m.as_string() for i, m in enumerate(msgs)})
+            for args in (
+                ("feed",),
+                ("list", "--json"),
+                ("report", "--json"),
+                ("history", WATCH_),
+                ("show", WATCH_),
+                ("diff", WATCH_),
+            ):
+                ran = lab.sub(*args)
+                out.require(not ran.crashed, f"watcher {' '.join(args)}: traceback")
+                shown[" ".join(args)] = ran.stdout + ran.stderr
+            auth = lab.site.records("/policy")[-1].headers.get("Authorization", "")
+            sent = base64.b64decode(auth.split()[-1]).decode() if auth else ""
+            out.require(sent == f"reader:{secret}", "the request did not carry the credentials")
+            for where, text in shown.items():
+                out.require(secret not in text, f"{where} shows the password")
+            blob = b"".join(
+                p.read_bytes()
+                for p in lab.root.rglob("*")
+                if p.is_file() and p.name != "config.toml"
+            )
+            out.require(secret.encode() not in blob, "the password is stored on disk")
+    finally:
+        smtp.stop()
+    return out
+
+
+# -- Low: absurd config values, a TOML nested 5,000 deep ------------------------------------
+
+
+def _judge_config_error(out: Outcome, lab: Lab, label: str, text: str, needle: str) -> None:
+    lab.config.write_text(text, encoding="utf-8")
+    before = lab.fingerprint()
+    ran = lab.sub("check", "--json", env=WIDE)
+    said = (ran.stdout + ran.stderr).strip()
+    out.require(not ran.crashed, f"{label}: traceback: {_last_line(ran.stderr)!r}")
+    out.require(ran.code == 2, f"{label}: exit {ran.code}, expected 2 (config error)")
+    out.require(len(said.splitlines()) == 1, f"{label}: not one line: {said[-300:]!r}")
+    out.require(str(lab.config) in said, f"{label}: the file is not named: {said[-200:]!r}")
+    out.require(needle in said, f"{label}: {needle!r} not named: {said[-200:]!r}")
+    out.require(lab.fingerprint() == before, f"{label}: files changed")
+    if ran.code == 2:
+        out.notes.append(said)
+
+
+@scenario(
+    "absurd config values",
+    ATTACK,
+    'timeout = nan / inf / 1e300, every = "9000000d", jitter = "99999999999d", '
+    "per_host_delay = -inf, a watch name ending in a newline: `watcher check` exits 2 with "
+    "one line naming the file and the key; nothing is fetched or stored",
+    chaos_runs=1,
+)
+def absurd_config(tmp: Path) -> Outcome:
+    out = Outcome("absurd config values")
+    with Lab(tmp) as lab:
+        lab.site.set("/policy", GOOD)
+        lab.write_config()
+        lab.check()
+        base = lab.config_text()
+        hits = lab.site.hits("/policy")
+        cases = [
+            ("timeout = nan", ("timeout = 2.0", "timeout = nan"), "fetch.timeout"),
+            ("timeout = inf", ("timeout = 2.0", "timeout = inf"), "fetch.timeout"),
+            ("timeout = 1e300", ("timeout = 2.0", "timeout = 1e300"), "fetch.timeout"),
+            ("every = 9000000d", ('every = "1h"', 'every = "9000000d"'), "every"),
+            ("jitter = 99999999999d", ('jitter = "0s"', 'jitter = "99999999999d"'), "jitter"),
+            ("per_host_delay = -inf", ("per_host_delay = 0.0", "per_host_delay = -inf"), "delay"),
+            ("name ending in newline", ('name = "policy"', 'name = "policy\\n"'), "name"),
+        ]
+        for label, (old, new), needle in cases:
+            assert old in base, old
+            _judge_config_error(out, lab, label, base.replace(old, new), needle)
+        out.require(lab.site.hits("/policy") == hits, "a bad config still fetched the page")
+    return out
+
+
+@scenario(
+    "TOML nested 5,000 deep",
+    ATTACK,
+    "a config holding an array and an inline table nested 5,000 deep: `watcher check` exits "
+    "2 with one 'invalid TOML' line naming the file, no traceback",
+    chaos_runs=1,
+)
+def nested_toml(tmp: Path) -> Outcome:
+    out = Outcome("TOML nested 5,000 deep")
+    with Lab(tmp) as lab:
+        lab.site.set("/policy", GOOD)
+        lab.write_config()
+        base = lab.config_text()
+        for label, extra in (
+            ("array", "\nx = " + "[" * 5000 + "]" * 5000 + "\n"),
+            ("inline table", "\ny = " + "{a=" * 5000 + "1" + "}" * 5000 + "\n"),
+        ):
+            _judge_config_error(out, lab, f"{label} nested 5,000 deep", base + extra, "TOML")
+    return out
+
+
+# -- Low: hostile numbers and charsets --------------------------------------------------------
+
+
+@scenario(
+    "out-of-range numbers and odd charsets",
+    ATTACK,
+    "`report --since 99999999d`, `show policy 99999999999999999999`, `feed --limit "
+    "99999999999999999999` answer one line (exit 1 or 2), no traceback; a page served as "
+    "charset rot13 / hex / idna / base64 is read or refused with one line, never a crash",
+    chaos_runs=1,
+)
+def odd_numbers(tmp: Path) -> Outcome:
+    out = Outcome("out-of-range numbers and odd charsets")
+    with Lab(tmp) as lab:
+        lab.site.set("/policy", GOOD)
+        lab.write_config()
+        lab.check()
+        before = lab.state()
+        for args in (
+            ("report", "--since", "99999999d"),
+            ("show", WATCH_, "99999999999999999999"),
+            ("feed", "--limit", "99999999999999999999"),
+        ):
+            ran = lab.sub(*args)
+            label = "watcher " + " ".join(args)
+            out.require(not ran.crashed, f"{label}: traceback: {_last_line(ran.stderr)!r}")
+            out.require(ran.code in (1, 2), f"{label}: exit {ran.code}")
+        for cs in ("rot13", "hex", "idna", "base64"):
+            lab.site.set("/policy", GOOD, content_type=f"text/html; charset={cs}")
+            judge_check(out, lab, lab.check(), ("unchanged", "error"), label=f"charset {cs}")
+        compare_states(out, before, lab.state())
+    return out
