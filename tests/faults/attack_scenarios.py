@@ -5,18 +5,16 @@ so `scripts/chaos.py -k attack` and `test_attack_faults.py` run them like the ot
 starts the hostile party on 127.0.0.1 (a web page, an HTTP server's status line, an SMTP
 server) or writes the hostile config, drives `python -m watcher` as a subprocess (its peak
 memory measured where a payload is large), and checks the outcome: a clean exit with one
-readable line naming the cause, nothing raw on the terminal, nothing lost, no false alert,
-the e-mail delivered to a real aiosmtpd server.
+readable line naming the cause, nothing raw on the terminal, nothing lost, no false alert.
+The delivery attacks (20,000 headings, a dripping SMTP server, 552, 535, a password in clear,
+credentials in a watch URL) are the "notify" group, tests/faults/notify_scenarios.py.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import socket
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +29,10 @@ from tests.faults.scenarios import (
     judge_check,
     policy_html,
     readable,
-    revised,
     scenario,
     watcher_cmd,
 )
+from tests.smtpserver import ScriptedSMTP
 
 ATTACK = "attack"
 WATCH_ = "policy"
@@ -146,59 +144,18 @@ def pdf_bomb(tmp: Path) -> Outcome:
     return out
 
 
-# -- point 3: 20,000 headings -----------------------------------------------------------------
-
-
-@scenario(
-    "20,000 headings added",
-    ATTACK,
-    "a revision that also adds 20,000 headings: `watcher check` (a subprocess) stores one "
-    "change, the report e-mail stays under 1 MB, names the real change (a new processor) "
-    "and points to `watcher diff`, and is delivered to the aiosmtpd server",
-    chaos_runs=1,
-)
-def many_headings(tmp: Path) -> Outcome:
-    out = Outcome("20,000 headings added")
-    smtp = _smtp_server()
-    try:
-        with Lab(tmp, timeout=30, email=_email_table(smtp)) as lab:
-            lab.site.set("/policy", GOOD)
-            lab.write_config()
-            lab.check()
-            before = lab.state()
-            paras = list(POLICY_PARAGRAPHS)
-            paras.insert(4, "We now share your e-mail address with Mailchimp Inc. for newsletters.")
-            extra = "".join(f"<h2>Extra heading {i}</h2>" for i in range(20_000))
-            lab.site.set("/policy", policy_html(paras, extra=extra))
-            code, stdout, stderr, rss, seconds = measured(lab, "check", "--json")
-            _no_traceback(out, "check", stderr)
-            out.require(code == 0, f"check exit {code}: {_last_line(stderr)!r}")
-            retry = lab.sub("outbox", "retry", timeout=120)
-            _no_traceback(out, "outbox retry", retry.stderr)
-            after = lab.state()
-            compare_states(out, before, after, allowed_changes=1)
-            msgs = smtp.wait_for(1, timeout=10)
-            raws = [r.raw for r in smtp.received]
-            if len(msgs) != 1:
-                out.reports_lost += 1 if not msgs else 0
-                out.problem(f"{len(msgs)} e-mail(s) delivered, expected 1")
-            else:
-                body = msgs[0].as_string()
-                size = len(raws[0])
-                out.require(size <= MB, f"e-mail of {size:,} bytes (cap 1,000,000)")
-                out.require("Mailchimp" in body, "the real change (Mailchimp) is not in the e-mail")
-                out.require("watcher diff" in body, "the e-mail does not point to `watcher diff`")
-                out.notes.append(
-                    f"check {seconds:.1f}s, peak {rss} MB; e-mail {size / 1000:.0f} KB delivered"
-                )
-            pending = [m for m in after.outbox if m["status"] != "sent"]
-            out.require(not pending, f"outbox not empty: {[m['last_error'] for m in pending]}")
-    finally:
-        smtp.stop()
-    return out
-
-
 # -- points 4 and 5: terminal escapes and rich markup in page text ---------------------------
+
+
+def rude(conn: socket.socket, srv: ScriptedSMTP) -> None:
+    """Refuses the sender with a reply carrying an OSC-8 link, clear-screen and U+202E."""
+    conn.sendall(b"220 rude.example ESMTP\r\n")
+    srv.readline(conn)
+    conn.sendall(b"250 rude.example\r\n")
+    srv.readline(conn)
+    reply = "550 5.7.1 \x1b]8;;http://evil.example/\x1b\\see\x1b]8;;\x1b\\ \x1b[2J\u202eyrt\r\n"
+    conn.sendall(reply.encode())
+    srv.readline(conn)
 
 
 def _judge_terminal(out: Outcome, lab: Lab, commands: list[tuple[str, ...]]) -> None:
@@ -256,13 +213,10 @@ def terminal_escapes(tmp: Path) -> Outcome:
 
             lab.site.set("/policy", handler=reason)
             _judge_terminal(out, lab, [("check",), ("history", WATCH_), ("list",)])
-            rudesrv = ScriptedSMTP(rude)
-            try:
+            with ScriptedSMTP(rude) as rudesrv:
                 lab.email = _email_table(rudesrv)
                 lab.write_config()
                 _judge_terminal(out, lab, [("test-email",), ("outbox", "retry"), ("outbox",)])
-            finally:
-                rudesrv.stop()
             with contextlib.closing(lab.connect()) as c:
                 kept = any("\u202e" in (r[0] or "") for r in c.execute("SELECT text FROM versions"))
             out.require(kept, "the page text was not kept as data in the database")
@@ -317,208 +271,6 @@ def rich_markup(tmp: Path) -> Outcome:
                 flat = " ".join(ran.stdout.split())
                 for needle in WRITTEN.get(args[0] + ("+" if "--facts" in args else ""), ()):
                     out.require(needle in flat, f"{label}: {needle!r} not printed as written")
-    finally:
-        smtp.stop()
-    return out
-
-
-# -- point 10: an SMTP server answering one line per second -----------------------------------
-
-
-class ScriptedSMTP:
-    """A raw SMTP server on 127.0.0.1 whose every connection is played by `talk(conn, stop)`."""
-
-    def __init__(self, talk: Callable[[socket.socket, threading.Event], None]) -> None:
-        self.talk = talk
-        self.stop_event = threading.Event()
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while not self.stop_event.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn: socket.socket) -> None:
-        with contextlib.suppress(OSError), conn:
-            conn.settimeout(30)
-            self.talk(conn, self.stop_event)
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        self.sock.close()
-
-
-def drip(conn: socket.socket, stop: threading.Event) -> None:
-    """Greets, then answers EHLO with an endless multi-line reply, one line per second."""
-    conn.sendall(b"220 slow.example ESMTP\r\n")
-    conn.recv(1024)
-    while not stop.is_set():
-        conn.sendall(b"250-still thinking\r\n")
-        time.sleep(1.0)
-
-
-def rude(conn: socket.socket, stop: threading.Event) -> None:
-    """Refuses the sender with a reply carrying an OSC-8 link, clear-screen and U+202E."""
-    conn.sendall(b"220 rude.example ESMTP\r\n")
-    conn.recv(1024)
-    conn.sendall(b"250 rude.example\r\n")
-    conn.recv(1024)
-    reply = "550 5.7.1 \x1b]8;;http://evil.example/\x1b\\see\x1b]8;;\x1b\\ \x1b[2J\u202eyrt\r\n"
-    conn.sendall(reply.encode())
-    with contextlib.suppress(OSError):
-        conn.recv(1024)
-
-
-@scenario(
-    "SMTP server answers one line per second",
-    ATTACK,
-    "[email] deadline = 3 against a server dripping one reply line per second: `test-email` "
-    "exits 1 with one 'deadline' line and `outbox retry` (the daemon's delivery) returns with "
-    "the change kept queued, each well before a minute; a working server then gets it",
-    chaos_runs=1,
-)
-def smtp_drip(tmp: Path) -> Outcome:
-    out = Outcome("SMTP server answers one line per second")
-    slow = ScriptedSMTP(drip)
-    good = _smtp_server()
-    try:
-        with Lab(tmp, email=_email_table(slow, deadline=3)) as lab:
-            lab.site.set("/policy", GOOD)
-            lab.write_config()
-            lab.check()
-            lab.site.set("/policy", revised(1))
-            lab.check()
-            for args in (("test-email",), ("outbox", "retry")):
-                ran = lab.sub(*args, timeout=120)
-                label = "watcher " + " ".join(args)
-                out.require(not ran.crashed, f"{label}: traceback")
-                out.require(ran.code == 1, f"{label}: exit {ran.code}, expected 1")
-                said = ran.stdout + ran.stderr
-                out.require("deadline" in said, f"{label}: no deadline named: {said[-300:]!r}")
-                out.require(ran.seconds < 60, f"{label} took {ran.seconds:.0f}s (deadline 3 s)")
-                out.notes.append(f"{label}: {ran.seconds:.1f}s")
-            state = lab.state()
-            queued = [m for m in state.outbox if m["kind"] == "change"]
-            out.require(len(queued) == 1, f"{len(queued)} change e-mail(s) queued, expected 1")
-            if queued:
-                out.require(
-                    queued[0]["status"] != "sent", "marked sent to a server that never took it"
-                )
-                err = queued[0]["last_error"] or ""
-                out.require(readable(err) is None and "deadline" in err, f"recorded: {err!r}")
-            lab.email = _email_table(good)
-            lab.write_config()
-            lab.sub("outbox", "retry")
-            if len(good.wait_for(1, timeout=10)) != 1:
-                out.reports_lost += 1
-                out.problem("the queued change was not delivered once the server worked")
-    finally:
-        slow.stop()
-        good.stop()
-    return out
-
-
-# -- point 12: plaintext auth and credentials in a watch URL ---------------------------------
-
-
-@scenario(
-    "password in clear refused",
-    ATTACK,
-    '[email] security = "none" with a username: `test-email` and `check` exit 2 with one '
-    "line naming the file, `email.security` and allow_plaintext_auth; the server sees no AUTH "
-    "and the database is untouched; with allow_plaintext_auth = true the e-mail goes out",
-    chaos_runs=1,
-)
-def plaintext_auth(tmp: Path) -> Outcome:
-    from tests.smtpserver import SMTPTestServer
-
-    out = Outcome("password in clear refused")
-    secret = "s3cret-over-plain-smtp"
-    srv = SMTPTestServer(auth=("watcher", secret)).start()
-    env = {"PW_ATTACK": secret}
-    try:
-        table = _email_table(srv, username="watcher", password_env="PW_ATTACK")
-        with Lab(tmp, email=table) as lab:
-            lab.site.set("/policy", GOOD)
-            lab.write_config()
-            for args in (("test-email",), ("check",)):
-                before = lab.fingerprint()
-                ran = lab.sub(*args, env={**env, **WIDE})
-                label = "watcher " + " ".join(args)
-                said = (ran.stdout + ran.stderr).strip()
-                out.require(not ran.crashed, f"{label}: traceback")
-                out.require(ran.code == 2, f"{label}: exit {ran.code}, expected 2: {said[-200:]!r}")
-                out.require(len(said.splitlines()) == 1, f"{label}: not one line: {said!r}")
-                for needle in (str(lab.config), "email.security", "allow_plaintext_auth"):
-                    out.require(needle in said, f"{label}: does not name {needle!r}: {said!r}")
-                out.require(secret not in said, f"{label}: printed the password")
-                out.require(lab.fingerprint() == before, f"{label}: files changed")
-            out.notes.append(said)
-            out.require(srv.auth_attempts == [], f"the server saw AUTH: {srv.auth_attempts}")
-            lab.email = {**table, "allow_plaintext_auth": True}
-            lab.write_config()
-            ran = lab.sub("test-email", env=env)
-            out.require(ran.code == 0, f"opt-in test-email: exit {ran.code}: {ran.stderr[-200:]!r}")
-            out.require(len(srv.wait_for(1)) == 1, "opt-in test-email not delivered")
-    finally:
-        srv.stop()
-    return out
-
-
-@scenario(
-    "credentials in a watch URL",
-    ATTACK,
-    "a watch URL http://reader:SECRET@host/: the request carries them (basic auth) but the "
-    "database, snapshots, check output, e-mail, feed, list and report never show SECRET",
-    chaos_runs=1,
-)
-def url_credentials(tmp: Path) -> Outcome:
-    out = Outcome("credentials in a watch URL")
-    secret = "pa55-in-the-url"
-    smtp = _smtp_server()
-    try:
-        with Lab(tmp, email=_email_table(smtp)) as lab:
-            url = lab.url.replace("http://", f"http://reader:{secret}@")
-            lab.site.set("/policy", GOOD)
-            lab.write_config(url=url)
-            shown: dict[str, str] = {}
-            shown["check 1"] = lab.sub("check").stdout
-            lab.site.set("/policy", revised(1))
-            shown["check 2"] = lab.sub("check", "--json").stdout
-            lab.sub("outbox", "retry")
-            msgs = smtp.wait_for(1, timeout=10)
-            out.require(len(msgs) == 1, f"{len(msgs)} e-mail(s), expected 1")
-            shown.update({f"e-mail {i}": m.as_string() for i, m in enumerate(msgs)})
-            for args in (
-                ("feed",),
-                ("list", "--json"),
-                ("report", "--json"),
-                ("history", WATCH_),
-                ("show", WATCH_),
-                ("diff", WATCH_),
-            ):
-                ran = lab.sub(*args)
-                out.require(not ran.crashed, f"watcher {' '.join(args)}: traceback")
-                shown[" ".join(args)] = ran.stdout + ran.stderr
-            auth = lab.site.records("/policy")[-1].headers.get("Authorization", "")
-            sent = base64.b64decode(auth.split()[-1]).decode() if auth else ""
-            out.require(sent == f"reader:{secret}", "the request did not carry the credentials")
-            for where, text in shown.items():
-                out.require(secret not in text, f"{where} shows the password")
-            blob = b"".join(
-                p.read_bytes()
-                for p in lab.root.rglob("*")
-                if p.is_file() and p.name != "config.toml"
-            )
-            out.require(secret.encode() not in blob, "the password is stored on disk")
     finally:
         smtp.stop()
     return out

@@ -2161,7 +2161,7 @@ def redirect_schemes(tmp: Path) -> Outcome:
 
 
 # The Wayback and demo scenarios live in their own module; importing it registers them.
-# So do the attack, concurrency and fetch scenarios.
+# So do the attack, concurrency, fetch and notify scenarios.
 from tests.faults import attack_scenarios as _attack_scenarios  # noqa: E402,F401
 from tests.faults import concurrency_scenarios as _concurrency_scenarios  # noqa: E402,F401
 from tests.faults import fetch_scenarios as _fetch_scenarios  # noqa: E402,F401
