@@ -379,3 +379,52 @@ def odd_numbers(tmp: Path) -> Outcome:
             judge_check(out, lab, lab.check(), ("unchanged", "error"), label=f"charset {cs}")
         compare_states(out, before, lab.state())
     return out
+
+
+# -- Low: a symlink planted in snapshots/, a corrupt database ---------------------------------
+
+
+@scenario(
+    "symlinked snapshot folder, corrupt database",
+    ATTACK,
+    "snapshots/<xx> replaced by a symlink to a folder elsewhere: the check errors with one "
+    "line, the folder's mode and content are untouched, the next check after removing it "
+    "works; a database with garbage over its pages: `list`, `history`, `check` answer one "
+    "line (exit 1 or 2), no traceback",
+    chaos_runs=1,
+)
+def planted_files(tmp: Path) -> Outcome:
+    import hashlib
+    import os
+    import stat
+
+    out = Outcome("symlinked snapshot folder, corrupt database")
+    elsewhere = tmp / "elsewhere"
+    elsewhere.mkdir(parents=True, mode=0o755)
+    os.chmod(elsewhere, 0o755)
+    with Lab(tmp / "lab") as lab:
+        lab.site.set("/policy", GOOD)
+        lab.write_config()
+        lab.snapshots.mkdir(mode=0o700)
+        (lab.snapshots / hashlib.sha256(GOOD.encode()).hexdigest()[:2]).symlink_to(elsewhere)
+        judge_check(out, lab, lab.check(), ("error",), ("symbolic link",), label="symlink")
+        mode = stat.S_IMODE(os.stat(elsewhere).st_mode)
+        out.require(mode == 0o755, f"the folder behind the symlink was chmodded to {mode:o}")
+        out.require(not any(elsewhere.iterdir()), "a snapshot was written through the symlink")
+        for p in lab.snapshots.iterdir():
+            if p.is_symlink():
+                p.unlink()
+        judge_check(out, lab, lab.check(), ("new",), label="after removing the symlink")
+        data = bytearray(lab.db.read_bytes())
+        data[100:8192] = b"\xff" * (8192 - 100)
+        lab.db.write_bytes(bytes(data))
+        for args in (("list",), ("history", WATCH_), ("check",)):
+            ran = lab.sub(*args, env=WIDE)
+            label = "corrupt database: watcher " + " ".join(args)
+            said = (ran.stdout + ran.stderr).strip()
+            out.require(not ran.crashed, f"{label}: traceback: {_last_line(ran.stderr)!r}")
+            out.require(ran.code in (1, 2), f"{label}: exit {ran.code}")
+            out.require(len(said.splitlines()) == 1, f"{label}: not one line: {said[-300:]!r}")
+            if said and said not in out.notes:
+                out.notes.append(said)
+    return out
