@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             stats["false"] += out.false_alerts
             if not out.ok:
                 failures.append(f"run {i + 1}: " + out.explain())
-            if s.group == "process" and out.notes:
+            if s.group in ("process", "attack") and out.notes:
                 notes.append(f"{s.name} (run {i + 1}): " + "; ".join(out.notes))
             if not args.keep:
                 import shutil

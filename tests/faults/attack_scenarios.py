@@ -385,7 +385,7 @@ def odd_numbers(tmp: Path) -> Outcome:
 
 
 @scenario(
-    "symlinked snapshot folder, corrupt database",
+    "planted symlink, corrupt database",
     ATTACK,
     "snapshots/<xx> replaced by a symlink to a folder elsewhere: the check errors with one "
     "line, the folder's mode and content are untouched, the next check after removing it "
@@ -398,7 +398,7 @@ def planted_files(tmp: Path) -> Outcome:
     import os
     import stat
 
-    out = Outcome("symlinked snapshot folder, corrupt database")
+    out = Outcome("planted symlink, corrupt database")
     elsewhere = tmp / "elsewhere"
     elsewhere.mkdir(parents=True, mode=0o755)
     os.chmod(elsewhere, 0o755)
