@@ -67,7 +67,9 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     d = doc(text)
     # units where each category's pattern may match (exact literal prefilter)
     where = [d.candidates(rx) for _cid, _label, rx, _sens in _COMPILED]
-    for i, u in enumerate(d.units):
+    units = d.units
+    for i in d.among(where):  # a unit in no candidate set gives nothing
+        u = units[i]
         s = u.text
         skip: bool | None = None
         for (cid, label, rx, sens), cand in zip(_COMPILED, where, strict=True):

@@ -435,6 +435,13 @@ class Doc:
             self._memo[key] = got
         return got
 
+    def among(self, sets: list[Any]) -> Any:
+        """The indices of the units in any of `sets` (candidate sets), in order: a family whose
+        units outside all its candidate sets do nothing visits only these."""
+        if any(w is EVERY for w in sets):
+            return range(len(self.units))
+        return sorted(frozenset().union(*sets))
+
     def candidates(self, rx: re.Pattern[str]) -> Any:
         """Indices of the units where `rx` may match (a superset; EVERY if unknown)."""
         req, icase = literals(rx.pattern, rx.flags)

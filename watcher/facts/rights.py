@@ -125,7 +125,11 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     w_trackers = [(("cookie", k), lab, rx, d.candidates(rx)) for k, lab, rx in _COMPILED_T]
     w_cat = d.candidates(_COOKIE_CAT)
     w_name = d.candidates(_COOKIE_NAME)
-    for i, u in enumerate(d.units):
+    # a unit in none of the candidate sets gives nothing: only the others are visited
+    sets = [w for *_x, w in w_rights + w_bases + w_trackers] + [w_cat, w_name]
+    units = d.units
+    for i in d.among(sets):
+        u = units[i]
         s = u.text
         row = u.kind == "row"
         todo = [r for r in w_rights if i in r[3] and r[0] not in seen]
