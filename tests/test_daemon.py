@@ -188,10 +188,9 @@ def test_sigterm_lets_running_check_finish_and_exits_0(site, daemons):
     d.config.write_text(config_text({"slow": site.url("/slow")}, every="1h"))
     d.start()
     wait_until(lambda: site.hits("/slow") >= 1, 10, "the slow fetch")
-    t0 = time.monotonic()
-    assert d.stop(timeout=15) == 0
-    # the 1.5 s check finished inside the 30 s grace, not by running the grace out (wide margin)
-    assert time.monotonic() - t0 < 25
+    # stop() raises if the daemon takes longer than 20 s: the 1.5 s check finished inside the
+    # 30 s grace rather than running it out
+    assert d.stop(timeout=20) == 0
     log = d.text()
     assert log.index("stopping") < log.index("check slow: new")  # finished, and recorded
     assert "stopped" in log
@@ -203,10 +202,9 @@ def test_sigterm_idle_is_prompt(site, daemons):
     d.config.write_text(config_text({"acme": site.url("/p")}, every="1h"))
     d.start()
     d.wait_log("check acme: new")
-    t0 = time.monotonic()
-    assert d.stop() == 0
-    # idle: it exits without waiting out the 30 s grace for running checks (wide margin)
-    assert time.monotonic() - t0 < 20
+    # idle: stop() raises if the daemon takes longer than 20 s (it must not wait out the 30 s
+    # grace for running checks)
+    assert d.stop(timeout=20) == 0
 
 
 def test_sighup_adds_removes_watches_and_survives_bad_config(site, daemons):

@@ -43,7 +43,7 @@ def collect(store: Store, watches: Sequence[tuple[str, str]]) -> list[html_site.
     for name, url in watches:
         stored = store.versions(name)
         numbers = {v.id: i for i, v in enumerate(stored, start=1)}
-        texts = {v.id: v.text for v in stored}
+        by_id = {v.id: v for v in stored}
         versions = [
             html_site.SiteVersion(
                 n=numbers[v.id],
@@ -58,7 +58,7 @@ def collect(store: Store, watches: Sequence[tuple[str, str]]) -> list[html_site.
         for c in store.changes_since(EPOCH, name):
             if c.old_version not in numbers or c.new_version not in numbers:
                 continue
-            new = next(v for v in stored if v.id == c.new_version)
+            new = by_id[c.new_version]
             changes.append(
                 html_site.SiteChange(
                     old_n=numbers[c.old_version],
@@ -68,7 +68,7 @@ def collect(store: Store, watches: Sequence[tuple[str, str]]) -> list[html_site.
                     classification=c.classification,
                     summary=c.summary,
                     findings=c.findings,
-                    hunks=text_hunks(texts[c.old_version], texts[c.new_version]),
+                    hunks=text_hunks(by_id[c.old_version].text, new.text),
                 )
             )
         changes.sort(key=lambda c: (c.captured_at, c.new_n))
