@@ -366,3 +366,44 @@ def test_a_repeated_retention_statement_is_one_fact() -> None:
     s = "We will retain your Personal Data for a period of twelve months after your account is closed."
     facts = retention.extract(f"{s}\n## Summary\n{s}")
     assert [f.value for f in facts] == ["12 months"]
+
+
+def test_a_doc_built_after_another_version_answers_like_a_full_scan():
+    """The second version of a pair reuses the first's prefilter answers for the units both
+    hold and scans only the rest: every answer equals a scan of the text alone."""
+    import re
+
+    import watcher.facts.doc as F
+
+    old = PREFILTER_TEXT + "We share data with Acme Ltd.\n- a list item about cookies\n"
+    new = (
+        PREFILTER_TEXT.replace("30 days", "90 days")
+        + "We now share data with Beta GmbH in Germany.\n| Stripe | payments | USA |\n"
+    )
+    needles = [
+        frozenset({"store"}),
+        frozenset({"share", "cookie"}),
+        frozenset({"days"}),
+        frozenset({"stripe", "ltd"}),
+        frozenset({"Google"}),
+    ]
+    rxs = [re.compile(r"\b\w+ days\b"), re.compile(r"(?i)gmbh|ltd"), re.compile(r"x?")]
+    F.clear_caches()
+    alone = F.Doc(F.units(new))
+    F.clear_caches()
+    F.doc(old)
+    paired = F.doc(new)
+    assert paired._delta is not None and paired._delta.changed  # the delta path is taken
+    assert len(paired._delta.changed) < len(paired.units)
+    for n in needles:
+        icase = n != frozenset({"Google"})
+        assert paired.having(n, icase) == alone.having(n, icase), n
+    for rx in rxs:
+        assert paired.matching(rx) == alone.matching(rx), rx.pattern
+    # a version with nothing in common is scanned whole
+    F.clear_caches()
+    F.doc("Completely different.\nNothing shared here.\n")
+    other = F.doc(new)
+    assert other._delta is None
+    assert other.having(frozenset({"days"})) == alone.having(frozenset({"days"}))
+    F.clear_caches()

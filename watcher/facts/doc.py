@@ -366,11 +366,27 @@ _SLUG_WORD = re.compile(r"[a-z0-9]+")
 
 
 class Doc:
-    """The units of one text, their lower-cased forms and a literal prefilter over them."""
+    """The units of one text, their lower-cased forms and a literal prefilter over them.
 
-    __slots__ = ("units", "texts", "lows", "_joined", "_low", "_starts", "_low_starts", "_memo")
+    A Doc built right after another one (`base`: the other version of a pair, as `watcher
+    compare` and the monitor extract them) answers `having` and `matching` for the units whose
+    text the base also holds from the base's answer, and scans only the other units: a unit's
+    answer depends on its text alone, so the result is the same as a full scan."""
 
-    def __init__(self, us: tuple[Unit, ...]) -> None:
+    __slots__ = (
+        "units",
+        "texts",
+        "lows",
+        "_joined",
+        "_low",
+        "_starts",
+        "_low_starts",
+        "_memo",
+        "_base",
+        "_delta",
+    )
+
+    def __init__(self, us: tuple[Unit, ...], base: Doc | None = None) -> None:
         self.units = us
         self.texts = tuple(u.text for u in us)
         self.lows = tuple(t.lower() for t in self.texts)
@@ -382,9 +398,15 @@ class Doc:
         if not self._joined.isascii():
             self._memo["risky_ascii"] = bool(RISKY_ASCII.search(self._joined))
             self._memo["risky_any"] = bool(RISKY_ANY.search(self._joined))
+        self._base: Doc | None = None
+        self._delta: _Delta | None = None
+        if base is not None and base.texts:
+            delta = _Delta.of(self.texts, base.texts)
+            if delta is not None:
+                self._base, self._delta = base, delta
 
     @staticmethod
-    def _offsets(parts: tuple[str, ...]) -> list[int]:
+    def _offsets(parts: tuple[str, ...] | list[str]) -> list[int]:
         out, pos = [], 0
         for p in parts:
             out.append(pos)
@@ -398,7 +420,6 @@ class Doc:
         got = self._memo.get(key)
         if got is not None:
             return got
-        hay = self._low if icase else self._joined
         risky = False
         if icase:
             ascii_only = all(n.isascii() for n in needles)
@@ -406,18 +427,17 @@ class Doc:
         if risky or any(not n or "\n" in n for n in needles):
             self._memo[key] = EVERY
             return EVERY
-        starts = self._low_starts if icase else self._starts
-        n_units = len(starts)
-        found: set[int] = set()
-        for n in needles:
-            i = hay.find(n)
-            while i != -1:
-                k = bisect_right(starts, i) - 1
-                found.add(k)
-                if k + 1 >= n_units:
-                    break
-                i = hay.find(n, starts[k + 1])
-        res = frozenset(found)
+        res: Any = None
+        if self._base is not None and self._delta is not None:
+            shared = self._base.having(needles, icase)
+            if shared is not EVERY:
+                d = self._delta
+                hay, starts = (d.low, d.low_starts) if icase else (d.joined, d.starts)
+                found = {d.changed[k] for k in _scan(hay, starts, needles)}
+                res = frozenset(found.union(*(d.same[k] for k in shared if k in d.same)))
+        if res is None:
+            hay = self._low if icase else self._joined
+            res = frozenset(_scan(hay, self._low_starts if icase else self._starts, needles))
         self._memo[key] = res
         return res
 
@@ -430,8 +450,23 @@ class Doc:
         key = ("matching", rx)
         got = self._memo.get(key)
         if got is None:
-            starts = self._starts
-            got = frozenset(bisect_right(starts, m.start()) - 1 for m in rx.finditer(self._joined))
+            if self._base is not None and self._delta is not None:
+                d = self._delta
+                shared = self._base.matching(rx)
+                found = (
+                    {
+                        d.changed[bisect_right(d.starts, m.start()) - 1]
+                        for m in rx.finditer(d.joined)
+                    }
+                    if d.changed
+                    else set()
+                )
+                got = frozenset(found.union(*(d.same[k] for k in shared if k in d.same)))
+            else:
+                starts = self._starts
+                got = frozenset(
+                    bisect_right(starts, m.start()) - 1 for m in rx.finditer(self._joined)
+                )
             self._memo[key] = got
         return got
 
@@ -450,16 +485,102 @@ class Doc:
         return self.having(req, icase)
 
 
+def _scan(hay: str, starts: list[int], needles: Any) -> set[int]:
+    """Indices of the parts of `hay` (parts start at `starts`, joined by newlines) holding one
+    of `needles`; a part is scanned no further once one needle is found in it."""
+    n_parts = len(starts)
+    found: set[int] = set()
+    for n in needles:
+        i = hay.find(n)
+        while i != -1:
+            k = bisect_right(starts, i) - 1
+            found.add(k)
+            if k + 1 >= n_parts:
+                break
+            i = hay.find(n, starts[k + 1])
+    return found
+
+
+@dataclass(frozen=True)
+class _Delta:
+    """How a text's units map onto another version's: `same[k]` = the indices of this text's
+    units whose text is the base's unit k; `changed` = the indices of the others, whose texts
+    (joined by newlines, and lower-cased) are the only ones a prefilter scans."""
+
+    same: dict[int, tuple[int, ...]]
+    changed: tuple[int, ...]
+    joined: str
+    starts: list[int]
+    low: str
+    low_starts: list[int]
+
+    @classmethod
+    def of(cls, texts: tuple[str, ...], base: tuple[str, ...]) -> _Delta | None:
+        first: dict[str, int] = {}
+        for k, t in enumerate(base):
+            first.setdefault(t, k)
+        same: dict[int, list[int]] = {}
+        changed: list[int] = []
+        for j, t in enumerate(texts):
+            k = first.get(t)
+            if k is None:
+                changed.append(j)
+            else:
+                same.setdefault(k, []).append(j)
+        if len(changed) * 2 > len(texts):
+            return None  # mostly new text: a full scan is as cheap
+        parts = [texts[j] for j in changed]
+        lows = [p.lower() for p in parts]
+        return cls(
+            {k: tuple(v) for k, v in same.items()},
+            tuple(changed),
+            "\n".join(parts),
+            Doc._offsets(parts),
+            "\n".join(lows),
+            Doc._offsets(lows),
+        )
+
+
+_last_doc: list[Doc] = []  # the Doc built last: the next one (the other version) reuses it
+
+
 @lru_cache(maxsize=8)
 def doc(text: str) -> Doc:
     """The shared, pre-split form of a text (see `Doc`)."""
-    return Doc(units(text))
+    d = Doc(units(text), base=_last_doc[0] if _last_doc else None)
+    if _last_doc:
+        _last_doc[0]._base = _last_doc[0]._delta = None  # no chains: one base at a time
+    _last_doc[:] = [d]
+    return d
+
+
+# Per-unit results of the families, shared by the versions of a pair (most units are the same
+# in both): `unit_memo(name)` is a dict the family keys by what its result depends on (the
+# unit's text and kind, and whatever context it reads). Values must not be mutated by readers.
+_UNIT_MEMOS: dict[str, dict[Any, Any]] = {}
+_UNIT_MEMO_MAX = 20000
+
+
+def unit_memo(name: str) -> dict[Any, Any]:
+    """The per-unit memo of one family (one dict per name, emptied by `clear_caches`)."""
+    return _UNIT_MEMOS.setdefault(name, {})
+
+
+def remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
+    """Store `value` under `key` in a unit memo (emptied first when it reached its bound)."""
+    if len(memo) >= _UNIT_MEMO_MAX:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 def clear_caches() -> None:
     """Forget every per-text cache (for cold-start benchmarks)."""
     units.cache_clear()
     doc.cache_clear()
+    _last_doc.clear()
+    for m in _UNIT_MEMOS.values():
+        m.clear()
     _plain_memo.cache_clear()
     _clean_memo.cache_clear()
     _split_memo.cache_clear()
