@@ -6,6 +6,7 @@ Real sockets on 127.0.0.1 only; nothing is mocked.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import socket
 import ssl
@@ -369,3 +370,19 @@ def test_watchdog_heap_stays_small(site):
         f.fetch(site.url("/w"))
     # 3000 finished exchanges within the 30 s window: cancelled timers are compacted away
     assert len(_WATCHDOG._heap) < 2100
+
+
+def test_extract_of_a_watch_honours_its_verify_tls(self_signed, project):
+    """`watcher extract NAME` fetches as the watch would: `verify_tls = false` is honoured,
+    and a watch without it gets the certificate error as one line."""
+    page = "<html><body><main><h1>Privacy</h1><p>We keep logs for 30 days.</p></main></body></html>"
+    with LocalSite(tls=self_signed) as tls_site:
+        tls_site.set("/p", page)
+        common = {"url": tls_site.url("/p"), "allow_private": True, "render": "http"}
+        project.write_config(
+            [{"name": "lax", **common, "verify_tls": False}, {"name": "strict", **common}]
+        )
+        ok = project.run("extract", "lax", "--json")
+        assert "30 days" in json.loads(ok.stdout)["text"]
+        bad = project.run("extract", "strict", code=1)
+        assert "strict:" in bad.output and "TLS certificate verification failed" in bad.output

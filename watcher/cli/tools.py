@@ -233,6 +233,7 @@ def _extract_url(
             render=mode,
             expand=watch.expand if watch is not None else False,
             allow_private=watch.allow_private if watch is not None else False,
+            verify=watch.verify_tls if watch is not None else True,
         )
         if cap.needs_js:  # (a shell served as is: page_warnings says so)
             err.print(Text(f"hint: {NEEDS_JS_HINT}", style="yellow"), soft_wrap=True)

@@ -159,6 +159,7 @@ def fetch_once(
     render: str = "auto",
     expand: bool = False,
     allow_private: bool = False,
+    verify: bool = True,
 ) -> Capture:
     """One fetch outside any watch (`watcher extract URL --render ...`): the same choice of
     fetcher as a watch with these keys would get; the browser is closed afterwards."""
@@ -169,7 +170,9 @@ def fetch_once(
     browser = BrowserFetcher(settings)
     try:
         with HttpFetcher(settings) as http:
-            return for_watch(watch, http, browser).fetch(url, allow_private=allow_private)
+            return for_watch(watch, http, browser).fetch(
+                url, verify=verify, allow_private=allow_private
+            )
     finally:
         browser.close()
 
