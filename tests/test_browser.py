@@ -301,6 +301,25 @@ def test_browser_cannot_reach_a_private_address(browser):
             browser.render(public.url("/moved"))
         assert info.value.kind == "blocked" and "allow_private" in str(info.value)
         assert internal.hits("/admin") == 0
+        # subresources of the page that redirect there: a fetch, a script, a stylesheet
+        public.set("/go", b"", status=302, headers={"Location": internal.url("/admin")})
+        public.set("/ok.js", "document.getElementById('y').textContent = 'SCRIPT-RAN';",
+                   content_type="application/javascript")  # fmt: skip
+        public.set("/hop", b"", status=301, headers={"Location": public.url("/ok.js")})
+        public.set(
+            "/privacy2",
+            f"<html><head><link rel=stylesheet href='/go?css'></head><body>{paras()}"
+            "<div id=x></div><div id=y></div><script src='/go?js'></script>"
+            "<script src='/hop'></script><script>"
+            "fetch('/go').then(r => r.text())"
+            ".then(t => { document.getElementById('x').textContent = t; })"
+            ".catch(() => {});</script></body></html>",
+        )
+        html = text_of(browser.render(public.url("/privacy2")))
+        assert "Stripe" in html and "SECRET-ADMIN-DATA" not in html
+        assert "SCRIPT-RAN" in html  # a redirect to an allowed address is still followed
+        assert public.hits("/go") >= 1  # the page did try
+        assert internal.hits("/admin") == 0
 
 
 # -- the browser missing ----------------------------------------------------------------------
