@@ -51,6 +51,7 @@ if str(ROOT) not in sys.path:
 
 import typer  # noqa: E402
 
+from watcher import analysis as _analysis  # noqa: E402
 from watcher import facts as _facts  # noqa: E402
 from watcher.analysis.findings import analyze  # noqa: E402
 from watcher.cli.tools import compare_documents, read_document  # noqa: E402
@@ -278,9 +279,11 @@ def run_pair(old: Document, new: Document) -> tuple[list[Finding], float, float]
 
 
 def _clear() -> None:
-    clear = getattr(_facts, "clear_caches", None)
-    if clear is not None:
-        clear()
+    # cold: no per-text or per-line memo left from before (facts' nor analysis')
+    for stage in (_facts, _analysis):
+        clear = getattr(stage, "clear_caches", None)
+        if clear is not None:
+            clear()
 
 
 def read(path: Path, select: list[str], remove: list[str]) -> Document:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from watcher import analysis as AN  # noqa: E402
 from watcher import facts as F  # noqa: E402
 from watcher.analysis import findings as A  # noqa: E402
 from watcher.cli.tools import read_document  # noqa: E402
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     for where, po, pn in pairs(args.shared):
         old, new = read_document(po, [], []), read_document(pn, [], [])
         F.clear_caches()
+        AN.clear_caches()
         fo = F.extract_facts(old.text, old.language)
         fn = F.extract_facts(new.text, new.language)
         an = A.analyze(old.text, new.text, fo, fn, title=new.title)
@@ -82,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
             if unrelated is not None:
                 F.clear_caches()
                 F.extract_facts(unrelated.text, unrelated.language)
-                checks.append(("after unrelated", dump_facts(F.extract_facts(new.text, new.language))))
+                checks.append(
+                    ("after unrelated", dump_facts(F.extract_facts(new.text, new.language)))
+                )
             for label, got in checks:
                 if got != want:
                     bad += 1

@@ -70,3 +70,30 @@ def test_fast_matcher_matches_difflib():
             b = a[: rnd.randint(0, len(a))] + seq(rnd.randint(0, 8)) + a[rnd.randint(0, len(a)) :]
         want = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
         assert _Matcher(None, a, b, autojunk=False).get_opcodes() == want, (a, b)
+
+
+def test_layout_only_reads_the_changed_span_as_layout_key_reads_the_texts():
+    from watcher.analysis.diff import LineDiff
+
+    cases = [
+        ("## Cookies\n- We use cookies\nEnd.", "### Cookies\n* We use\ncookies\nEnd."),
+        ("Intro\nWe use cookies\nEnd", "Intro\nWe use tracking cookies\nEnd"),
+        # words moving across an unchanged line: equal keys, no hunk equal on its own
+        ("a\nb b b\nc\n", "a\nb\nb b c\n"),
+        ("x\n\n1. first\n\ny\n", "x\n- first\ny\n"),
+        ("same\n", "same\n\n  \n"),
+        ("tail words\n", "tail\nwords\nmore\n"),
+    ]
+    for old, new in cases:
+        assert LineDiff(old, new).layout_only() == (layout_key(old) == layout_key(new)), (old, new)
+    assert LineDiff(*cases[2]).layout_only() and not LineDiff(*cases[1]).layout_only()
+
+
+def test_clear_caches_forgets_the_per_line_memos():
+    from watcher import analysis
+    from watcher.analysis import diff
+
+    hunks("We keep data for 30 days.\n", "We keep data for 90 days.\n")
+    assert diff.normalize_line.cache_info().currsize and diff._words.cache_info().currsize
+    analysis.clear_caches()
+    assert diff.normalize_line.cache_info().currsize == 0 == diff._words.cache_info().currsize

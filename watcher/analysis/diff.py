@@ -11,14 +11,14 @@ import re
 from bisect import bisect_left
 from difflib import Match, SequenceMatcher
 from functools import lru_cache
+from itertools import zip_longest
 
 from watcher import textutil
 from watcher.models import Hunk
 
 # typography folded as everywhere (textutil.FOLD), and code backticks read as quotes
 _fold = textutil.folder(extra={"`": "'"})
-_WS = re.compile(r"\s+")
-_TRAIL = re.compile(r"[\s.,;:!]+$")
+_TRAIL = " .,;:!"  # trailing punctuation and spaces, dropped
 _LIST = re.compile(r"^(?:[-*+\u2022>]|\d{1,3}[.)]|[a-zA-Z][.)]|\([a-zA-Z0-9]{1,4}\)|#{1,6})\s+")
 _WORD = re.compile(r"\w+")
 
@@ -27,11 +27,25 @@ _WORD = re.compile(r"\w+")
 def normalize_line(line: str) -> str:
     """A line with noise removed: what two versions must agree on to count as unchanged."""
     s = textutil.strip_inline(_fold(line))
-    s = _WS.sub(" ", s).strip()
+    # whitespace runs -> one space, ends stripped (str.split's whitespace is re's \s, and
+    # it is several times faster than a regex substitution on long lines)
+    s = " ".join(s.split())
     if s.startswith("|"):
         s = " | ".join(c.strip() for c in s.strip("|").split("|"))
-    s = _TRAIL.sub("", s)
-    return s
+    # only spaces are left as whitespace: rstrip drops what `[\s.,;:!]+$` would
+    return s.rstrip(_TRAIL)
+
+
+def _line_words(s: str) -> list[str]:
+    """The layout-free words of one normalized line (see `layout_key`)."""
+    while True:
+        m = _LIST.match(s)
+        if not m:
+            break
+        s = s[m.end() :]
+    if s.isascii():
+        return _WORD.findall(s.lower())
+    return [w.lower() for w in _WORD.findall(s)]
 
 
 def layout_key(text: str) -> list[str]:
@@ -39,16 +53,7 @@ def layout_key(text: str) -> list[str]:
     and punctuation. Equal layout keys = a cosmetic change at most."""
     out: list[str] = []
     for ln in text.splitlines():
-        s = normalize_line(ln)
-        while True:
-            m = _LIST.match(s)
-            if not m:
-                break
-            s = s[m.end() :]
-        if s.isascii():
-            out.extend(_WORD.findall(s.lower()))
-        else:
-            out.extend(w.lower() for w in _WORD.findall(s))
+        out.extend(_line_words(normalize_line(ln)))
     return out
 
 
@@ -152,58 +157,99 @@ def _words(old: str, new: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _kept(raw: list[str]) -> tuple[list[int], list[str]]:
+    """The indices and normalized forms of the lines that do not normalize to nothing."""
+    idx: list[int] = []
+    norm: list[str] = []
+    for i, ln in enumerate(raw):
+        if ln.strip():
+            s = normalize_line(ln)
+            if s:
+                idx.append(i)
+                norm.append(s)
+    return idx, norm
+
+
+class LineDiff:
+    """Two texts' lines as the diff sees them (normalized, blank ones left out) and the span
+    where they differ: `old[lo:old_hi]` against `new[lo:new_hi]`, the common head and tail
+    trimmed (cheap, and most revisions touch a few lines)."""
+
+    def __init__(self, old_text: str, new_text: str) -> None:
+        self.old_raw = old_text.splitlines()
+        self.new_raw = new_text.splitlines()
+        self.old_idx, self.old = _kept(self.old_raw)
+        self.new_idx, self.new = _kept(self.new_raw)
+        a, b = self.old, self.new
+        lo = 0
+        while lo < len(a) and lo < len(b) and a[lo] == b[lo]:
+            lo += 1
+        hi_a, hi_b = len(a), len(b)
+        while hi_a > lo and hi_b > lo and a[hi_a - 1] == b[hi_b - 1]:
+            hi_a -= 1
+            hi_b -= 1
+        self.lo, self.old_hi, self.new_hi = lo, hi_a, hi_b
+
+    @property
+    def changed(self) -> bool:
+        """Whether the normalized lines differ at all."""
+        return self.old_hi > self.lo or self.new_hi > self.lo
+
+    def layout_only(self) -> bool:
+        """Whether the texts have equal `layout_key`s. Only the differing span is read: the
+        trimmed head and tail are the same normalized lines, hence the same words, on both
+        sides (lines that normalize to nothing have no words); and it is read only up to the
+        first word that differs."""
+        a = (w for s in self.old[self.lo : self.old_hi] for w in _line_words(s))
+        b = (w for s in self.new[self.lo : self.new_hi] for w in _line_words(s))
+        end = object()
+        return all(x == y for x, y in zip_longest(a, b, fillvalue=end))
+
+    def hunks(self) -> list[Hunk]:
+        """See `hunks`."""
+        if not self.changed:
+            return []
+        lo, a_raw, b_raw, a_idx, b_idx = (
+            self.lo,
+            self.old_raw,
+            self.new_raw,
+            self.old_idx,
+            self.new_idx,
+        )
+        sm = _Matcher(None, self.old[lo : self.old_hi], self.new[lo : self.new_hi], autojunk=False)
+        out: list[Hunk] = []
+        for tag, i1, i2, j1, j2 in sm.get_opcodes():
+            if tag == "equal":
+                continue
+            i1, i2, j1, j2 = i1 + lo, i2 + lo, j1 + lo, j2 + lo
+            ol = [a_raw[a_idx[k]] for k in range(i1, i2)]
+            nl = [b_raw[b_idx[k]] for k in range(j1, j2)]
+            old_start = (a_idx[i1] if i1 < len(a_idx) else len(a_raw)) + 1
+            new_start = (b_idx[j1] if j1 < len(b_idx) else len(b_raw)) + 1
+            if tag == "replace" and len(ol) == len(nl) and len(ol) > 1:
+                words: list[tuple[str, str]] = []
+                for k, (x, y) in enumerate(zip(ol, nl, strict=True)):
+                    if k:
+                        words.append(("=", "\n"))
+                    words.extend(_words(x.strip(), y.strip()))
+            else:
+                words = list(
+                    _words("\n".join(x.strip() for x in ol), "\n".join(y.strip() for y in nl))
+                )
+            out.append(
+                Hunk(
+                    tag=tag,
+                    old_start=old_start,
+                    old_lines=ol,
+                    new_start=new_start,
+                    new_lines=nl,
+                    words=words,
+                )
+            )
+        return out
+
+
 def hunks(old_text: str, new_text: str) -> list[Hunk]:
     """Line-level hunks between two texts (noise-normalized, blank lines ignored), each with
     a word-level rendering (op "=", "-", "+") of its region."""
-    a_raw = old_text.splitlines()
-    b_raw = new_text.splitlines()
-    a_idx = [i for i, ln in enumerate(a_raw) if ln.strip()]
-    b_idx = [i for i, ln in enumerate(b_raw) if ln.strip()]
-    a = [normalize_line(a_raw[i]) for i in a_idx]
-    b = [normalize_line(b_raw[i]) for i in b_idx]
-    # drop lines that normalize to nothing
-    keep_a = [k for k, s in enumerate(a) if s]
-    keep_b = [k for k, s in enumerate(b) if s]
-    a_idx = [a_idx[k] for k in keep_a]
-    b_idx = [b_idx[k] for k in keep_b]
-    a = [a[k] for k in keep_a]
-    b = [b[k] for k in keep_b]
-    # trim the common head and tail (cheap, and most revisions touch a few lines)
-    lo = 0
-    while lo < len(a) and lo < len(b) and a[lo] == b[lo]:
-        lo += 1
-    hi_a, hi_b = len(a), len(b)
-    while hi_a > lo and hi_b > lo and a[hi_a - 1] == b[hi_b - 1]:
-        hi_a -= 1
-        hi_b -= 1
-    if lo == hi_a and lo == hi_b:
-        return []
-    sm = _Matcher(None, a[lo:hi_a], b[lo:hi_b], autojunk=False)
-    out: list[Hunk] = []
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        if tag == "equal":
-            continue
-        i1, i2, j1, j2 = i1 + lo, i2 + lo, j1 + lo, j2 + lo
-        ol = [a_raw[a_idx[k]] for k in range(i1, i2)]
-        nl = [b_raw[b_idx[k]] for k in range(j1, j2)]
-        old_start = (a_idx[i1] if i1 < len(a_idx) else len(a_raw)) + 1
-        new_start = (b_idx[j1] if j1 < len(b_idx) else len(b_raw)) + 1
-        if tag == "replace" and len(ol) == len(nl) and len(ol) > 1:
-            words: list[tuple[str, str]] = []
-            for k, (x, y) in enumerate(zip(ol, nl, strict=True)):
-                if k:
-                    words.append(("=", "\n"))
-                words.extend(_words(x.strip(), y.strip()))
-        else:
-            words = list(_words("\n".join(x.strip() for x in ol), "\n".join(y.strip() for y in nl)))
-        out.append(
-            Hunk(
-                tag=tag,
-                old_start=old_start,
-                old_lines=ol,
-                new_start=new_start,
-                new_lines=nl,
-                words=words,
-            )
-        )
-    return out
+    return LineDiff(old_text, new_text).hunks()

@@ -19,8 +19,7 @@ from bisect import bisect_right
 from collections import Counter
 from difflib import SequenceMatcher
 
-from watcher.analysis.diff import hunks as _hunks
-from watcher.analysis.diff import layout_key, normalize_line
+from watcher.analysis.diff import LineDiff, normalize_line
 from watcher.analysis.lint import lint
 from watcher.facts import COMPARERS, comparer
 from watcher.facts.base import Compare, finding
@@ -58,14 +57,6 @@ def fact_findings(old_facts: list[Fact], new_facts: list[Fact], ctx: Compare) ->
 
 
 # --------------------------------------------------------------------------- text
-
-
-def _norm_lines(text: str) -> list[str]:
-    return [x for x in (normalize_line(ln) for ln in text.splitlines()) if x]
-
-
-def _layout_words(text: str) -> list[str]:
-    return layout_key(text)
 
 
 def _text_finding(hs: list, cosmetic: bool) -> tuple[Finding, int, int]:
@@ -159,12 +150,13 @@ def analyze(
     title: str | None = None,
 ) -> Analysis:
     """Compare two versions. Findings are sorted most severe first."""
-    if old_text == new_text or _norm_lines(old_text) == _norm_lines(new_text):
+    if old_text == new_text:
         return Analysis(False, "none", "no change", [], [])
-    hs = _hunks(old_text, new_text)
-    if not hs:
+    lines = LineDiff(old_text, new_text)
+    hs = lines.hunks()
+    if not hs:  # the same normalized lines
         return Analysis(False, "none", "no change", [], [])
-    cosmetic_layout = _layout_words(old_text) == _layout_words(new_text)
+    cosmetic_layout = lines.layout_only()  # equal layout keys
     findings: list[Finding] = []
     if not cosmetic_layout:
         findings += fact_findings(old_facts, new_facts, Compare(old_text, new_text, title))
