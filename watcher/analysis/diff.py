@@ -12,6 +12,7 @@ from bisect import bisect_left
 from difflib import Match, SequenceMatcher
 from functools import lru_cache
 from itertools import zip_longest
+from typing import Any
 
 from watcher import textutil
 from watcher.models import Hunk
@@ -73,10 +74,24 @@ class _Matcher(SequenceMatcher):
     `get_opcodes` returns identical opcodes (tests/test_diff.py checks it against difflib).
     """
 
+    _ajs: list[list[int]] | None = None
+
+    def set_seq1(self, a: Any) -> None:
+        self._ajs = None
+        super().set_seq1(a)
+
+    def set_seq2(self, b: Any) -> None:
+        self._ajs = None
+        super().set_seq2(b)
+
     def find_longest_match(
         self, alo: int = 0, ahi: int | None = None, blo: int = 0, bhi: int | None = None
     ) -> Match:
-        a, b, b2j = self.a, self.b, self.b2j
+        a, b = self.a, self.b
+        ajs = self._ajs
+        if ajs is None:  # the positions in b of each a[i], looked up once for every call
+            b2j, none = self.b2j, []
+            ajs = self._ajs = [b2j.get(t, none) for t in a]
         if ahi is None:
             ahi = len(a)
         if bhi is None:
@@ -88,10 +103,14 @@ class _Matcher(SequenceMatcher):
         j2len: dict[int, int] = {}
         lazy = None
         lazy_js: list[int] = []
-        nothing: list[int] = []
         for i in range(alo, ahi):
+            js = ajs[i]
+            if not js:  # a token b lacks: no match ends here
+                if j2len:
+                    j2len = {}
+                lazy = None
+                continue
             tok = a[i]
-            js = b2j.get(tok, nothing)
             new: dict[int, int] = {}
             if len(js) > _LAZY:
                 get = j2len.get
@@ -144,6 +163,9 @@ def _words(old: str, new: str) -> tuple[tuple[str, str], ...]:
         return (("-", old),)
     if len(a) * len(b) > 4_000_000:  # too big for a word diff: show it whole
         return (("-", old), ("+", new))
+    # the same objects for equal tokens: the matcher's comparisons stop at identity
+    same = {t: t for t in b}
+    a = [same.get(t, t) for t in a]
     sm = _Matcher(None, a, b, autojunk=False)
     out: list[tuple[str, str]] = []
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
