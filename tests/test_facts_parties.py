@@ -231,6 +231,7 @@ def test_deterministic_order() -> None:
 # exactly what the plain regexes give.
 
 import re  # noqa: E402
+from typing import Any  # noqa: E402
 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -238,6 +239,7 @@ from hypothesis import strategies as st  # noqa: E402
 from watcher.facts.doc import fold  # noqa: E402
 from watcher.facts.parties import extraction as PX  # noqa: E402
 from watcher.facts.parties import names as PN  # noqa: E402
+from watcher.facts.parties import prose as PP  # noqa: E402
 
 _NAMES = [
     "Google",
@@ -276,8 +278,32 @@ def test_mentions_equal_regex(base: str, text: str) -> None:
     assert PN.mentions(base, text, fold(text)) == (len(hits), hits[0] if hits else -1)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["Google", "AWS", "Acme Corp", "é-Shop", "i.e"]), _TEXT)
+def test_mentioned_equal_regex(base: str, text: str) -> None:
+    rx = re.compile(rf"(?<![\w.@/]){re.escape(base)}(?![\w])", re.I)
+    assert PN.mentioned(base, text, fold(text)) == bool(rx.search(text))
+
+
+_OWNER_PARTS = st.sampled_from(
+    ["Acme", "Acme Corp", " ", "\n", "Inc", ".", ",", "(", ")", "we", "us", "our", "“", "”",
+     '"', "the ", "collectively ", "Ltd", " (", "we)", ":", "é", "-", "x", "B.V", ":Acme",
+     "“Acme”", " (“we”", ", “us”)", "Acme Ltd. (", "(we)"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_OWNER_PARTS, max_size=24).map("".join))
+def test_owner_matches_equal_regex(head: str) -> None:
+    # the owner pattern searched only before a "(" that may end a match: same matches
+    def spans(ms: Any) -> list[Any]:
+        return [(m.span(), m.groupdict()) for m in ms]
+
+    assert spans(PX._owner_matches(head)) == spans(PX._OWNER.finditer(head))
+
+
 def test_strong_cue_hint_is_in_every_cue() -> None:
-    cue = PX._STRONG_CUE.pattern
+    cue = PP._STRONG_CUE.pattern
     cue = cue[: cue.rindex(r")\s+")] + ")"  # without the trailing \s+ and name
     # expand the cue alternatives (no name part): every spelling must hold a hint word
     from test_facts_dates import _expand
@@ -285,7 +311,7 @@ def test_strong_cue_hint_is_in_every_cue() -> None:
     spellings = _expand(cue)
     assert len(spellings) > 50
     for s in spellings:
-        assert PX._STRONG_CUE_HINT.search(s), s
+        assert PP._STRONG_CUE_HINT.search(s), s
 
 
 def test_owner_speaking_of_itself_is_no_party() -> None:

@@ -1,7 +1,8 @@
 """The party family: named third parties (processors, service providers, recipients,
 representatives, group companies) and their findings.
 
-- `extraction.py`: the facts of one version (tables, legal forms, lists, labels, prose);
+- `extraction.py`: the facts of one version (tables, the owner, memoized blocks of prose);
+- `prose.py`: the parties one block of prose names (legal forms, lists, labels, cues);
 - `comparison.py`: party_added / party_removed / party_renamed between two versions;
 - `names.py`: normalization into keys and the gazetteer of known companies;
 - `forms.py`: names found by their form (legal forms, example lists), with the vocabulary of

@@ -13,22 +13,24 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from functools import lru_cache
 from typing import Any
 
 from watcher.facts.base import Compare, finding
-from watcher.facts.doc import doc, fold
-from watcher.facts.parties.extraction import owners_of, role_from
+from watcher.facts.doc import doc
+from watcher.facts.parties.extraction import owners_of
 from watcher.facts.parties.forms import common_word, lexicon, not_a_name, trim_name
 from watcher.facts.parties.names import (
+    folded,
     gazetteer,
     is_country,
     looks_generic,
     mentioned,
     norm,
     normalize_name,
+    per_text,
     strip_suffix,
 )
+from watcher.facts.parties.prose import role_from
 from watcher.facts.prefilter import trie_pattern
 from watcher.models import Fact, Finding
 
@@ -81,7 +83,7 @@ def named_in(f: Fact, text: str, low: str | None = None, owners: set[str] = froz
     of the development data count it: a party is new only if the old version named it nowhere.
     A qualifier-less form that is the owner's name ("Cloudflare" for "Cloudflare Sweden AB")
     does not count: the group company is a party of its own."""
-    low = fold(text) if low is None else low
+    low = folded(text) if low is None else low
     for form in _forms_of(f):
         if norm(form) in owners and form != strip_suffix(str(f.value)).strip(" .,"):
             continue
@@ -105,7 +107,7 @@ def compare(kind: str, old: dict[str, Fact], new: dict[str, Fact], ctx: Compare)
     owners = owners_of(new_text) | owners_of(old_text)
     if ctx.title:
         owners |= _title_owners(ctx.title)
-    low_old, low_new = fold(old_text), fold(new_text)
+    low_old, low_new = folded(old_text), folded(new_text)
     added = [
         b
         for k, b in new.items()
@@ -247,7 +249,7 @@ def _name_like(name: str, text: str) -> bool:
     return len(squashed) >= 3 and any(squashed in host for host in _hosts(text))
 
 
-@lru_cache(maxsize=4)
+@per_text(4)
 def _hosts(text: str) -> frozenset[str]:
     """The host names of the web and e-mail addresses in `text`, lower case, without dots."""
     return frozenset(h.lower().replace(".", "").replace("-", "") for h in _HOST.findall(text))
@@ -262,7 +264,7 @@ def _brand_word(word: str, texts: tuple[str, ...], least: int = 10) -> bool:
     return sum(_capitalised(t).get(word, 0) for t in texts) >= least
 
 
-@lru_cache(maxsize=4)
+@per_text(4)
 def _capitalised(text: str) -> Counter[str]:
     """How often each capitalised word is written in `text` (asked once a candidate needs it)."""
     return Counter(_CAP_WORD.findall(text))
@@ -280,7 +282,7 @@ def diff_parties(this_text: str, other_text: str, known: set[str], owners: set[s
     (`lexicon()["share_cues"]`), the name appears nowhere in `other_text` and is not one of
     `known` keys, an owner's name or word, a law, an authority, a place or a generic word."""
     other = set(_sentences_of(other_text))
-    low_other = fold(other_text)
+    low_other = folded(other_text)
     out: dict[str, Fact] = {}
     for s in _sentences_of(this_text):
         if len(out) >= MAX_DIFF_NAMES:

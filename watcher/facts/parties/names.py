@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from watcher.textutil import casefold_ascii
+
 __all__ = [
+    "folded",
     "mentioned",
+    "mentions_at_most",
     "GENERIC",
     "WORD_RUN",
     "countries_in",
@@ -444,71 +449,97 @@ def _literal_ci(base: str) -> re.Pattern[str]:
     return re.compile(re.escape(base), re.I)
 
 
-def mentions(base: str, text: str, low: str) -> tuple[int, int]:
-    r"""(count, first start) of the matches of
-    `(?<![\w.@/]){re.escape(base)}(?![\w])` (IGNORECASE) in `text`, `low` being `fold(text)`.
+# Memos of whole-text work (several per family and version); `clear_text_memos` forgets them
+# (`watcher.facts.clear_caches`, for cold-start benchmarks).
+_TEXT_MEMOS: list[Any] = []
 
-    Same matches, much faster: the bare literal is looked for (as a plain substring of `low`
-    when `base` is ASCII, see `fold`; no look-behind in front of it), the context after."""
+
+def per_text(maxsize: int) -> Callable[[Callable[..., Any]], Any]:
+    """`lru_cache(maxsize)` for a function of whole texts, emptied by `clear_text_memos`."""
+
+    def wrap(f: Callable[..., Any]) -> Any:
+        memo = lru_cache(maxsize=maxsize)(f)
+        _TEXT_MEMOS.append(memo)
+        return memo
+
+    return wrap
+
+
+def clear_text_memos() -> None:
+    for memo in _TEXT_MEMOS:
+        memo.cache_clear()
+
+
+@per_text(4)
+def folded(text: str) -> str:
+    """`fold(text)` once per text: the owner test of `extract` and `compare` both ask it."""
+    return casefold_ascii(text)
+
+
+def _mention_spans(base: str, text: str, low: str) -> Iterator[tuple[int, int]]:
+    r"""(start, end) of each match of `(?<![\w.@/]){re.escape(base)}(?![\w])` (IGNORECASE) in
+    `text`, `low` being `fold(text)`, in order.
+
+    Same matches, much faster: when `base` is ASCII and `low` as long as `text` (see `fold`),
+    the lower-case literal is looked for as a plain substring of `low` (where it is found, the
+    case-insensitive literal matches `text` too: each character of `text` lowers to the one of
+    `low` at its place); the context around it is then checked on `text`."""
+    n = len(base)
+    if base.isascii() and len(low) == len(text):
+        needle = base.lower()
+        a = low.find(needle)
+        while a >= 0:
+            b = a + n
+            if (a == 0 or not _MENTION_BEFORE.match(text, a - 1)) and not _MENTION_AFTER.match(
+                text, b
+            ):
+                yield a, b
+                a = low.find(needle, b)
+            else:
+                a = low.find(needle, a + 1)
+        return
     rx = _literal_ci(base)
-    fast = base.isascii() and len(low) == len(text)
-    needle = base.lower()
-    n, first, pos = 0, -1, 0
-    while True:
-        if fast:
-            a = low.find(needle, pos)
-            if a < 0:
-                return n, first
-            m = rx.match(text, a)
-            if m is None:
-                pos = a + 1
-                continue
-        else:
-            m = rx.search(text, pos)
-            if m is None:
-                return n, first
+    pos = 0
+    while (m := rx.search(text, pos)) is not None:
         a, b = m.span()
         if (a == 0 or not _MENTION_BEFORE.match(text, a - 1)) and not _MENTION_AFTER.match(text, b):
-            n += 1
-            if first < 0:
-                first = a
+            yield a, b
             pos = b
         else:
             pos = a + 1
 
 
+def mentions(base: str, text: str, low: str) -> tuple[int, int]:
+    """(count, first start) of the mentions of `base` in `text` (see `_mention_spans`)."""
+    n, first = 0, -1
+    for a, _ in _mention_spans(base, text, low):
+        if first < 0:
+            first = a
+        n += 1
+    return n, first
+
+
+def mentions_at_most(base: str, low: str) -> int:
+    """A bound on `mentions(base, text, low)[0]` when `base` is ASCII and `low` as long as
+    `text`: the mentions are non-overlapping occurrences of the lower-case literal in `low`."""
+    return low.count(base.lower())
+
+
 def mentioned(base: str, text: str, low: str) -> bool:
     """Whether `text` mentions `base` at least once (what `mentions` counts), stopping at the
-    first mention and ruling out at once a name with a word the text never uses."""
-    words = _WORD.findall(base.lower())
-    if words and not _words_of(low).issuperset(words):
-        return False
-    rx = _literal_ci(base)
-    fast = base.isascii() and len(low) == len(text)
-    needle = base.lower()
-    pos = 0
-    while True:
-        if fast:
-            a = low.find(needle, pos)
-            if a < 0:
-                return False
-            m = rx.match(text, a)
-            if m is None:
-                pos = a + 1
-                continue
-        else:
-            m = rx.search(text, pos)
-            if m is None:
-                return False
-        a, b = m.span()
-        if (a == 0 or not _MENTION_BEFORE.match(text, a - 1)) and not _MENTION_AFTER.match(text, b):
-            return True
-        pos = a + 1
+    first mention. Off the fast path of `_mention_spans`, a name with a word the text never
+    uses is ruled out first (on the fast path a mention implies that every word of `base` is
+    a word of `low`, so the test would only repeat the search)."""
+    if not (base.isascii() and len(low) == len(text)):
+        words = _WORD.findall(base.lower())
+        if words and not _words_of(low).issuperset(words):
+            return False
+    return next(_mention_spans(base, text, low), None) is not None
 
 
 _WORD = re.compile(r"\w+")
 
 
-@lru_cache(maxsize=8)
+@per_text(8)
 def _words_of(low: str) -> frozenset[str]:
     return frozenset(_WORD.findall(low))

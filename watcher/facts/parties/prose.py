@@ -1,0 +1,460 @@
+"""Parties named in one block of prose or table cell (pure): the block reader of
+`extraction.py`.
+
+`read_block(b, heading, listed, sink)` calls `sink.add(name, evidence, detail, entity)` for each
+party the block names: companies with their legal form ("legal form"), names listed as
+examples of recipients ("list"), labelled names ("label"), gazetteer names and unknown names
+after a strong cue ("prose"), list items under a heading about providers ("list"). What it
+finds depends only on the block, its heading and `listed` (the block follows a line ending in
+":"), which lets `extraction` memoize it per block.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Protocol
+
+from watcher.facts.doc import plain, split_sentences
+from watcher.facts.parties.forms import (
+    common_word,
+    legal_names,
+    lexicon,
+    listed_names,
+    not_a_name,
+)
+from watcher.facts.parties.names import (
+    GENERIC,
+    WORD_RUN,
+    countries_in,
+    gazetteer,
+    gazetteer_matches,
+    is_country,
+    looks_generic,
+    lowercase_words,
+    normalize_name,
+    strip_suffix,
+)
+from watcher.facts.prefilter import trie_pattern
+
+__all__ = [
+    "COMPANYISH",
+    "ITEM",
+    "Sink",
+    "clean_purpose",
+    "plausible_unknown",
+    "read_block",
+    "role_from",
+]
+
+
+class Sink(Protocol):
+    """Where `read_block` reports the parties it finds (`extraction._Collector`)."""
+
+    def add(
+        self, name: str, evidence: str, detail: dict[str, Any], entity: bool = False
+    ) -> None: ...
+
+
+_CUE = re.compile(
+    r"\b(?:processors?|sub-?processors?|service providers?|providers?|vendors?|suppliers?"
+    r"|partners?|third[- ]part(?:y|ies)|representatives?|powered by|hosted|hosts?|hosting"
+    r"|analytics|payments?|we use|we used|we utili[sz]e|we rely|we work|we engage|we partner"
+    r"|integrat\w*|SDKs?|plug-?ins?|pixels?|tags?|cookies?|shares?|shared|sharing|disclose"
+    r"|transfer\w*|via|through|called|named|operated by|provided by|processed by|stored"
+    r"|services? (?:of|from|by)|recipients?|infrastructure|platform|tools?|APIs?|offered by)\b",
+    re.I,
+)
+
+_ROLE_CUES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\brepresentative\b", re.I), "representative"),
+    (re.compile(r"\bsub-?processors?\b", re.I), "sub-processor"),
+    (re.compile(r"\bprocessors?\b", re.I), "processor"),
+    (
+        re.compile(r"\b(?:service providers?|vendors?|suppliers?|providers?)\b", re.I),
+        "service provider",
+    ),
+    (re.compile(r"\bpartners?\b", re.I), "partner"),
+    (re.compile(r"\brecipients?\b", re.I), "recipient"),
+    (re.compile(r"\banalytic", re.I), "analytics"),
+    (re.compile(r"\badvertis", re.I), "advertising"),
+]
+
+# Unknown names are taken only after these cues (group "n" is the candidate).
+_NAME = r"(?P<n>[A-Z0-9][\w&'’.+-]*(?:\s+(?:[A-Z0-9][\w&'’.+-]*|&|de|of|and|für))*)"
+_STRONG_CUE = re.compile(
+    r"\b(?:hosted (?:by|with|on)|powered by|provided by|operated by|processed by|stored (?:with|by)"
+    r"|(?:service|platform|provider|tool|company|vendor|processor) called"
+    r"|(?:representative|processor|sub-?processor|provider)(?: in the (?:EU|EEA|UK|European Union|United Kingdom))?"
+    r"(?:,? (?:is|being|which is))?(?: the company)?:?"
+    r"|we (?:use|utili[sz]e|rely on|work with|partner with|engage|have engaged|have appointed|appointed)"
+    r"(?: the services of| a service (?:called|named))?)\s+" + _NAME
+)
+# Every _STRONG_CUE match holds one of these (tests/test_facts_parties.py checks it).
+_STRONG_CUE_HINT = re.compile(
+    trie_pattern(
+        [
+            "hosted ",
+            "powered by",
+            "provided by",
+            "operated by",
+            "processed by",
+            "stored ",
+            "called",
+            "representative",
+            "processor",
+            "provider",
+            "we use",
+            "we utili",
+            "we rely",
+            "we work",
+            "we partner",
+            "we engage",
+            "we have",
+            "we appointed",
+        ]
+    )
+)
+ITEM = re.compile(r"^(?:[-*+•●▪]|\(?[a-z0-9]{1,3}[.)])\s")
+_ATTRIBUTIVE = re.compile(
+    r" (?!(?:to|for|and|or|as|in|on|which|who|that|is|are|was|were|will|may|can|with|under"
+    r"|based|located|at|from|by|so|if|when|via|through|who|whose|where|acts|provides|processes"
+    r"|helps|offers|uses|stores|hosts|collects|receives|operates|also|each|only|we|our)\b)[a-z]"
+)
+COMPANYISH = re.compile(r"[a-z][A-Z]|\.(?:com|io|ai|net|org|co|app|dev)\b")
+
+
+_PURPOSE_PROSE = re.compile(
+    r"\b(?:to|for)\s+(?P<p>(?:send|sending|deliver|delivering|process|processing|host|hosting|store"
+    r"|storing|provide|analy[sz]e|analy[sz]ing|measure|understand|track|manage|monitor|verify"
+    r"|authenticate|serve|display|handle|run|operate|power|support|improve|facilitate|enable"
+    r"|detect|prevent|collect|help|offer|communicate|conduct|perform|back up|transcribe|translate)"
+    r"\b[^.;:()\[\]]{0,70})"
+)
+_LOC_PROSE = re.compile(
+    r"\b(?:based|located|headquartered|hosted|stored|processed|kept|incorporated|established"
+    r"|registered|servers?)"
+    r"\s+(?:in|within)\s+(?:the\s+)?(?P<c>[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,3})"
+)
+# "hosted by Amazon Web Services in Ireland": a place right after the name
+_IN_PLACE = re.compile(r"\s+in\s+(?:the\s+)?(?P<c>[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,3})")
+_HEADING_PARTY = re.compile(
+    r"processor|service providers?\b|third[- ]party (?:services|providers|vendors)|vendors|suppliers",
+    re.I,
+)
+_LIST_REST = re.compile(
+    r"^\s*(?:[:–—(-]\s*)?(?:(?:for|to|used for|used to|provides?|providing)\b|[A-Z][\w ]{0,30}\))",
+)
+_LIST_HEAD = re.compile(r"^(?P<n>[^:–—(]{2,60}?)\s*(?:[:–—]|\s-\s|\()")
+
+
+# A list item headed by a kind of service, not a name: "Billing services - to ..." (the
+# lower-case noun; "Limestone Networks" is a name).
+_CATEGORY_HEAD = re.compile(
+    r"\b(?:services?|providers?|partners?|platforms?|tools?|vendors?|companies|agencies"
+    r"|networks?|processors?|solutions?|software)\s*$"
+)
+
+# Right before a company name, these say it is an address or a certificate holder, not a
+# recipient: "c/o X GmbH", "Attn: X Inc.", "the certification of X LLC", "a trademark of
+# X Inc.".
+_NOT_RECIPIENT_BEFORE = re.compile(
+    r"(?i:\bc/o|\bcare of|\battn\.?:?|\battention:?|\bcertification of|\bcopyright|©"
+    r"|\btrademarks? of|\bmarques? (?:déposées? )?de|\bMarke(?:n)? der)\s*$"
+)
+
+# "EU/UK Representative: Mishcon de Reya (representative@...)", "Company Name: DR & AJU LLC"
+_LABELLED = re.compile(
+    r"^(?P<label>[^:]{0,30}\b(?i:representative|sub-?processor|processor|service provider"
+    r"|provider|vendor|supplier|recipient|partner|company name|name of the company|transferee"
+    r"|représentant|sous-traitant|prestataire|destinataire|partenaire|Vertreter|Empfänger"
+    r"|Auftragsverarbeiter|Dienstleister|representante|encargado|proveedor|rappresentante)s?)"
+    r"\s*:\s+(?P<n>[A-Z0-9][\w&'’.+-]*(?:\s+(?:[A-Z0-9][\w&'’.+-]*|&|de|of|du|von|van|y))*)"
+)
+
+# Prefilters (tries): a block without a legal form or a recipient word needs no closer look.
+_LEGAL_HINT = re.compile(r"(?<![\w&])(?:" + trie_pattern(lexicon()["legal_forms"]) + r")(?![\w&])")
+_LIST_HINT = re.compile(r"\b(?:" + trie_pattern(lexicon()["list_nouns"]) + r")\b")
+
+
+def plausible_unknown(name: str, strong: bool) -> bool:
+    name = name.strip()
+    if lowercase_words(strip_suffix(name)) and not COMPANYISH.search(name):
+        return False
+    if len(name) < 2 or len(name) > 60 or len(name.split()) > 6:
+        return False
+    if looks_generic(name) or is_country(name):
+        return False
+    if not re.match(r"[A-Z0-9]", name) or re.search(r"\d{4}|\b\d{1,2},", name):
+        return False
+    if name.isupper() and len(name) <= 3 and strip_suffix(name) == name:
+        return False
+    has_suffix = strip_suffix(name) != name
+    return has_suffix or bool(COMPANYISH.search(name)) or strong
+
+
+def clean_purpose(p: str) -> str:
+    # "to send our newsletter, and Google Analytics to measure visits": the purpose ends
+    # where the next named party begins
+    p = re.split(r",\s+(?:(?:and|while|whereas)\s+)?(?=[A-Z])", p, maxsplit=1)[0]
+    p = plain(p).strip(" .;,")
+    p = re.sub(r"^we use (?:it|them|\S+(?: \S+)?) (?:to|for)\s+", "", p, flags=re.I)
+    p = re.sub(r"^(?:to\s+)?(?:provides?|providing|used for|use for|for)\s+", "", p, flags=re.I)
+    p = re.sub(r"\s+(?:services?|solutions?|tools?)$", "", p, flags=re.I)
+    words = p.split()
+    if len(words) > 10:
+        p = " ".join(words[:10]) + "…"
+    if p and not p[:2].isupper():
+        p = p[0].lower() + p[1:]
+    return p
+
+
+@lru_cache(maxsize=256)
+def role_from(text: str) -> str | None:
+    """The role a sentence gives its parties (cached: a sentence naming many asks often)."""
+    for rx, role in _ROLE_CUES:
+        if rx.search(text):
+            return role
+    return None
+
+
+def _sentence_detail(
+    s: str, start: int, end: int, *, only_party: bool = False, stop: int | None = None
+) -> dict[str, Any]:
+    """Role, purpose and country of the party at s[start:end], from its sentence.
+
+    A place anywhere later in the sentence ("...; data is processed in the United States") is
+    attributed only when the sentence names this one party, never guessed among several.
+    """
+    detail: dict[str, Any] = {"source": "prose"}
+    role = role_from(s)
+    if role:
+        detail["role"] = role
+    tail = s[end : end + 160]
+    # a place is never taken from beyond the next named party ("X to ..., and Y; stored in Z")
+    near = tail[: max(0, stop - end)] if stop is not None else tail
+    pm = _PURPOSE_PROSE.search(tail)
+    if pm:
+        detail["purpose"] = clean_purpose(pm.group("p"))
+    m = re.match(r"\s*\((?P<c>[^)]{2,40})\)", near)
+    cs = countries_in(m.group("c")) if m else []
+    if not cs:
+        im = _IN_PLACE.match(s, end)
+        if im:
+            cs = countries_in(im.group("c"))
+    if not cs:
+        lm = _LOC_PROSE.search(near[:100] if not only_party else s[end:])
+        if lm:
+            cs = countries_in(lm.group(0))
+    if cs:
+        detail["country"] = ", ".join(cs)
+    return detail
+
+
+def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
+    """Parties named in one block of prose (or table cell)."""
+    g = gazetteer()
+    by_run = g["by_run"]
+    p = plain(b)
+    is_item = bool(ITEM.match(b))
+    # The sentences of a block are pieces of `p` cut at spaces: when `p` holds no gazetteer
+    # word or no strong-cue keyword, none of its sentences does.
+    gaz = not by_run.keys().isdisjoint(WORD_RUN.findall(p))
+    cue = _STRONG_CUE_HINT.search(p) is not None
+    if gaz and not (is_item and listed) and _bare_profile_link(p, g, heading):
+        gaz = False
+    legal = _LEGAL_HINT.search(p) is not None
+    listy = _LIST_HINT.search(p) is not None
+    # names with a legal form, on the whole block: "F.T. Specialist Inc." must not be cut
+    # where a sentence splitter sees "F.T." end a sentence
+    entities = legal_names(p) if legal else []
+    for st, en, name in entities:
+        if _NOT_RECIPIENT_BEFORE.search(p[max(0, st - 40) : st]):
+            continue  # "c/o Steinmann Schneider Services GmbH": an address
+        d = _sentence_detail(p, st, en)
+        d["source"] = "legal form"
+        col.add(name, _around(p, st, en), d, entity=True)
+    names_here = [n for _, _, n in entities]
+    # example lists ("partners such as A, B and C") on the whole block too
+    for st, en, name in listed_names(p) if listy else ():
+        if any(a <= st < b for a, b, _ in entities) or not plausible_unknown(name, True):
+            continue
+        if _PRODUCTS_OF.search(p[max(0, st - 200) : st]):
+            continue
+        if normalize_name(name) not in g["entries"] and common_word(name, p):
+            continue
+        d = _sentence_detail(p, st, en)
+        d["source"] = "list"
+        col.add(name, _around(p, st, en), d)
+    for s in split_sentences(p) if p and (gaz or cue) else ():
+        if gaz:
+            spans: list[tuple[int, int]] = []
+            for n in names_here:
+                i = s.find(n)
+                if i >= 0:
+                    spans.append((i, i + len(n)))
+            _gazetteer_hits(s, col, g, skip=spans)
+        if not cue:
+            continue
+        for m in _STRONG_CUE.finditer(s):
+            cand = _trim_name(m.group("n"))
+            nxt = s[m.start("n") + len(cand) :]
+            if _ATTRIBUTIVE.match(nxt) and normalize_name(cand) not in g["entries"]:
+                continue  # "provided by Pitch creators": a modifier, not a name
+            if (
+                cand
+                and plausible_unknown(cand, strong=True)
+                and (normalize_name(cand) in g["entries"] or not gazetteer_matches(cand, g))
+            ):
+                d = _sentence_detail(s, m.start("n"), m.start("n") + len(cand))
+                col.add(cand, s, d)
+    lm = _LABELLED.match(p)
+    if lm:
+        cand = _trim_name(lm.group("n"))
+        if cand and plausible_unknown(cand, strong=True) and not not_a_name(cand):
+            d = _sentence_detail(p, lm.start("n"), lm.start("n") + len(cand))
+            d["source"] = "label"
+            d["role"] = role_from(lm.group("label")) or d.get("role")
+            col.add(cand, p, d)
+    if is_item and _HEADING_PARTY.search(heading):
+        lm = _LIST_HEAD.match(p)
+        if lm and not _CATEGORY_HEAD.search(lm.group("n")):
+            cand = _trim_name(lm.group("n"))
+            rest = p[lm.end("n") :]
+            strong = bool(_LIST_REST.match(rest)) or bool(countries_in(rest[:60]))
+            if cand and plausible_unknown(cand, strong=strong) and len(cand.split()) <= 4:
+                d = _sentence_detail(p, 0, len(cand))
+                d["source"] = "list"
+                d.setdefault("role", role_from(heading))
+                col.add(cand, p, d)
+
+
+def _around(p: str, start: int, end: int, width: int = 140) -> str:
+    """The sentence-sized excerpt of block `p` around p[start:end]."""
+    a = max(0, start - width)
+    b = min(len(p), end + width)
+    cut = p.rfind(". ", a, start)
+    a = cut + 2 if cut >= 0 else a
+    cut = p.find(". ", end, b)
+    b = cut + 1 if cut >= 0 else b
+    return p[a:b].strip()
+
+
+# Where a site keeps its own profiles: a line holding nothing but such a name ("LinkedIn",
+# "X [Twitter]", "- YouTube") is a "follow us" link of a footer or menu, not a recipient.
+_PROFILE_CATEGORIES = frozenset(
+    ["social", "video", "media", "communications", "developer platform", "chat"]
+)
+_BARE_REST = re.compile(
+    r"^[\W_]*(?:\w{1,2}|(?i:privacy policy|privacy notice|terms(?: of (?:service|use))?"
+    r"|cookie policy|data policy))?[\W_]*$"
+)
+
+
+def _bare_profile_link(p: str, g: dict[str, Any], heading: str) -> bool:
+    """True when block `p` is only the names of social profiles (outside a heading about
+    processors or providers)."""
+    if len(p) > 60 or _HEADING_PARTY.search(heading):
+        return False
+    hits = gazetteer_matches(p, g)
+    if not hits:
+        return False
+    rest, pos = [], 0
+    for start, end, surface in hits:
+        entry = g["entries"][g["surfaces"][surface]]
+        if entry.get("category") not in _PROFILE_CATEGORIES:
+            return False
+        rest.append(p[pos:start])
+        pos = end
+    rest.append(p[pos:])
+    return _BARE_REST.match(" ".join(rest)) is not None
+
+
+def _trim_name(n: str) -> str:
+    words = n.split()
+    out: list[str] = []
+    for w in words:
+        if out and w.lower() in ("and", "of", "de", "für", "&") and len(out) >= 1:
+            out.append(w)
+            continue
+        if w.lower() in GENERIC and out and w[0].islower():
+            break
+        out.append(w)
+    while out and out[-1].lower() in ("and", "of", "de", "für", "&"):
+        out.pop()
+    name = " ".join(out).strip(" .,;:'’")
+    name = re.sub(r"['’]s$", "", name)
+    return name
+
+
+def _gazetteer_hits(s: str, col: Sink, g: dict[str, Any], skip: list[tuple[int, int]] = ()) -> None:
+    """Gazetteer names of sentence `s` (none inside the `skip` spans, names already taken
+    whole with their legal form)."""
+    has_cue = None
+    matches = [m for m in gazetteer_matches(s, g) if not any(a <= m[0] < b for a, b in skip)]
+    listing: bool | None = None  # does the sentence list examples? (asked once, if needed)
+    only_party = len({g["surfaces"][m[2]] for m in matches}) == 1
+    starts = [(m[0], g["surfaces"][m[2]]) for m in matches]
+    for start, end, surface in matches:
+        key_here = g["surfaces"][surface]
+        stop = next((st for st, k in starts if st >= end and k != key_here), None)
+        key = g["surfaces"][surface]
+        entry = g["entries"][key]
+        if entry.get("party") is False:
+            continue
+        after = s[end : end + 30]
+        suffixed = bool(
+            re.match(
+                r",?\s+(?:Inc|Ltd|LLC|GmbH|S\.A|SAS|B\.V|Limited|Corp|plc|AB|Pty|AG|Pte)\b", after
+            )
+        )
+        if entry.get("ambiguous"):
+            if _VERB_AFTER.match(s, end):
+                continue  # "Adjust your cookie preferences": the word is a verb here
+            if has_cue is None:
+                has_cue = bool(_CUE.search(s))
+            if not (has_cue or suffixed):
+                continue
+            # part of a longer proper name ("Clear Ring", "Acme Segment")?
+            if re.match(r" [A-Z][a-z]", after) and not suffixed:
+                continue
+            if re.search(r"[A-Z][\w&.-]* $", s[:start]) and start > 0:
+                continue
+            if (
+                start == 0
+                and not suffixed
+                and not re.match(r"\s*(?:\(|,|is\b|provides\b|acts\b|processes\b)", after)
+            ):
+                continue
+        elif " " in surface and start > 1 and s[start - 1] == " ":
+            # "Adobe Marketing Cloud": a known name inside a longer proper name of another
+            a = s.rfind(" ", 0, start - 1) + 1
+            prev = s[a : start - 1]
+            if (
+                a > 0
+                and prev[:1].isupper()
+                and s[a - 1] in " ("
+                and prev.lower() not in lexicon()["stop"]
+            ):
+                continue
+        if start and listing is None:
+            listing = _LIST_CUE_HINT.search(s) is not None
+        if listing and start and _PRODUCTS_OF.search(s[max(0, start - 200) : start]):
+            continue  # "the services of Meta Platforms Ireland Limited such as Facebook"
+        col.add(surface, s, _sentence_detail(s, start, end, only_party=only_party, stop=stop))
+
+
+_VERB_AFTER = re.compile(r" (?:your|the|our|their|this|these|its|any|all|a|an) ")
+_LIST_CUE_HINT = re.compile(
+    r"(?i:such as|like|including|tels? que|telles? que|comme|wie|como|come|zoals)"
+)
+# Names listed as the products of a company just named: "the services of Meta Platforms
+# Ireland Limited such as Facebook and Instagram", "les services de Google LLC, tels que".
+_PRODUCTS_OF = re.compile(
+    r"(?:(?i:services?|products?|produits?|apps?|applications?|Dienste|Produkte|servicios"
+    r"|productos|servizi|prodotti|diensten|producten|serviços|produtos)\s+(?:de|of|von|di|du|des"
+    r"|do|da|van)\s+[A-Z][^.;:()]{1,60}?"
+    r"|[A-Z][\w.&-]*\s+(?:Products|Services|Features|Apps|Tools|Produits|Services))"
+    r",?\s+(?i:such as|like|including|tels que|telles que|comme|wie|como|come|zoals)"
+    r"\s+[^.;:()]{0,80}$"
+)
