@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -358,8 +358,11 @@ WORD_RUN = re.compile(r"\w+")
 _GAZ_AFTER = re.compile(r"[\w-]|\.\w")  # what may not follow a gazetteer name
 
 
-def gazetteer_matches(s: str, g: dict[str, Any]) -> list[tuple[int, int, str]]:
-    """(start, end, surface) of every match of `g["regex"].finditer(s)`, found by word.
+def gazetteer_matches(
+    s: str, g: dict[str, Any], words: Iterable[str] | None = None
+) -> list[tuple[int, int, str]]:
+    """(start, end, surface) of every match of `g["regex"].finditer(s)`, found by word
+    (`words`: the word runs of `s`, `WORD_RUN.findall(s)`, when the caller has them).
 
     Each surface starts with a word character and the regex allows no word character before
     it, so a match starts where a word starts, and that word is the surface's leading word
@@ -367,8 +370,7 @@ def gazetteer_matches(s: str, g: dict[str, Any]) -> list[tuple[int, int, str]]:
     candidates of that word are tried longest first, like the regex alternation.
     """
     by_run = g["by_run"]
-    words = WORD_RUN.findall(s)
-    if by_run.keys().isdisjoint(words):
+    if by_run.keys().isdisjoint(WORD_RUN.findall(s) if words is None else words):
         return []
     out: list[tuple[int, int, str]] = []
     pos = 0

@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 from typing import Any, Protocol
 
-from watcher.facts.doc import plain, split_sentences
+from watcher.facts.doc import MAX_SENTENCE, plain, split_sentences
 from watcher.facts.parties.forms import (
     common_word,
     legal_names,
@@ -177,6 +177,17 @@ _LEGAL_HINT = re.compile(r"(?<![\w&])(?:" + trie_pattern(lexicon()["legal_forms"
 _LIST_HINT = re.compile(r"\b(?:" + trie_pattern(lexicon()["list_nouns"]) + r")\b")
 
 
+def _first_words(words: list[str]) -> frozenset[str]:
+    """The first word run of each of `words`: where one of them matches as a whole word (no
+    word character around it, as in `_LEGAL_HINT` and `_LIST_HINT`), that run is a whole word
+    run of the text, so a text none of whose word runs is one of these has no match."""
+    return frozenset(WORD_RUN.search(w).group(0) for w in words)
+
+
+_LEGAL_FIRST = _first_words(lexicon()["legal_forms"])
+_LIST_FIRST = _first_words(lexicon()["list_nouns"])
+
+
 def plausible_unknown(name: str, strong: bool) -> bool:
     name = name.strip()
     if lowercase_words(strip_suffix(name)) and not COMPANYISH.search(name):
@@ -254,17 +265,18 @@ def _sentence_detail(
 def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
     """Parties named in one block of prose (or table cell)."""
     g = gazetteer()
-    by_run = g["by_run"]
     p = plain(b)
     is_item = bool(ITEM.match(b))
-    # The sentences of a block are pieces of `p` cut at spaces: when `p` holds no gazetteer
-    # word or no strong-cue keyword, none of its sentences does.
-    gaz = not by_run.keys().isdisjoint(WORD_RUN.findall(p))
+    # Most blocks name nobody: the word runs of `p` rule out at once the blocks without a
+    # gazetteer name, a legal form or a recipient word (see `_first_words`).
+    words = set(WORD_RUN.findall(p))
+    gaz = not g["by_run"].keys().isdisjoint(words)
+    hits = gazetteer_matches(p, g, words) if gaz else []
+    if hits and not (is_item and listed) and _bare_profile_link(p, g, heading, hits):
+        gaz, hits = False, []
     cue = _STRONG_CUE_HINT.search(p) is not None
-    if gaz and not (is_item and listed) and _bare_profile_link(p, g, heading):
-        gaz = False
-    legal = _LEGAL_HINT.search(p) is not None
-    listy = _LIST_HINT.search(p) is not None
+    legal = not _LEGAL_FIRST.isdisjoint(words) and _LEGAL_HINT.search(p) is not None
+    listy = not _LIST_FIRST.isdisjoint(words) and _LIST_HINT.search(p) is not None
     # names with a legal form, on the whole block: "F.T. Specialist Inc." must not be cut
     # where a sentence splitter sees "F.T." end a sentence
     entities = legal_names(p) if legal else []
@@ -286,14 +298,26 @@ def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
         d = _sentence_detail(p, st, en)
         d["source"] = "list"
         col.add(name, _around(p, st, en), d)
-    for s in split_sentences(p) if p and (gaz or cue) else ():
-        if gaz:
+    # sentence by sentence: gazetteer names (found once in the whole block, see
+    # `_hits_by_sentence`), then unknown names after a strong cue. Sentences are cut at
+    # spaces (no match, no sentence with a match) unless an over-long one is cut in a word.
+    cut = gaz and len(p) > MAX_SENTENCE
+    ss = split_sentences(p) if p and (hits or cue or cut) else []
+    per_sentence = _hits_by_sentence(p, ss, hits) if gaz else None
+    for i, s in enumerate(ss):
+        if not gaz:
+            found = []
+        elif per_sentence is not None:
+            found = per_sentence[i]
+        else:
+            found = gazetteer_matches(s, g)
+        if found:
             spans: list[tuple[int, int]] = []
             for n in names_here:
-                i = s.find(n)
-                if i >= 0:
-                    spans.append((i, i + len(n)))
-            _gazetteer_hits(s, col, g, skip=spans)
+                k = s.find(n)
+                if k >= 0:
+                    spans.append((k, k + len(n)))
+            _gazetteer_hits(s, found, col, g, skip=spans)
         if not cue:
             continue
         for m in _STRONG_CUE.finditer(s):
@@ -308,7 +332,7 @@ def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
             ):
                 d = _sentence_detail(s, m.start("n"), m.start("n") + len(cand))
                 col.add(cand, s, d)
-    lm = _LABELLED.match(p)
+    lm = _LABELLED.match(p) if ":" in p else None
     if lm:
         cand = _trim_name(lm.group("n"))
         if cand and plausible_unknown(cand, strong=True) and not not_a_name(cand):
@@ -351,13 +375,12 @@ _BARE_REST = re.compile(
 )
 
 
-def _bare_profile_link(p: str, g: dict[str, Any], heading: str) -> bool:
-    """True when block `p` is only the names of social profiles (outside a heading about
-    processors or providers)."""
+def _bare_profile_link(
+    p: str, g: dict[str, Any], heading: str, hits: list[tuple[int, int, str]]
+) -> bool:
+    """True when block `p`, whose gazetteer matches are `hits` (some), is only the names of
+    social profiles (outside a heading about processors or providers)."""
     if len(p) > 60 or _HEADING_PARTY.search(heading):
-        return False
-    hits = gazetteer_matches(p, g)
-    if not hits:
         return False
     rest, pos = [], 0
     for start, end, surface in hits:
@@ -387,11 +410,49 @@ def _trim_name(n: str) -> str:
     return name
 
 
-def _gazetteer_hits(s: str, col: Sink, g: dict[str, Any], skip: list[tuple[int, int]] = ()) -> None:
-    """Gazetteer names of sentence `s` (none inside the `skip` spans, names already taken
-    whole with their legal form)."""
+def _hits_by_sentence(
+    p: str, ss: list[str], hits: list[tuple[int, int, str]]
+) -> list[list[tuple[int, int, str]]] | None:
+    """`gazetteer_matches(s)` for each sentence `s` of block `p`, from the matches `hits` of
+    the whole block; None when that cannot be told (then each sentence is matched itself).
+
+    A sentence is a piece of `p` between spaces: the word runs inside it are those of `p`,
+    and a space before or after it passes the checks that `gazetteer_matches` makes at the
+    start and the end of a sentence. So the block's matches are the sentences' matches, as
+    long as none runs from one sentence into the next (a piece cut inside a word, or a match
+    running across, gives None)."""
+    out: list[list[tuple[int, int, str]]] = [[] for _ in ss]
+    pos = 0
+    bounds: list[int] = []  # where each sentence ends
+    for s in ss:
+        o = p.find(s, pos)
+        e = o + len(s)
+        if o < 0 or (o and not p[o - 1].isspace()) or (e < len(p) and not p[e].isspace()):
+            return None
+        bounds.append(e)
+        pos = e
+    k = 0
+    for a, e, surface in hits:
+        while k < len(bounds) and a >= bounds[k]:
+            k += 1
+        if k == len(bounds) or e > bounds[k]:
+            return None
+        o = bounds[k] - len(ss[k])
+        out[k].append((a - o, e - o, surface))
+    return out
+
+
+def _gazetteer_hits(
+    s: str,
+    found: list[tuple[int, int, str]],
+    col: Sink,
+    g: dict[str, Any],
+    skip: list[tuple[int, int]] = (),
+) -> None:
+    """Gazetteer names of sentence `s` (`found`: its gazetteer matches; none inside the `skip`
+    spans, names already taken whole with their legal form)."""
     has_cue = None
-    matches = [m for m in gazetteer_matches(s, g) if not any(a <= m[0] < b for a, b in skip)]
+    matches = [m for m in found if not any(a <= m[0] < b for a, b in skip)]
     listing: bool | None = None  # does the sentence list examples? (asked once, if needed)
     only_party = len({g["surfaces"][m[2]] for m in matches}) == 1
     starts = [(m[0], g["surfaces"][m[2]]) for m in matches]
