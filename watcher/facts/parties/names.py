@@ -370,18 +370,21 @@ def gazetteer_matches(
     candidates of that word are tried longest first, like the regex alternation.
     """
     by_run = g["by_run"]
-    if by_run.keys().isdisjoint(WORD_RUN.findall(s) if words is None else words):
-        return []
+    present = by_run.keys() & (WORD_RUN.findall(s) if words is None else words)
+    # only the word runs that lead a surface the text holds are tried, found with str.find
+    # ("The", "Data", "1" lead some surfaces and are in most texts; the surfaces are not)
+    starts = sorted(
+        (p, w)
+        for w in present
+        if any(surface in s for surface in by_run[w])
+        for p in _run_starts(s, w)
+    )
     out: list[tuple[int, int, str]] = []
     pos = 0
-    for wm in WORD_RUN.finditer(s):
-        p = wm.start()
-        if p < pos:
+    for p, w in starts:
+        if p < pos or (p and s[p - 1] in "@/.-"):
             continue
-        cands = by_run.get(wm.group(0))
-        if cands is None or (p and s[p - 1] in "@/.-"):
-            continue
-        for surface in cands:
+        for surface in by_run[w]:
             if s.startswith(surface, p):
                 e = p + len(surface)
                 if not _GAZ_AFTER.match(s, e):
@@ -389,6 +392,19 @@ def gazetteer_matches(
                     pos = e
                     break
     return out
+
+
+_WORD_CHAR = re.compile(r"\w")
+
+
+def _run_starts(s: str, w: str) -> Iterator[int]:
+    """Where the word run `w` (a `WORD_RUN` match) is a whole word run of `s`."""
+    n = len(w)
+    p = s.find(w)
+    while p >= 0:
+        if (p == 0 or not _WORD_CHAR.match(s, p - 1)) and not _WORD_CHAR.match(s, p + n):
+            yield p
+        p = s.find(w, p + 1)
 
 
 def norm(s: str) -> str:

@@ -12,6 +12,7 @@ finds depends only on the block, its heading and `listed` (the block follows a l
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -35,7 +36,8 @@ from watcher.facts.parties.names import (
     normalize_name,
     strip_suffix,
 )
-from watcher.facts.prefilter import trie_pattern
+from watcher.facts.prefilter import literals, trie_pattern
+from watcher.textutil import casefold_ascii
 
 __all__ = [
     "COMPANYISH",
@@ -66,6 +68,29 @@ _CUE = re.compile(
     re.I,
 )
 
+
+def _needles(rx: re.Pattern[str]) -> tuple[str, ...]:
+    """Literals one of which every match of `rx` holds (lower-case when `rx` ignores case:
+    then looked for in `casefold_ascii(text)`, which holds the lower-case form of every ASCII
+    word that matches the text under IGNORECASE); ("",) when none is known."""
+    req, icase = literals(rx.pattern, rx.flags)
+    if req is None or (icase and not all(n.isascii() for n in req)):
+        return ("",)
+    return tuple(sorted(req))
+
+
+def _searcher(rx: re.Pattern[str]) -> Callable[[str], bool]:
+    """`rx.search(text) is not None`, asked only of texts holding one of its `_needles`."""
+    needles = _needles(rx)
+    fold = casefold_ascii if rx.flags & re.I else str
+
+    def found(text: str) -> bool:
+        hay = fold(text)
+        return any(n in hay for n in needles) and rx.search(text) is not None
+
+    return found
+
+
 _ROLE_CUES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\brepresentative\b", re.I), "representative"),
     (re.compile(r"\bsub-?processors?\b", re.I), "sub-processor"),
@@ -79,6 +104,7 @@ _ROLE_CUES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\banalytic", re.I), "analytics"),
     (re.compile(r"\badvertis", re.I), "advertising"),
 ]
+_ROLE_NEEDLES = [(_needles(rx), rx, role) for rx, role in _ROLE_CUES]
 
 # Unknown names are taken only after these cues (group "n" is the candidate).
 _NAME = r"(?P<n>[A-Z0-9][\w&'’.+-]*(?:\s+(?:[A-Z0-9][\w&'’.+-]*|&|de|of|and|für))*)"
@@ -177,15 +203,24 @@ _LEGAL_HINT = re.compile(r"(?<![\w&])(?:" + trie_pattern(lexicon()["legal_forms"
 _LIST_HINT = re.compile(r"\b(?:" + trie_pattern(lexicon()["list_nouns"]) + r")\b")
 
 
-def _first_words(words: list[str]) -> frozenset[str]:
-    """The first word run of each of `words`: where one of them matches as a whole word (no
-    word character around it, as in `_LEGAL_HINT` and `_LIST_HINT`), that run is a whole word
-    run of the text, so a text none of whose word runs is one of these has no match."""
-    return frozenset(WORD_RUN.search(w).group(0) for w in words)
+def _word_runs(words: list[str]) -> dict[str, list[frozenset[str]]]:
+    """The word runs of each of `words`, under its first one. Where a word matches with no
+    word character around it (as in `_LEGAL_HINT` and `_LIST_HINT`), each of its runs is a
+    whole word run of the text: a text whose runs hold all the runs of none of `words` has
+    no match (see `_may_hold`)."""
+    out: dict[str, list[frozenset[str]]] = {}
+    for w in words:
+        runs = WORD_RUN.findall(w)
+        out.setdefault(runs[0], []).append(frozenset(runs))
+    return out
 
 
-_LEGAL_FIRST = _first_words(lexicon()["legal_forms"])
-_LIST_FIRST = _first_words(lexicon()["list_nouns"])
+def _may_hold(runs: dict[str, list[frozenset[str]]], words: set[str]) -> bool:
+    return any(any(r <= words for r in runs[w]) for w in words.intersection(runs))
+
+
+_LEGAL_RUNS = _word_runs(lexicon()["legal_forms"])
+_LIST_RUNS = _word_runs(lexicon()["list_nouns"])
 
 
 def plausible_unknown(name: str, strong: bool) -> bool:
@@ -223,8 +258,9 @@ def clean_purpose(p: str) -> str:
 @lru_cache(maxsize=256)
 def role_from(text: str) -> str | None:
     """The role a sentence gives its parties (cached: a sentence naming many asks often)."""
-    for rx, role in _ROLE_CUES:
-        if rx.search(text):
+    low = casefold_ascii(text)  # the cue words are looked for first (see `_needles`)
+    for needles, rx, role in _ROLE_NEEDLES:
+        if any(n in low for n in needles) and rx.search(text):
             return role
     return None
 
@@ -268,15 +304,15 @@ def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
     p = plain(b)
     is_item = bool(ITEM.match(b))
     # Most blocks name nobody: the word runs of `p` rule out at once the blocks without a
-    # gazetteer name, a legal form or a recipient word (see `_first_words`).
+    # gazetteer name, a legal form or a recipient word (see `_word_runs`).
     words = set(WORD_RUN.findall(p))
     gaz = not g["by_run"].keys().isdisjoint(words)
     hits = gazetteer_matches(p, g, words) if gaz else []
     if hits and not (is_item and listed) and _bare_profile_link(p, g, heading, hits):
         gaz, hits = False, []
     cue = _STRONG_CUE_HINT.search(p) is not None
-    legal = not _LEGAL_FIRST.isdisjoint(words) and _LEGAL_HINT.search(p) is not None
-    listy = not _LIST_FIRST.isdisjoint(words) and _LIST_HINT.search(p) is not None
+    legal = _may_hold(_LEGAL_RUNS, words) and _LEGAL_HINT.search(p) is not None
+    listy = _may_hold(_LIST_RUNS, words) and _LIST_HINT.search(p) is not None
     # names with a legal form, on the whole block: "F.T. Specialist Inc." must not be cut
     # where a sentence splitter sees "F.T." end a sentence
     entities = legal_names(p) if legal else []
@@ -499,7 +535,7 @@ def _gazetteer_hits(
             ):
                 continue
         if start and listing is None:
-            listing = _LIST_CUE_HINT.search(s) is not None
+            listing = _has_list_cue(s)
         if listing and start and _PRODUCTS_OF.search(s[max(0, start - 200) : start]):
             continue  # "the services of Meta Platforms Ireland Limited such as Facebook"
         col.add(surface, s, _sentence_detail(s, start, end, only_party=only_party, stop=stop))
@@ -507,8 +543,9 @@ def _gazetteer_hits(
 
 _VERB_AFTER = re.compile(r" (?:your|the|our|their|this|these|its|any|all|a|an) ")
 _LIST_CUE_HINT = re.compile(
-    r"(?i:such as|like|including|tels? que|telles? que|comme|wie|como|come|zoals)"
+    r"such as|like|including|tels? que|telles? que|comme|wie|como|come|zoals", re.I
 )
+_has_list_cue = _searcher(_LIST_CUE_HINT)
 # Names listed as the products of a company just named: "the services of Meta Platforms
 # Ireland Limited such as Facebook and Instagram", "les services de Google LLC, tels que".
 _PRODUCTS_OF = re.compile(
