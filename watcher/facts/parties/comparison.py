@@ -24,10 +24,10 @@ from watcher.facts.parties.names import (
     gazetteer,
     is_country,
     looks_generic,
+    memo,
     mentioned,
     norm,
     normalize_name,
-    per_text,
     strip_suffix,
 )
 from watcher.facts.parties.prose import role_from
@@ -249,7 +249,7 @@ def _name_like(name: str, text: str) -> bool:
     return len(squashed) >= 3 and any(squashed in host for host in _hosts(text))
 
 
-@per_text(4)
+@memo(4)
 def _hosts(text: str) -> frozenset[str]:
     """The host names of the web and e-mail addresses in `text`, lower case, without dots."""
     return frozenset(h.lower().replace(".", "").replace("-", "") for h in _HOST.findall(text))
@@ -264,7 +264,7 @@ def _brand_word(word: str, texts: tuple[str, ...], least: int = 10) -> bool:
     return sum(_capitalised(t).get(word, 0) for t in texts) >= least
 
 
-@per_text(4)
+@memo(4)
 def _capitalised(text: str) -> Counter[str]:
     """How often each capitalised word is written in `text` (asked once a candidate needs it)."""
     return Counter(_CAP_WORD.findall(text))

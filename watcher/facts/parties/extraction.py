@@ -26,17 +26,15 @@ services of <company> such as", generic phrases, countries, months, addresses.
 
 from __future__ import annotations
 
-import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
-from types import SimpleNamespace
 from typing import Any
 
 from watcher.facts.doc import blocks, is_table_line, plain, tables
 from watcher.facts.parties.forms import legal_names, lexicon
 from watcher.facts.parties.names import (
-    clear_text_memos,
+    clear_memos,
     countries_in,
     folded,
     gazetteer,
@@ -44,15 +42,16 @@ from watcher.facts.parties.names import (
     is_country,
     looks_generic,
     lowercase_words,
+    memo,
     mentions,
     mentions_at_most,
     normalize_name,
-    per_text,
     strip_suffix,
 )
 from watcher.facts.parties.prose import (
     COMPANYISH,
     ITEM,
+    Sink,
     clean_purpose,
     plausible_unknown,
     read_block,
@@ -115,7 +114,7 @@ def owners_of(text: str) -> set[str]:
     return set(_owners_of(text))
 
 
-@per_text(8)
+@memo(8)
 def _owners_of(text: str) -> frozenset[str]:
     owners: set[str] = set()
     head = text[:20000]
@@ -202,22 +201,33 @@ class _Collector:
                 f.detail.setdefault(k, v)
 
 
-def _from_tables(text: str, col: _Collector) -> None:
+def _from_tables(text: str, col: Sink) -> None:
     for t in tables(text):
-        header = [h.lower() for h in t.header]
-        name_i = None
-        if header:
-            name_i = _name_column(header)
-        if name_i is not None and len(header) >= 2:
-            _from_party_table(t, header, name_i, col)
+        # what a table gives depends only on its cells: worked out once per pair of versions
+        if sum(len(c) for r in t.rows for c in r) > _TABLE_MEMO_MAX_LEN:
+            _read_table(t.header, t.rows, col)  # a huge table is read each time
             continue
-        # any other table: its cells are read like prose ("We also use cookies from AddThis,
-        # Twitter, YouTube", "(From Apple App Store via Adapty Tech Inc.)")
-        _from_blocks([c for r in t.rows for c in r if c], col)
-        # Two-column records: "Processor | Amazon Web Services", "Purpose | Hosting" ...
-        rows = ([t.header] if t.header else []) + t.rows
-        if rows and all(len(r) == 2 for r in rows):
-            _from_records(rows, col)
+        key = (tuple(t.header), tuple(tuple(r) for r in t.rows))
+        _replay(_table_adds(*key), col)
+
+
+def _read_table(header_cells: Sequence[str], rows: Sequence[Sequence[str]], col: Sink) -> None:
+    """The parties of one table (`header_cells` may be empty)."""
+    header = [h.lower() for h in header_cells]
+    body = [list(r) for r in rows]
+    name_i = None
+    if header:
+        name_i = _name_column(header)
+    if name_i is not None and len(header) >= 2:
+        _from_party_table(body, header, name_i, col)
+        return
+    # any other table: its cells are read like prose ("We also use cookies from AddThis,
+    # Twitter, YouTube", "(From Apple App Store via Adapty Tech Inc.)")
+    _from_blocks([c for r in body for c in r if c], col)
+    # Two-column records: "Processor | Amazon Web Services", "Purpose | Hosting" ...
+    records = ([list(header_cells)] if header_cells else []) + body
+    if records and all(len(r) == 2 for r in records):
+        _from_records(records, col)
 
 
 def _name_column(header: list[str]) -> int | None:
@@ -243,7 +253,7 @@ def _column(header: list[str], rx: re.Pattern[str], *skip: int | None) -> int | 
     )
 
 
-def _from_party_table(t: Any, header: list[str], name_i: int, col: _Collector) -> None:
+def _from_party_table(rows: list[list[str]], header: list[str], name_i: int, col: Sink) -> None:
     """One party per row of a table whose column `name_i` names recipients, with the row's
     purpose, country, data categories and safeguard in `detail`."""
     purpose_i = _column(header, _TABLE_PURPOSE_HEAD, name_i)
@@ -256,7 +266,7 @@ def _from_party_table(t: Any, header: list[str], name_i: int, col: _Collector) -
     def cell(r: list[str], i: int | None) -> str:
         return r[i] if i is not None and i < len(r) else ""
 
-    for r in t.rows:
+    for r in rows:
         if name_i >= len(r) or [c.lower() for c in r] == header:
             continue  # short row, or the header repeated as a row
         if sum(1 for c in r if c) == 1 and len(r[name_i]) > 80:
@@ -299,7 +309,7 @@ def _table_names(cell: str) -> list[str]:
     return [name] if name else []
 
 
-def _from_records(rows: list[list[str]], col: _Collector) -> None:
+def _from_records(rows: list[list[str]], col: Sink) -> None:
     record: dict[str, Any] | None = None
     name = ""
     evidence: list[str] = []
@@ -356,11 +366,11 @@ def _table_name(cell: str) -> str | None:
     return cell
 
 
-def _from_prose(text: str, col: _Collector) -> None:
+def _from_prose(text: str, col: Sink) -> None:
     _from_blocks([b for b in blocks(text) if not is_table_line(b)], col)
 
 
-def _from_blocks(bs: list[str], col: _Collector) -> None:
+def _from_blocks(bs: list[str], col: Sink) -> None:
     """Parties named in blocks of prose: lines of text, or the cells of a table."""
     heading = ""
     listed = False
@@ -375,30 +385,55 @@ def _from_blocks(bs: list[str], col: _Collector) -> None:
         # versions of a page share most blocks, so it is worked out once (see _block_adds)
         if len(b) > _MEMO_MAX_LEN:
             read_block(b, heading, listed, col)
-            continue
-        for name, evidence, detail, entity in _block_adds(b, heading, listed):
-            col.add(name, evidence, copy.deepcopy(detail), entity=entity)
+        else:
+            _replay(_block_adds(b, heading, listed), col)
 
 
-_MEMO_MAX_LEN = 4000  # longer blocks are read each time (the memo stays small)
+# longer blocks, bigger tables are read each time (the memos stay small)
+_MEMO_MAX_LEN = 4000
+_TABLE_MEMO_MAX_LEN = 50000
+
+_Calls = tuple[tuple[str, str, dict[str, Any], bool], ...]
 
 
-def clear_caches() -> None:
-    """Forget the per-block memo and the per-text ones."""
-    _block_adds.cache_clear()
-    clear_text_memos()
+class _Recorder:
+    """A `Sink` that records the `add` calls made to it, to replay them (`_replay`)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any], bool]] = []
+
+    def add(self, name: str, evidence: str, detail: dict[str, Any], entity: bool = False) -> None:
+        self.calls.append((name, evidence, dict(detail), entity))
+
+
+def _replay(calls: _Calls, col: Sink) -> None:
+    for name, evidence, detail, entity in calls:
+        # a copy: `add` may set the detail's category (the values are strings)
+        col.add(name, evidence, dict(detail), entity=entity)
 
 
 @lru_cache(maxsize=8192)
-def _block_adds(
-    b: str, heading: str, listed: bool
-) -> tuple[tuple[str, str, dict[str, Any], bool], ...]:
+def _block_adds(b: str, heading: str, listed: bool) -> _Calls:
     """The `add` calls block `b` makes (under `heading`, after a line ending in ":" when
-    `listed`), in order; the caller copies each detail before handing it on."""
-    calls: list[tuple[str, str, dict[str, Any], bool]] = []
-    rec = SimpleNamespace(add=lambda n, ev, d, entity=False: calls.append((n, ev, dict(d), entity)))
-    read_block(b, heading, listed, rec)  # type: ignore[arg-type]
-    return tuple(calls)
+    `listed`), in order."""
+    rec = _Recorder()
+    read_block(b, heading, listed, rec)
+    return tuple(rec.calls)
+
+
+@lru_cache(maxsize=256)
+def _table_adds(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> _Calls:
+    """The `add` calls a table makes, in order."""
+    rec = _Recorder()
+    _read_table(header, rows, rec)
+    return tuple(rec.calls)
+
+
+def clear_caches() -> None:
+    """Forget the per-block and per-table memos and the per-text ones."""
+    _block_adds.cache_clear()
+    _table_adds.cache_clear()
+    clear_memos()
 
 
 def extract(text: str, language: str | None = None) -> list[Fact]:

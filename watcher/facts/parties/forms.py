@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from watcher.facts.base import load_lexicon
-from watcher.facts.parties.names import per_text
+from watcher.facts.parties.names import memo
 from watcher.facts.prefilter import trie_pattern
 
 __all__ = [
@@ -211,7 +211,7 @@ def common_word(name: str, text: str) -> bool:
 _LOWER_WORD = re.compile(r"(?<![\w./@-])[^\W\d_A-ZÀ-ÖØ-Þ][\w-]*(?![\w@-]|\.\w)")
 
 
-@per_text(16)
+@memo(16)
 def _lower_words(text: str) -> frozenset[str]:
     """The words `text` writes in lower case, outside web and e-mail addresses."""
     return frozenset(w for w in _LOWER_WORD.findall(text) if w.islower())

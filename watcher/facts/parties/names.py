@@ -36,6 +36,27 @@ __all__ = [
     "strip_suffix",
 ]
 
+# Memos of whole-text and per-name work; `clear_memos` forgets them (`watcher.facts.clear_caches`,
+# for cold-start benchmarks).
+_MEMOS: list[Any] = []
+
+
+def memo(maxsize: int) -> Callable[[Callable[..., Any]], Any]:
+    """`lru_cache(maxsize)` for a pure function of texts or names, emptied by `clear_memos`."""
+
+    def wrap(f: Callable[..., Any]) -> Any:
+        cached = lru_cache(maxsize=maxsize)(f)
+        _MEMOS.append(cached)
+        return cached
+
+    return wrap
+
+
+def clear_memos() -> None:
+    for cached in _MEMOS:
+        cached.cache_clear()
+
+
 _SUFFIX = re.compile(
     r"(?:[,.]?\s+(?:Inc|Incorporated|Ltd|Limited|LLC|L\.L\.C|LLP|LP|GmbH|gGmbH|mbH|AG|SE|S\.?A\.?S?"
     r"|SAS|SARL|S\.?à\s?r\.?l|B\.?V|N\.?V|Corp|Corporation|Co|Company|plc|PLC|AB|Pty|Pty\.?\s+Ltd"
@@ -407,19 +428,25 @@ def _run_starts(s: str, w: str) -> Iterator[int]:
         p = s.find(w, p + 1)
 
 
+_MARKS = re.compile(r"[\"“”*_]")
+_POSSESSIVE = re.compile(r"'s$")
+_DOMAIN = re.compile(r"\.(?:com|io|ai|net|co|app|dev)$")
+
+
 def norm(s: str) -> str:
     s = s.replace("’", "'").lower()
-    s = re.sub(r"[\"“”*_]", "", s)
+    s = _MARKS.sub("", s)
     return _WS.sub(" ", s).strip(" .,;:'")
 
 
+@memo(8192)  # every mention of a party asks it
 def normalize_name(name: str) -> str:
     """The party key: lower case, suffix stripped, alias resolved."""
     base = norm(strip_suffix(name))
-    base = re.sub(r"'s$", "", base)
+    base = _POSSESSIVE.sub("", base)
     alias = gazetteer()["alias"]
     if base not in alias:
-        bare = re.sub(r"\.(?:com|io|ai|net|co|app|dev)$", "", base)
+        bare = _DOMAIN.sub("", base)
         if bare in alias:
             return alias[bare]
     return alias.get(base, base)
@@ -467,28 +494,7 @@ def _literal_ci(base: str) -> re.Pattern[str]:
     return re.compile(re.escape(base), re.I)
 
 
-# Memos of whole-text work (several per family and version); `clear_text_memos` forgets them
-# (`watcher.facts.clear_caches`, for cold-start benchmarks).
-_TEXT_MEMOS: list[Any] = []
-
-
-def per_text(maxsize: int) -> Callable[[Callable[..., Any]], Any]:
-    """`lru_cache(maxsize)` for a function of whole texts, emptied by `clear_text_memos`."""
-
-    def wrap(f: Callable[..., Any]) -> Any:
-        memo = lru_cache(maxsize=maxsize)(f)
-        _TEXT_MEMOS.append(memo)
-        return memo
-
-    return wrap
-
-
-def clear_text_memos() -> None:
-    for memo in _TEXT_MEMOS:
-        memo.cache_clear()
-
-
-@per_text(4)
+@memo(4)
 def folded(text: str) -> str:
     """`fold(text)` once per text: the owner test of `extract` and `compare` both ask it."""
     return casefold_ascii(text)
@@ -558,6 +564,6 @@ def mentioned(base: str, text: str, low: str) -> bool:
 _WORD = re.compile(r"\w+")
 
 
-@per_text(8)
+@memo(8)
 def _words_of(low: str) -> frozenset[str]:
     return frozenset(_WORD.findall(low))
