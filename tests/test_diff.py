@@ -97,3 +97,49 @@ def test_clear_caches_forgets_the_per_line_memos():
     assert diff.normalize_line.cache_info().currsize and diff._words.cache_info().currsize
     analysis.clear_caches()
     assert diff.normalize_line.cache_info().currsize == 0 == diff._words.cache_info().currsize
+
+
+def test_seeded_longest_match_matches_difflib():
+    import random
+    from difflib import SequenceMatcher
+
+    from watcher.analysis.diff import _Matcher
+
+    class Small(_Matcher):  # seeds on every range, so that short sequences exercise them
+        _SEED_STEP = 2
+        _SEED_W = 2
+        _SEED_MIN = 0
+
+    rnd = random.Random(11)
+    for _ in range(3000):
+        n = rnd.randint(1, 4)
+        a = [rnd.choice("abcd"[:n]) for _ in range(rnd.randint(0, 60))]
+        b = [rnd.choice("abcd"[:n]) for _ in range(rnd.randint(0, 60))]
+        if rnd.random() < 0.7:  # long shared runs, moved or repeated
+            k = rnd.randint(0, len(a))
+            b = b[: rnd.randint(0, len(b))] + a[k : k + rnd.randint(0, 30)] + b + a[:k]
+        want = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        assert Small(None, a, b, autojunk=False).get_opcodes() == want, (a, b)
+    # the default seeds, on long token lists
+    words = [
+        "we",
+        "use",
+        "your",
+        "data",
+        "to",
+        "the",
+        "and",
+        "of",
+        "for",
+        "cookies",
+        "share",
+        "keep",
+    ]
+    for _ in range(40):
+        a = [rnd.choice(words) for _ in range(rnd.randint(100, 400))]
+        b = list(a)
+        for _ in range(rnd.randint(1, 12)):
+            i = rnd.randrange(len(b))
+            b[i : i + rnd.randint(0, 5)] = [rnd.choice(words) for _ in range(rnd.randint(0, 5))]
+        want = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        assert _Matcher(None, a, b, autojunk=False).get_opcodes() == want

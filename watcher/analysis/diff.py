@@ -8,7 +8,7 @@ and blank lines are ignored, so noise never becomes a hunk. Hunks carry the raw 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from difflib import Match, SequenceMatcher
 from functools import lru_cache
 from itertools import zip_longest
@@ -72,17 +72,64 @@ class _Matcher(SequenceMatcher):
     popular tokens in a row are found by walking the shorter of their position lists. Lengths
     and tie-breaking (the longest match ending first, then the leftmost in b) are difflib's:
     `get_opcodes` returns identical opcodes (tests/test_diff.py checks it against difflib).
+
+    On large ranges the longest match is first looked for from seeds (`_seeded`): when it is
+    long, as it mostly is at the top of the recursion, that is exact and skips the scan.
     """
 
+    # seeds: the runs of _SEED_W elements of a at every _SEED_STEP-th position, on ranges of
+    # at least _SEED_MIN elements on both sides
+    _SEED_STEP = 8
+    _SEED_W = 8
+    _SEED_MIN = 32
     _ajs: list[list[int]] | None = None
+    _grams: dict[tuple[Any, ...], list[int]] | None = None
 
     def set_seq1(self, a: Any) -> None:
         self._ajs = None
         super().set_seq1(a)
 
     def set_seq2(self, b: Any) -> None:
-        self._ajs = None
+        self._ajs = self._grams = None
         super().set_seq2(b)
+
+    def _seeded(self, alo: int, ahi: int, blo: int, bhi: int) -> Match | None:
+        """The longest match in range if it has at least _SEED_STEP + _SEED_W - 1 elements,
+        else None. Such a match holds a seed (a run of _SEED_W elements of a starting at a
+        multiple of _SEED_STEP), so extending, both ways, every place in b where a seed
+        occurs finds every longest match; the first in a, then in b, is difflib's."""
+        a, b, step, w = self.a, self.b, self._SEED_STEP, self._SEED_W
+        grams = self._grams
+        if grams is None:  # the positions in b of every run of w elements, once per matcher
+            grams = self._grams = {}
+            for j in range(len(b) - w + 1):
+                grams.setdefault(tuple(b[j : j + w]), []).append(j)
+        besti, bestj, bestsize = alo, blo, 0
+        reach: dict[int, int] = {}  # diagonal j - i -> end in a of the run last extended on it
+        for i in range(alo + (-alo) % step, ahi - w + 1, step):
+            js = grams.get(tuple(a[i : i + w]))
+            if not js:
+                continue
+            if js[0] < blo or js[-1] > bhi - w:
+                js = js[bisect_left(js, blo) : bisect_right(js, bhi - w)]
+            for j in js:
+                if reach.get(j - i, -1) > i:
+                    continue  # inside a run already extended from an earlier seed
+                s, t = i, j
+                while s > alo and t > blo and a[s - 1] == b[t - 1]:
+                    s -= 1
+                    t -= 1
+                e, f = i + w, j + w
+                while e < ahi and f < bhi and a[e] == b[f]:
+                    e += 1
+                    f += 1
+                reach[j - i] = e
+                k = e - s
+                if k > bestsize or (k == bestsize and (s, t) < (besti, bestj)):
+                    besti, bestj, bestsize = s, t, k
+        if bestsize < step + w - 1:
+            return None  # a shorter longest match may hold no seed: scan
+        return Match(besti, bestj, bestsize)
 
     def find_longest_match(
         self, alo: int = 0, ahi: int | None = None, blo: int = 0, bhi: int | None = None
@@ -96,6 +143,10 @@ class _Matcher(SequenceMatcher):
             ahi = len(a)
         if bhi is None:
             bhi = len(b)
+        if ahi - alo >= self._SEED_MIN and bhi - blo >= self._SEED_MIN:
+            found = self._seeded(alo, ahi, blo, bhi)
+            if found is not None:
+                return found
         besti, bestj, bestsize = alo, blo, 0
         # j2len[j]: length of the match ending at (i - 1, j); when the previous token was
         # popular (`lazy`), only lengths >= 2 are stored and every other j in range with
