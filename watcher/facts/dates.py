@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import NamedTuple
 
 from watcher.facts.base import Compare, cap, finding, label
-from watcher.facts.doc import blocks, cells, fold, is_table_line, plain
+from watcher.facts.doc import blocks, cells, fold, is_table_line, plain, remember, unit_memo
 from watcher.facts.prefilter import trie_pattern
 from watcher.models import Fact, Finding
 
@@ -430,95 +431,148 @@ _BARE_DATE = re.compile(r"^[\W_]{0,4}(?:" + _DATE.pattern + r")[\W_]{0,4}$", re.
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s")
 
 
+_ASCII_DIGIT = re.compile(r"[0-9]")
+
+
+def _has_digit(line: str) -> bool:
+    """Whether `line` holds a character str.isdigit() accepts (`_ANY_DIGIT`), ASCII first."""
+    return _ASCII_DIGIT.search(line) is not None or (
+        not line.isascii() and _ANY_DIGIT.search(line) is not None
+    )
+
+
+class _Said(NamedTuple):
+    """A label of a block followed by the date it governs (the checks that read only the block
+    passed): what the page-wide rules of `extract` may turn into a fact."""
+
+    key: str
+    label: str
+    stamp: bool  # the block is short and starts with the label ("Publié le 09/03/2024")
+    date: re.Match[str]
+    ends: bool  # nothing but punctuation after the date
+
+
+class _Line(NamedTuple):
+    """What one block holds, read from the block alone (memoized per block across versions).
+
+    A block without digits only matters as a possible label-only block (`pending`: the key and
+    label whose date the next block may hold). A block with digits has its scanned text `s`,
+    `start` (the date it opens with, when short: the date of a preceding label-only block),
+    `bare` (the date it is, when a short unlabelled block is only a date) and `said`."""
+
+    digit: bool
+    pending: tuple[str, str] | None = None
+    label: bool = False  # may hold a label (keyword pre-filter)
+    s: str = ""
+    start: re.Match[str] | None = None
+    bare: re.Match[str] | None = None
+    entry: bool = False  # a table row or list item (a version history's entry)
+    said: tuple[_Said, ...] = ()
+
+
+_NO_LABEL = _Line(False)
+
+
+def _may_label(line: str, s: str | None) -> bool:
+    """Whether `line` may hold a label (`s`: its scanned text, when known). Keywords are
+    searched in the raw block, or in the scanned text when markup comes first (see
+    `_PREFILTER`)."""
+    pm = _PREFILTER.search(fold(line))
+    if pm is not None and pm.end() - pm.start() == 1:  # "[", "<" or "\\" first
+        return _KEYWORD.search(fold(_scan_line(line) if s is None else s)) is not None
+    return pm is not None
+
+
+def _read_line(line: str) -> _Line:
+    if not _has_digit(line):
+        s = _scan_line(line)
+        if len(s) > 40 or not _may_label(line, s):  # (_label_only takes <= 40 characters)
+            return _NO_LABEL
+        k = _label_only(s)
+        return _Line(False, pending=(k, s.rstrip(": ")) if k else None)
+    s = _scan_line(line)
+    start = _DATE.search(s) if len(s) <= 60 and _DATE_AT_START.match(s) else None
+    if not _may_label(line, s):
+        bare = None
+        if len(line) <= 60 and not is_table_line(line) and _BARE_DATE.match(s):
+            bare = _DATE.search(s)
+        return _Line(True, s=s, start=start, bare=bare)
+    entry = is_table_line(line) or bool(_LIST_ITEM.match(line))
+    said = []
+    for lm in _labels(s):
+        key, strong, _ = _LABELS[int(lm.lastgroup[1:])]  # type: ignore[index]
+        dm = _DATE.search(s, lm.end(), lm.end() + 80)
+        if not dm:
+            continue
+        gap = s[lm.end() : dm.start()]
+        if not (_STRONG_GAP if strong else _WEAK_GAP).match(gap):
+            continue
+        if _law_context(s, lm.start()) or _OTHER_VERSION.search(s, 0, lm.start()):
+            continue
+        stamp = len(s) <= 60 and lm.start() <= 3
+        said.append(_Said(key, lm.group(0), stamp, dm, not s[dm.end() :].strip(" .)*_")))
+    return _Line(True, label=True, s=s, start=start, entry=entry, said=tuple(said))
+
+
 def extract(text: str, language: str | None = None) -> list[Fact]:
     """Labelled policy dates of `text`: one fact per key, the first occurrence wins, except in
     a version history (table rows or list items carrying the same label), where the latest
     date is the policy's own. Without any labelled date, a block that is only a date (the line
-    under the title) is the "policy_date", when the page has exactly one such block."""
+    under the title) is the "policy_date", when the page has exactly one such block.
+
+    What a block holds is read from the block alone (`_read_line`, memoized per block: the
+    versions of a page share most blocks); the rules that span blocks are applied here."""
     style = _PageStyle(text, language)
+    memo = unit_memo("dates")
     out: list[Fact] = []
     seen: set[str] = set()
     history: dict[str, list[Fact]] = {}  # key -> later dates of table rows / list items
     listed: set[str] = set()  # keys whose first date came from a table row or list item
     prose: set[str] = set()  # keys whose first date came from within a sentence
     bare: list[tuple[str, str, tuple[str, dict]]] = []
-    lines = blocks(text)
     pending: tuple[str, str] | None = None  # (key, label) of a label-only block
-    for line in lines:
-        # Blocks without a label keyword hold no label: skip them unless they may hold the date
-        # of a preceding label-only block (or are a bare date themselves).
-        s: str | None = None
-        pm = _PREFILTER.search(fold(line))
-        if pm is not None and pm.end() - pm.start() == 1:  # "[", "<" or "\\" first
-            s = _scan_line(line)
-            has_label = _KEYWORD.search(fold(s)) is not None
-        else:
-            has_label = pm is not None
-        if not _ANY_DIGIT.search(line):
-            if not has_label:
-                pending = None
-                continue
-            if s is None:
-                s = _scan_line(line)
-            k = _label_only(s)
-            pending = (k, s.rstrip(": ")) if k else None
+    for line in blocks(text):
+        r = memo.get(line)
+        if r is None:
+            r = remember(memo, line, _read_line(line))
+        if not r.digit:
+            pending = r.pending
             continue
-        if not has_label and pending is None:
-            if len(line) <= 60 and len(bare) < 2 and not is_table_line(line):
-                s = _scan_line(line)
-                bm = _BARE_DATE.match(s)
-                if bm:
-                    dm = _DATE.search(s)
-                    parsed = parse_date(dm, style) if dm else None
-                    if parsed:
-                        bare.append((s, dm.group(0), parsed))  # type: ignore[union-attr]
+        s = r.s
+        if not r.label and pending is None:
+            if r.bare is not None and len(bare) < 2:
+                parsed = parse_date(r.bare, style)
+                if parsed:
+                    bare.append((s, r.bare.group(0), parsed))
             continue
-        if s is None:
-            s = _scan_line(line)
         if pending is not None:
             key, label = pending
             pending = None
-            m = _DATE_AT_START.match(s)
-            if m and key not in seen and len(s) <= 60:
-                dm = _DATE.search(s)
-                parsed = parse_date(dm, style) if dm else None
+            if r.start is not None and key not in seen:
+                parsed = parse_date(r.start, style)
                 if parsed:
-                    _add(out, seen, key, label, dm.group(0), parsed, s)
+                    _add(out, seen, key, label, r.start.group(0), parsed, s)
                     continue
-        if not has_label:
-            continue
-        entry = is_table_line(line) or bool(_LIST_ITEM.match(line))
-        for lm in _labels(s):
-            idx = int(lm.lastgroup[1:])
-            key, strong, _ = _LABELS[idx]
-            stamp = len(s) <= 60 and lm.start() <= 3  # "Publié le 09/03/2024" alone
-            if key in seen and not (entry and key in listed) and not (stamp and key in prose):
-                continue
-            dm = _DATE.search(s, lm.end(), lm.end() + 80)
-            if not dm:
-                continue
-            gap = s[lm.end() : dm.start()]
-            if not (_STRONG_GAP if strong else _WEAK_GAP).match(gap):
-                continue
-            if _law_context(s, lm.start()) or _OTHER_VERSION.search(s, 0, lm.start()):
+        for key, label, stamp, dm, ends in r.said:
+            if key in seen and not (r.entry and key in listed) and not (stamp and key in prose):
                 continue
             parsed = parse_date(dm, style)
             if parsed is None:
                 continue
             if key in seen and key in prose:
                 # the page's own date stamp, after a sentence about some notice's version
-                if not s[dm.end() :].strip(" .)*_"):
+                if ends:
                     prose.discard(key)
                     out[:] = [
-                        _fact(key, lm.group(0), dm.group(0), parsed, s) if f.key == key else f
+                        _fact(key, label, dm.group(0), parsed, s) if f.key == key else f
                         for f in out
                     ]
                 continue
             if key in seen:  # a later entry of a version history
-                history.setdefault(key, []).append(_fact(key, lm.group(0), dm.group(0), parsed, s))
+                history.setdefault(key, []).append(_fact(key, label, dm.group(0), parsed, s))
                 continue
-            _add(out, seen, key, lm.group(0), dm.group(0), parsed, s)
-            if entry:
+            _add(out, seen, key, label, dm.group(0), parsed, s)
+            if r.entry:
                 listed.add(key)
             elif not stamp:
                 prose.add(key)
