@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any, NamedTuple
 
 from watcher.facts.base import Compare, FirstFacts, finding, keyed, load_lexicon
-from watcher.facts.doc import doc
-from watcher.facts.prefilter import trie_pattern
+from watcher.facts.doc import Unit, doc, remember, unit_memo
+from watcher.facts.prefilter import EVERY, trie_pattern
 from watcher.models import Fact, Finding
 
 # canonical name -> aliases (matched case-sensitively, whole words), from
@@ -31,7 +32,22 @@ for _canon, _aliases in PLACES.items():
     for _a in _aliases:
         _ALIAS[_a] = _canon
 # (a trie of the aliases: the same matches as the longest-first alternation, much faster)
-_PLACE_RE = re.compile(r"(?<![\w.])(" + trie_pattern(list(_ALIAS)) + r")(?![\w])")
+_PLACE_ALT = trie_pattern(list(_ALIAS))
+
+
+def _place_re() -> re.Pattern[str]:
+    """`(?<![\\w.])(_PLACE_ALT)(?![\\w])`, with the look-behind moved after the first letter
+    (the width-2 `(?<![\\w.].)` tests the character before it): every branch then starts with
+    a letter, so the regex engine skips ahead to the aliases' first letters (mostly capitals).
+    Same matches, same groups, 2.5x faster."""
+    rests: dict[str, list[str]] = {}
+    for a in _ALIAS:
+        rests.setdefault(a[0], []).append(a[1:])
+    alts = (re.escape(c) + r"(?<![\w.].)" + trie_pattern(r) for c, r in sorted(rests.items()))
+    return re.compile("(" + "|".join(alts) + r")(?![\w])")
+
+
+_PLACE_RE = _place_re()
 _CUE_EN = (
     r"\b(stor(?:e|ed|es|age|ing)|host(?:s|ed|ing)?|servers?|data ?cent(?:er|re)s?|process(?:ed|es|ing)?|"
     r"transfer(?:s|red|ring)?|sen[dt]|located|locations?|outside|reside|residing|cloud|region|"
@@ -94,7 +110,6 @@ _LAW_NAME = re.compile(
 )
 # Where the reader lives, not where data goes: "applies if you reside in the EEA, Switzerland,
 # or UK", "For members in South Korea:" (the whole list of places after the cue).
-_PLACE_ALT = _PLACE_RE.pattern[len(r"(?<![\w.])(") : -len(r")(?![\w])")]
 _RESIDENCE = re.compile(
     r"\b(?:[Yy]ou (?:reside|live|are located|are based|are)(?: in| outside(?: of)?)|\bfrom|(?:members|users"
     r"|customers|individuals|people|residents?|citizens?|consumers)"
@@ -224,95 +239,145 @@ def _places_in(s: str) -> list[str]:
     return out
 
 
-def extract(text: str, language: str | None = None) -> list[Fact]:
-    found = FirstFacts()
-    add = found.add
+# One fact a unit gives: (kind, key, value, detail items); its evidence is the unit's text.
+_Add = tuple[str, str, str, tuple[tuple[str, object], ...]]
 
+
+class _Scan(NamedTuple):
+    """The patterns of one language and the units where each may match (exact prefilters:
+    they only skip work, so what a unit gives depends on its text, cells and language)."""
+
+    cue: re.Pattern[str]
+    outside: re.Pattern[str]
+    third: re.Pattern[str]
+    mechs: tuple[tuple[str, str, re.Pattern[str]], ...]
+    w_outside: Any
+    w_third: Any
+    w_cue: Any
+    w_place: Any
+    w_mech: tuple[Any, ...]
+    w_any_mech: Any  # the units in some set of w_mech
+
+
+def extract(text: str, language: str | None = None) -> list[Fact]:
+    """Locations and transfer mechanisms, the first fact per key winning. What a unit gives
+    depends only on its text, its cells and the language (memoized per unit across versions:
+    they share most units); the first-wins dedup is replayed here in document order."""
+    found = FirstFacts()
     d = doc(text)
-    # units where each pattern may match (exact literal prefilters)
+    lang = (language or "").lower()[:2]  # (all `_cue_for` and the English test read)
     cue_rx = _cue_for(language)
-    if (language or "").lower().startswith("en"):
+    if lang == "en":
         outside_rx, third_rx, mechs = _OUTSIDE_EN, _THIRD_EN, _MECH_EN
     else:
         outside_rx, third_rx, mechs = _OUTSIDE, _THIRD_COUNTRY, _MECH
-    w_outside = d.candidates(outside_rx)
-    w_third = d.candidates(third_rx)
-    w_cue = d.candidates(cue_rx)
-    w_mech = [(key, name, rx, d.candidates(rx)) for key, name, rx in mechs]
-    # units naming a place (no alias holds a newline; "\n" is neither a word character nor
-    # ".", like the ends of a unit): only they can give a place from a cue sentence
-    w_place = d.matching(_PLACE_RE)
+    memo = unit_memo("places")
+    scan: _Scan | None = None  # made on the first unit not in the memo
     for i, u in enumerate(d.units):
-        s = u.text
-        if i in w_outside:
-            for m in outside_rx.finditer(s):
-                if cue_rx.search(s):
-                    region = m.group(1)
-                    canon = _ALIAS.get(region) or _REGION_ALIAS.get(region, region)
-                    short = _SHORT.get(canon, canon)
-                    if region.startswith("your"):
-                        canon, short = "your country", "your country"
-                    the = "" if short == "your country" else "the "
-                    if _NEGATION.search(s[max(0, m.start() - 60) : m.start()]):
-                        add(
+        key = (u.text, u.kind == "row", u.cells, lang)
+        adds = memo.get(key)
+        if adds is None:
+            if scan is None:
+                scan = _Scan(
+                    cue_rx,
+                    outside_rx,
+                    third_rx,
+                    mechs,
+                    d.candidates(outside_rx),
+                    d.candidates(third_rx),
+                    d.candidates(cue_rx),
+                    # units naming a place (no alias holds a newline; "\n" is neither a word
+                    # character nor ".", like the ends of a unit): only they can give a place
+                    # from a cue sentence
+                    d.matching(_PLACE_RE),
+                    w_mech := tuple(d.candidates(rx) for _key, _name, rx in mechs),
+                    _union(w_mech),
+                )
+            adds = remember(memo, key, _unit_facts(i, u, scan))
+        for kind, fkey, value, detail in adds:
+            found.add(kind, fkey, value, u.text, **dict(detail))
+    return found.facts
+
+
+def _union(sets: tuple[Any, ...]) -> Any:
+    return EVERY if any(w is EVERY for w in sets) else frozenset().union(*sets)
+
+
+def _unit_facts(i: int, u: Unit, sc: _Scan) -> tuple[_Add, ...]:
+    """The facts unit `i` gives, in order (duplicates included: the caller keeps the first)."""
+    out: list[_Add] = []
+    s = u.text
+    cue_rx, outside_rx = sc.cue, sc.outside
+    if i in sc.w_outside:
+        for m in outside_rx.finditer(s):
+            if cue_rx.search(s):
+                region = m.group(1)
+                canon = _ALIAS.get(region) or _REGION_ALIAS.get(region, region)
+                short = _SHORT.get(canon, canon)
+                if region.startswith("your"):
+                    canon, short = "your country", "your country"
+                the = "" if short == "your country" else "the "
+                if _NEGATION.search(s[max(0, m.start() - 60) : m.start()]):
+                    out.append(
+                        (
                             "location",
                             "not_outside:" + short.lower(),
                             f"Kept within {the}{short}",
-                            s,
-                            negated=True,
+                            (("negated", True),),
                         )
-                    else:
-                        add(
+                    )
+                else:
+                    out.append(
+                        (
                             "location",
                             "outside:" + short.lower(),
                             f"Outside {the}{short}",
-                            s,
-                            outside=True,
+                            (("outside", True),),
                         )
-        if i in w_third and cue_rx.search(s):
-            m3 = third_rx.search(s)
-            if m3 and not _NEGATION.search(s[max(0, m3.start() - 60) : m3.start()]):
-                add("location", "outside:eea", "Outside the EEA", s, outside=True)
-        if u.kind == "row":
-            # processor tables: a cell that *is* a place list ("UK / Germany", "USA (...)")
-            for c in u.cells[1:]:
-                core = _PAREN.sub("", c).strip()
-                parts = [p.strip() for p in _PLACE_SPLIT.split(core) if p.strip()]
-                if parts and all(p in _ALIAS for p in parts):
-                    for p in parts:
-                        add("location", _ALIAS[p].lower(), _ALIAS[p], s, via="table")
-        elif (
-            i in w_place
-            and i in w_cue
-            and cue_rx.search(s)
-            and not (_NOT_DATA.search(s) and not _DATA_WORD.search(s))
-        ):
-            outside_spans = None
-            for m in _PLACE_RE.finditer(s):
-                if outside_spans is None:
-                    outside_spans = (
-                        [m.span() for m in outside_rx.finditer(s)] if i in w_outside else []
-                    ) + [r.span() for r in _RESIDENCE.finditer(s)]
-                if any(a <= m.start() < b for a, b in outside_spans):
-                    continue
-                if (
-                    _LAWISH.match(s, m.end())
-                    or _LAW_NAME.match(s, m.end())
-                    or _LAWISH_BEFORE.search(s, max(0, m.start() - 25), m.start())
-                ):
-                    continue
-                places = _places_in(m.group(0))
-                for canon in places:
-                    add("location", canon.lower(), canon, s)
-        for key, name, rx, w in w_mech:
-            if i in w and rx.search(s):
-                if key == "eu_us_dpf" and _SWISS_UK.search(s) and not _EU_US_DPF.search(s):
-                    continue
-                detail: dict[str, object] = {}
-                if key == "privacy_shield":
-                    detail = {"invalid": True, "invalid_since": "2020-07-16"}
-                add("transfer_mechanism", key, name, s, **detail)
-    return found.facts
+                    )
+    if i in sc.w_third and cue_rx.search(s):
+        m3 = sc.third.search(s)
+        if m3 and not _NEGATION.search(s[max(0, m3.start() - 60) : m3.start()]):
+            out.append(("location", "outside:eea", "Outside the EEA", (("outside", True),)))
+    if u.kind == "row":
+        # processor tables: a cell that *is* a place list ("UK / Germany", "USA (...)")
+        for c in u.cells[1:]:
+            core = _PAREN.sub("", c).strip()
+            parts = [p.strip() for p in _PLACE_SPLIT.split(core) if p.strip()]
+            if parts and all(p in _ALIAS for p in parts):
+                for p in parts:
+                    out.append(("location", _ALIAS[p].lower(), _ALIAS[p], (("via", "table"),)))
+    elif (
+        i in sc.w_place
+        and i in sc.w_cue
+        and cue_rx.search(s)
+        and not (_NOT_DATA.search(s) and not _DATA_WORD.search(s))
+    ):
+        outside_spans = None
+        for m in _PLACE_RE.finditer(s):
+            if outside_spans is None:
+                outside_spans = (
+                    [m.span() for m in outside_rx.finditer(s)] if i in sc.w_outside else []
+                ) + [r.span() for r in _RESIDENCE.finditer(s)]
+            if any(a <= m.start() < b for a, b in outside_spans):
+                continue
+            if (
+                _LAWISH.match(s, m.end())
+                or _LAW_NAME.match(s, m.end())
+                or _LAWISH_BEFORE.search(s, max(0, m.start() - 25), m.start())
+            ):
+                continue
+            for canon in _places_in(m.group(0)):
+                out.append(("location", canon.lower(), canon, ()))
+    for (key, name, rx), w in zip(sc.mechs, sc.w_mech, strict=True) if i in sc.w_any_mech else ():
+        if i in w and rx.search(s):
+            if key == "eu_us_dpf" and _SWISS_UK.search(s) and not _EU_US_DPF.search(s):
+                continue
+            detail: tuple[tuple[str, object], ...] = ()
+            if key == "privacy_shield":
+                detail = (("invalid", True), ("invalid_since", "2020-07-16"))
+            out.append(("transfer_mechanism", key, name, detail))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- findings
