@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from watcher.facts.base import Compare, finding, jaccard
 from watcher.facts.dates import MONTHS
-from watcher.facts.doc import clean, slug
+from watcher.facts.doc import clean, remember, slug, unit_memo
 from watcher.models import Fact, Finding
 from watcher.textutil import strip_inline
 
@@ -66,60 +66,76 @@ def clear_caches() -> None:
     _outline_memo.cache_clear()
 
 
+_MAYBE = "maybe"  # a short title-like line: a heading when followed by a paragraph or a list
+
+
 def _outline(text: str) -> list[tuple[int, int, str, str | None]]:
+    """The outline. What a line is depends on the line alone (memoized per line across
+    versions), except for short title-like lines in a document without `#` headings: they
+    count when the next non-empty line is a paragraph or a list item."""
     lines = text.splitlines()
-    has_hash = any(_HASH.match(ln) for ln in lines)
+    has_hash = "#" in text and any(_HASH.match(ln) for ln in lines)
+    memo = unit_memo("sections")
     out: list[tuple[int, int, str, str | None]] = []
     for i, ln in enumerate(lines):
-        if not ln.strip():
+        r = memo.get(ln)
+        if r is None:
+            if not ln.strip():
+                continue
+            r = remember(memo, ln, _line_heading(ln))
+        if not r:
             continue
-        m = _HASH.match(ln)
-        if m:
-            h = clean(m.group(2))
-            h = re.sub(r"\{#[^}]*\}", "", h).strip()
-            if h:
-                num = _NUMBERED.match(h)
-                out.append((i, len(m.group(1)), h, num.group(1).rstrip(".") if num else None))
-            continue
-        st = ln.strip()
-        if "\t" in st or (st.startswith(("|", "-", "*", "+", ">")) and not _BOLD.match(st)):
-            continue
-        b = _BOLD.match(st)
-        if b:
-            h = clean(b.group(1))
-            if 1 <= len(h.split()) <= 12 and not h.endswith("."):
-                out.append((i, 4, h, None))
-            continue
-        m2 = _NUMBERED.match(st)
-        c = clean(st)
-        words = c.split()
-        if (
-            m2
-            and 1 <= len(words) <= 13
-            and not re.search(r"[.;,:]$", c)
-            and m2.group(2)[:1].isupper()
-        ):
-            num = m2.group(1).rstrip(".")
-            out.append((i, 2 + num.count("."), clean(st), num))
-            continue
-        if (
-            not has_hash
-            and 1 <= len(words) <= 10
-            and not re.search(r"[.;,:]$", c)
-            and c[:1].isupper()
-        ):
+        if r[0] is _MAYBE:
+            if has_hash:
+                continue
             # (by index: a slice of the rest for every such line was quadratic)
             nxt = next((lines[j] for j in range(i + 1, len(lines)) if lines[j].strip()), "")
             if len(nxt.split()) > 6 or nxt.strip().startswith(("-", "*")):
-                out.append((i, 3, c, None))
+                out.append((i, 3, r[1], None))
+            continue
+        out.append((i, *r))
     return out
+
+
+def _line_heading(ln: str) -> tuple:
+    """(level, heading text, number) when the non-empty line `ln` is a heading, (_MAYBE, text)
+    when it may be one (see `_outline`), () when it is not."""
+    m = _HASH.match(ln)
+    if m:
+        h = clean(m.group(2))
+        h = re.sub(r"\{#[^}]*\}", "", h).strip()
+        if h:
+            num = _NUMBERED.match(h)
+            return (len(m.group(1)), h, num.group(1).rstrip(".") if num else None)
+        return ()
+    st = ln.strip()
+    if "\t" in st or (st.startswith(("|", "-", "*", "+", ">")) and not _BOLD.match(st)):
+        return ()
+    b = _BOLD.match(st)
+    if b:
+        h = clean(b.group(1))
+        if 1 <= len(h.split()) <= 12 and not h.endswith("."):
+            return (4, h, None)
+        return ()
+    m2 = _NUMBERED.match(st)
+    c = clean(st)
+    words = c.split()
+    if m2 and 1 <= len(words) <= 13 and not re.search(r"[.;,:]$", c) and m2.group(2)[:1].isupper():
+        num = m2.group(1).rstrip(".")
+        return (2 + num.count("."), clean(st), num)
+    if 1 <= len(words) <= 10 and not re.search(r"[.;,:]$", c) and c[:1].isupper():
+        return (_MAYBE, c)
+    return ()
 
 
 def extract(text: str, language: str | None = None) -> list[Fact]:
     facts: list[Fact] = []
     seen: dict[str, int] = {}
+    memo = unit_memo("section_keys")
     for idx, (line, level, h, num) in enumerate(outline(text)):
-        base = heading_key(h)
+        base = memo.get(h)
+        if base is None:
+            base = remember(memo, h, heading_key(h))
         if not base:
             continue
         n = seen.get(base, 0) + 1
