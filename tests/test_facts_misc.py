@@ -407,3 +407,17 @@ def test_a_doc_built_after_another_version_answers_like_a_full_scan():
     assert other._delta is None
     assert other.having(frozenset({"days"})) == alone.having(frozenset({"days"}))
     F.clear_caches()
+
+
+def test_a_case_risky_character_makes_only_its_own_unit_a_candidate():
+    """A character that IGNORECASE matches unlike str.lower() (the long s, the Kelvin sign)
+    keeps its unit a candidate for every case-insensitive prefilter, and no other unit."""
+    import watcher.facts.doc as F
+
+    F.clear_caches()
+    d = F.doc("We \u017ftore nothing.\nCookies last one day.\nPlain words only.\n")
+    got = d.having(frozenset({"cookie"}))
+    assert got is not F.EVERY and got == {0, 1}
+    assert d.having(frozenset({"cookie"}), icase=False) == frozenset()  # exact case: no riskiness
+    assert any(f.key == "ireland" for f in places.extract("We \u017ftore data in Ireland."))
+    F.clear_caches()

@@ -396,8 +396,13 @@ class Doc:
         self._low_starts = self._offsets(self.lows)
         self._memo: dict[Any, Any] = {}
         if not self._joined.isascii():
-            self._memo["risky_ascii"] = bool(RISKY_ASCII.search(self._joined))
-            self._memo["risky_any"] = bool(RISKY_ANY.search(self._joined))
+            # units holding a character that IGNORECASE matches unlike str.lower(): a
+            # case-insensitive prefilter always counts them as candidates
+            odd = [i for i, t in enumerate(self.texts) if not t.isascii()]
+            self._memo["risky_ascii"] = frozenset(
+                i for i in odd if RISKY_ASCII.search(self.texts[i])
+            )
+            self._memo["risky_any"] = frozenset(i for i in odd if RISKY_ANY.search(self.texts[i]))
         self._base: Doc | None = None
         self._delta: _Delta | None = None
         if base is not None and base.texts:
@@ -420,13 +425,13 @@ class Doc:
         got = self._memo.get(key)
         if got is not None:
             return got
-        risky = False
-        if icase:
-            ascii_only = all(n.isascii() for n in needles)
-            risky = self._memo.get("risky_ascii" if ascii_only else "risky_any", False)
-        if risky or any(not n or "\n" in n for n in needles):
+        if any(not n or "\n" in n for n in needles):
             self._memo[key] = EVERY
             return EVERY
+        risky: frozenset[int] = frozenset()
+        if icase:
+            ascii_only = all(n.isascii() for n in needles)
+            risky = self._memo.get("risky_ascii" if ascii_only else "risky_any", risky)
         res: Any = None
         if self._base is not None and self._delta is not None:
             shared = self._base.having(needles, icase)
@@ -438,6 +443,8 @@ class Doc:
         if res is None:
             hay = self._low if icase else self._joined
             res = frozenset(_scan(hay, self._low_starts if icase else self._starts, needles))
+        if risky:
+            res |= risky
         self._memo[key] = res
         return res
 
