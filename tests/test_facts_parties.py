@@ -302,6 +302,36 @@ def test_owner_matches_equal_regex(head: str) -> None:
     assert spans(PX._owner_matches(head)) == spans(PX._OWNER.finditer(head))
 
 
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["A", "Ab", "b", "’", "'", "-", " ", "_", "1", "É", "Ab’C"]), max_size=12
+    ).map("".join)
+)
+def test_capitalised_word_count_equals_findall(text: str) -> None:
+    from collections import Counter
+
+    from watcher.facts.parties import comparison as PC
+
+    counts = Counter(PC._CAP_WORD.findall(text))
+    for word in ["A", "Ab", "C", "AbA", "Ab’C", "É", "b"]:
+        assert PC._capitalised(word, text) == counts.get(word, 0), word
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["ACME ", "Acme ", "acme ", "É", "é", "1", ". "]), max_size=30).map(
+        "".join
+    )
+)
+def test_shouting_quick_reject_is_exact(s: str) -> None:
+    from watcher.facts.parties import forms as PF
+
+    letters = [c for c in s if c.isalpha()]
+    want = len(letters) > 40 and sum(c.isupper() for c in letters) > 0.7 * len(letters)
+    assert PF._shouting(s) == want
+
+
 def test_strong_cue_hint_is_in_every_cue() -> None:
     cue = PP._STRONG_CUE.pattern
     cue = cue[: cue.rindex(r")\s+")] + ")"  # without the trailing \s+ and name

@@ -232,6 +232,7 @@ _ANCHOR_AFTER = re.compile(
 )
 
 
+@memo(4)  # both directions of `diff_parties` ask it for both texts
 def _sentences_of(text: str) -> tuple[str, ...]:
     """Every sentence and table row of `text`, as plain text, headings left out (the shared
     segmentation of `facts.doc`, cached per text)."""
@@ -261,16 +262,38 @@ _HOST = re.compile(r"(?:https?://|www\.|@)([\w.-]+\.[a-z]{2,})", re.I)
 def _brand_word(word: str, texts: tuple[str, ...], least: int = 10) -> bool:
     """Whether `word` is written `least`+ times in `texts`: the owner's brand or a word of its
     products' names ("Badoo", "Premium"), not a recipient's."""
-    return sum(_capitalised(t).get(word, 0) for t in texts) >= least
-
-
-@memo(4)
-def _capitalised(text: str) -> Counter[str]:
-    """How often each capitalised word is written in `text` (asked once a candidate needs it)."""
-    return Counter(_CAP_WORD.findall(text))
+    return sum(_capitalised(word, t) for t in texts) >= least
 
 
 _CAP_WORD = re.compile(r"(?<![\w-])[A-Z][\w'’]*")
+_CAP_BEFORE = re.compile(r"[\w-]")
+_CAP_AFTER = re.compile(r"[\w'’]")
+
+
+def _capitalised(word: str, text: str) -> int:
+    """How often `word` is written in `text` as a capitalised word: a match of `_CAP_WORD`
+    (found with str.find: the word at the start of a run of word characters and quotes,
+    to its end; a quote before it may hide an earlier start of the run, then every
+    capitalised word of the text is counted once, `_capitalised_words`)."""
+    if not _CAP_WORD.fullmatch(word):
+        return 0
+    n, p = 0, text.find(word)
+    while p >= 0:
+        e = p + len(word)
+        if (p == 0 or not _CAP_BEFORE.match(text, p - 1)) and not _CAP_AFTER.match(text, e):
+            if p and text[p - 1] in "'’":
+                return _capitalised_words(text).get(word, 0)
+            n += 1
+        p = text.find(word, p + 1)
+    return n
+
+
+@memo(4)
+def _capitalised_words(text: str) -> Counter[str]:
+    """How often each capitalised word is written in `text`."""
+    return Counter(_CAP_WORD.findall(text))
+
+
 # At most this many names only one version has are considered per direction: a policy never
 # names hundreds of new recipients in changed sentences; past that the text finding speaks.
 MAX_DIFF_NAMES = 200

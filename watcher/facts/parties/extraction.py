@@ -114,6 +114,9 @@ def owners_of(text: str) -> set[str]:
     return set(_owners_of(text))
 
 
+_SENTENCE_CUT = re.compile(r"(?<=\.)\s+(?=[A-Z])")
+
+
 @memo(8)
 def _owners_of(text: str) -> frozenset[str]:
     owners: set[str] = set()
@@ -128,7 +131,7 @@ def _owners_of(text: str) -> frozenset[str]:
             for g in ("n", "a"):
                 v = m.groupdict().get(g)
                 if v:  # "Acme Computer Inc. We use": the name ends with its sentence
-                    v = re.split(r"(?<=\.)\s+(?=[A-Z])", v)[0]
+                    v = _SENTENCE_CUT.split(v)[0]
                 if v and not looks_generic(v):
                     owners.add(normalize_name(v))
                     # "Acme Dating Group" also owns "Acme"
@@ -320,11 +323,7 @@ def _from_records(rows: list[list[str]], col: Sink) -> None:
 
     for label, value in rows:
         ll = label.lower()
-        if (
-            _TABLE_NAME_PRIO[0].search(ll)
-            and len(ll) < 40
-            and not re.search(r"polic|privacy|link", ll)
-        ):
+        if _TABLE_NAME_PRIO[0].search(ll) and len(ll) < 40 and not _NOT_A_RECORD.search(ll):
             cand = _table_name(value)
             if cand:
                 flush()
@@ -339,15 +338,22 @@ def _from_records(rows: list[list[str]], col: Sink) -> None:
             cs = countries_in(value)
             if cs:
                 record.setdefault("country", ", ".join(cs))
-        elif re.search(r"purpose|type|function|service", ll):
+        elif _PURPOSE_LABEL.search(ll):
             record.setdefault("purpose", clean_purpose(value))
     flush()
 
 
+_NOT_A_RECORD = re.compile(r"polic|privacy|link")
+_PURPOSE_LABEL = re.compile(r"purpose|type|function|service")
+_PARENS = re.compile(r"\s*\(.*?\)\s*")
+_CELL_REST = re.compile(r"\s+[–—-]\s+|:|;|,\s+(?=[a-z])|https?://")
+_CAPITAL_OR_DIGIT = re.compile(r"[A-Z0-9]")
+
+
 def _table_name(cell: str) -> str | None:
     """The party named by a table cell, or None."""
-    cell = re.sub(r"\s*\(.*?\)\s*", " ", cell).strip()
-    cell = re.split(r"\s+[–—-]\s+|:|;|,\s+(?=[a-z])|https?://", cell)[0].strip()
+    cell = _PARENS.sub(" ", cell).strip()
+    cell = _CELL_REST.split(cell)[0].strip()
     if not cell or len(cell) > 80:
         return None
     g = gazetteer()
@@ -359,7 +365,7 @@ def _table_name(cell: str) -> str | None:
         return hits[0][2]
     if len(cell.split()) > 6 or cell.endswith("."):
         return None
-    if looks_generic(cell) or is_country(cell) or not re.match(r"[A-Z0-9]", cell):
+    if looks_generic(cell) or is_country(cell) or not _CAPITAL_OR_DIGIT.match(cell):
         return None
     if lowercase_words(strip_suffix(cell)) and not COMPANYISH.search(cell):
         return None

@@ -15,6 +15,7 @@ cues) is in `watcher/data/parties_lexicon.json`, per language where it matters.
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 from typing import Any
 
@@ -103,8 +104,16 @@ def not_a_name(name: str) -> bool:
 
 
 def _shouting(s: str) -> bool:
+    # An ALL-CAPS text has few ASCII lower-case letters: with L of them, at most len(s) - L
+    # capitals, and over 70% of the letters capitals needs 3 * (len(s) - L) > 7 * L (the
+    # letters are counted one by one only then).
+    if len(s) <= 40 or 3 * len(s) <= 10 * (len(s) - len(s.translate(_NO_LOWER))):
+        return False
     letters = [c for c in s if c.isalpha()]
     return len(letters) > 40 and sum(c.isupper() for c in letters) > 0.7 * len(letters)
+
+
+_NO_LOWER = str.maketrans("", "", string.ascii_lowercase)
 
 
 def legal_names(s: str) -> list[tuple[int, int, str]]:

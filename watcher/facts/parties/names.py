@@ -383,7 +383,8 @@ def gazetteer_matches(
     s: str, g: dict[str, Any], words: Iterable[str] | None = None
 ) -> list[tuple[int, int, str]]:
     """(start, end, surface) of every match of `g["regex"].finditer(s)`, found by word
-    (`words`: the word runs of `s`, `WORD_RUN.findall(s)`, when the caller has them).
+    (`words`: the word runs of `s`, `WORD_RUN.findall(s)`, or at least all those that lead a
+    surface, when the caller has them).
 
     Each surface starts with a word character and the regex allows no word character before
     it, so a match starts where a word starts, and that word is the surface's leading word

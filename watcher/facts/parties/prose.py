@@ -215,12 +215,46 @@ def _word_runs(words: list[str]) -> dict[str, list[frozenset[str]]]:
     return out
 
 
-def _may_hold(runs: dict[str, list[frozenset[str]]], words: set[str]) -> bool:
-    return any(any(r <= words for r in runs[w]) for w in words.intersection(runs))
+def _may_hold(table: dict[str, list[frozenset[str]]], keys: set[str], runs: list[str]) -> bool:
+    """Whether the text whose word runs are `runs` (`keys`: those that are a first run in
+    `table`, or more) holds all the runs of one of the words of `table`."""
+    words: set[str] | None = None
+    for w in keys:
+        for need in table.get(w, ()):
+            if len(need) == 1:
+                return True
+            if words is None:
+                words = set(runs)
+            if need <= words:
+                return True
+    return False
 
 
 _LEGAL_RUNS = _word_runs(lexicon()["legal_forms"])
 _LIST_RUNS = _word_runs(lexicon()["list_nouns"])
+
+
+@lru_cache(maxsize=1)
+def _first_runs() -> frozenset[str]:
+    """The word runs that start a gazetteer surface, a legal form or a recipient word."""
+    return frozenset(gazetteer()["by_run"]).union(_LEGAL_RUNS, _LIST_RUNS)
+
+
+# small patterns of the functions below, compiled once (they run for every candidate)
+_CAPITAL_OR_DIGIT = re.compile(r"[A-Z0-9]")
+_YEAR_OR_DAY = re.compile(r"\d{4}|\b\d{1,2},")
+_NEXT_PARTY = re.compile(r",\s+(?:(?:and|while|whereas)\s+)?(?=[A-Z])")
+_WE_USE_IT_FOR = re.compile(r"^we use (?:it|them|\S+(?: \S+)?) (?:to|for)\s+", re.I)
+_PROVIDING = re.compile(r"^(?:to\s+)?(?:provides?|providing|used for|use for|for)\s+", re.I)
+_SERVICES_END = re.compile(r"\s+(?:services?|solutions?|tools?)$", re.I)
+_IN_PARENS = re.compile(r"\s*\((?P<c>[^)]{2,40})\)")
+_POSSESSIVE = re.compile(r"['’]s$")
+_SUFFIX_AFTER = re.compile(
+    r",?\s+(?:Inc|Ltd|LLC|GmbH|S\.A|SAS|B\.V|Limited|Corp|plc|AB|Pty|AG|Pte)\b"
+)
+_CAPITALISED_AFTER = re.compile(r" [A-Z][a-z]")
+_CAPITALISED_BEFORE = re.compile(r"[A-Z][\w&.-]* $")  # searched up to the name
+_DESCRIBED_AFTER = re.compile(r"\s*(?:\(|,|is\b|provides\b|acts\b|processes\b)")
 
 
 def plausible_unknown(name: str, strong: bool) -> bool:
@@ -231,7 +265,7 @@ def plausible_unknown(name: str, strong: bool) -> bool:
         return False
     if looks_generic(name) or is_country(name):
         return False
-    if not re.match(r"[A-Z0-9]", name) or re.search(r"\d{4}|\b\d{1,2},", name):
+    if not _CAPITAL_OR_DIGIT.match(name) or _YEAR_OR_DAY.search(name):
         return False
     if name.isupper() and len(name) <= 3 and strip_suffix(name) == name:
         return False
@@ -242,11 +276,11 @@ def plausible_unknown(name: str, strong: bool) -> bool:
 def clean_purpose(p: str) -> str:
     # "to send our newsletter, and Google Analytics to measure visits": the purpose ends
     # where the next named party begins
-    p = re.split(r",\s+(?:(?:and|while|whereas)\s+)?(?=[A-Z])", p, maxsplit=1)[0]
+    p = _NEXT_PARTY.split(p, maxsplit=1)[0]
     p = plain(p).strip(" .;,")
-    p = re.sub(r"^we use (?:it|them|\S+(?: \S+)?) (?:to|for)\s+", "", p, flags=re.I)
-    p = re.sub(r"^(?:to\s+)?(?:provides?|providing|used for|use for|for)\s+", "", p, flags=re.I)
-    p = re.sub(r"\s+(?:services?|solutions?|tools?)$", "", p, flags=re.I)
+    p = _WE_USE_IT_FOR.sub("", p)
+    p = _PROVIDING.sub("", p)
+    p = _SERVICES_END.sub("", p)
     words = p.split()
     if len(words) > 10:
         p = " ".join(words[:10]) + "…"
@@ -283,7 +317,7 @@ def _sentence_detail(
     pm = _PURPOSE_PROSE.search(tail)
     if pm:
         detail["purpose"] = clean_purpose(pm.group("p"))
-    m = re.match(r"\s*\((?P<c>[^)]{2,40})\)", near)
+    m = _IN_PARENS.match(near)
     cs = countries_in(m.group("c")) if m else []
     if not cs:
         im = _IN_PLACE.match(s, end)
@@ -305,14 +339,15 @@ def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
     is_item = bool(ITEM.match(b))
     # Most blocks name nobody: the word runs of `p` rule out at once the blocks without a
     # gazetteer name, a legal form or a recipient word (see `_word_runs`).
-    words = set(WORD_RUN.findall(p))
-    gaz = not g["by_run"].keys().isdisjoint(words)
-    hits = gazetteer_matches(p, g, words) if gaz else []
+    runs = WORD_RUN.findall(p)
+    keys = _first_runs().intersection(runs)
+    gaz = not g["by_run"].keys().isdisjoint(keys)
+    hits = gazetteer_matches(p, g, keys) if gaz else []
     if hits and not (is_item and listed) and _bare_profile_link(p, g, heading, hits):
         gaz, hits = False, []
     cue = _STRONG_CUE_HINT.search(p) is not None
-    legal = _may_hold(_LEGAL_RUNS, words) and _LEGAL_HINT.search(p) is not None
-    listy = _may_hold(_LIST_RUNS, words) and _LIST_HINT.search(p) is not None
+    legal = _may_hold(_LEGAL_RUNS, keys, runs) and _LEGAL_HINT.search(p) is not None
+    listy = _may_hold(_LIST_RUNS, keys, runs) and _LIST_HINT.search(p) is not None
     # names with a legal form, on the whole block: "F.T. Specialist Inc." must not be cut
     # where a sentence splitter sees "F.T." end a sentence
     entities = legal_names(p) if legal else []
@@ -442,8 +477,7 @@ def _trim_name(n: str) -> str:
     while out and out[-1].lower() in ("and", "of", "de", "für", "&"):
         out.pop()
     name = " ".join(out).strip(" .,;:'’")
-    name = re.sub(r"['’]s$", "", name)
-    return name
+    return _POSSESSIVE.sub("", name)
 
 
 def _hits_by_sentence(
@@ -500,11 +534,7 @@ def _gazetteer_hits(
         if entry.get("party") is False:
             continue
         after = s[end : end + 30]
-        suffixed = bool(
-            re.match(
-                r",?\s+(?:Inc|Ltd|LLC|GmbH|S\.A|SAS|B\.V|Limited|Corp|plc|AB|Pty|AG|Pte)\b", after
-            )
-        )
+        suffixed = bool(_SUFFIX_AFTER.match(after))
         if entry.get("ambiguous"):
             if _VERB_AFTER.match(s, end):
                 continue  # "Adjust your cookie preferences": the word is a verb here
@@ -513,15 +543,11 @@ def _gazetteer_hits(
             if not (has_cue or suffixed):
                 continue
             # part of a longer proper name ("Clear Ring", "Acme Segment")?
-            if re.match(r" [A-Z][a-z]", after) and not suffixed:
+            if _CAPITALISED_AFTER.match(after) and not suffixed:
                 continue
-            if re.search(r"[A-Z][\w&.-]* $", s[:start]) and start > 0:
+            if _CAPITALISED_BEFORE.search(s, 0, start) and start > 0:
                 continue
-            if (
-                start == 0
-                and not suffixed
-                and not re.match(r"\s*(?:\(|,|is\b|provides\b|acts\b|processes\b)", after)
-            ):
+            if start == 0 and not suffixed and not _DESCRIBED_AFTER.match(after):
                 continue
         elif " " in surface and start > 1 and s[start - 1] == " ":
             # "Adobe Marketing Cloud": a known name inside a longer proper name of another
