@@ -198,46 +198,33 @@ _LABELLED = re.compile(
     r"\s*:\s+(?P<n>[A-Z0-9][\w&'’.+-]*(?:\s+(?:[A-Z0-9][\w&'’.+-]*|&|de|of|du|von|van|y))*)"
 )
 
-# Prefilters (tries): a block without a legal form or a recipient word needs no closer look.
-_LEGAL_HINT = re.compile(r"(?<![\w&])(?:" + trie_pattern(lexicon()["legal_forms"]) + r")(?![\w&])")
-_LIST_HINT = re.compile(r"\b(?:" + trie_pattern(lexicon()["list_nouns"]) + r")\b")
 
-
-def _word_runs(words: list[str]) -> dict[str, list[frozenset[str]]]:
-    """The word runs of each of `words`, under its first one. Where a word matches with no
-    word character around it (as in `_LEGAL_HINT` and `_LIST_HINT`), each of its runs is a
-    whole word run of the text: a text whose runs hold all the runs of none of `words` has
-    no match (see `_may_hold`)."""
-    out: dict[str, list[frozenset[str]]] = {}
+def _by_first_run(words: list[str]) -> dict[str, tuple[str, ...]]:
+    """`words` under their first word run. Where a word matches with no word character
+    around it (a legal form in `legal_form_rx`, a recipient word in `listed_names`), its first
+    run is a whole word run of the text and the word is in the text as it is written: a
+    block without is not looked at closer (see `_may_hold`)."""
+    out: dict[str, tuple[str, ...]] = {}
     for w in words:
-        runs = WORD_RUN.findall(w)
-        out.setdefault(runs[0], []).append(frozenset(runs))
+        first = WORD_RUN.search(w).group(0)
+        out[first] = (*out.get(first, ()), w)
     return out
 
 
-def _may_hold(table: dict[str, list[frozenset[str]]], keys: set[str], runs: list[str]) -> bool:
-    """Whether the text whose word runs are `runs` (`keys`: those that are a first run in
-    `table`, or more) holds all the runs of one of the words of `table`."""
-    words: set[str] | None = None
-    for w in keys:
-        for need in table.get(w, ()):
-            if len(need) == 1:
-                return True
-            if words is None:
-                words = set(runs)
-            if need <= words:
-                return True
-    return False
+def _may_hold(table: dict[str, tuple[str, ...]], keys: set[str], p: str) -> bool:
+    """Whether text `p`, whose word runs include `keys` (those that are a first run in
+    `table`, or more), holds one of the words of `table` under one of its word runs."""
+    return any(w in p for k in keys for w in table.get(k, ()))
 
 
-_LEGAL_RUNS = _word_runs(lexicon()["legal_forms"])
-_LIST_RUNS = _word_runs(lexicon()["list_nouns"])
+_LEGAL_BY_RUN = _by_first_run(lexicon()["legal_forms"])
+_LIST_BY_RUN = _by_first_run(lexicon()["list_nouns"])
 
 
 @lru_cache(maxsize=1)
 def _first_runs() -> frozenset[str]:
     """The word runs that start a gazetteer surface, a legal form or a recipient word."""
-    return frozenset(gazetteer()["by_run"]).union(_LEGAL_RUNS, _LIST_RUNS)
+    return frozenset(gazetteer()["by_run"]).union(_LEGAL_BY_RUN, _LIST_BY_RUN)
 
 
 # small patterns of the functions below, compiled once (they run for every candidate)
@@ -338,7 +325,7 @@ def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
     p = plain(b)
     is_item = bool(ITEM.match(b))
     # Most blocks name nobody: the word runs of `p` rule out at once the blocks without a
-    # gazetteer name, a legal form or a recipient word (see `_word_runs`).
+    # gazetteer name, a legal form or a recipient word (see `_by_first_run`).
     runs = WORD_RUN.findall(p)
     keys = _first_runs().intersection(runs)
     gaz = not g["by_run"].keys().isdisjoint(keys)
@@ -346,8 +333,8 @@ def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
     if hits and not (is_item and listed) and _bare_profile_link(p, g, heading, hits):
         gaz, hits = False, []
     cue = _STRONG_CUE_HINT.search(p) is not None
-    legal = _may_hold(_LEGAL_RUNS, keys, runs) and _LEGAL_HINT.search(p) is not None
-    listy = _may_hold(_LIST_RUNS, keys, runs) and _LIST_HINT.search(p) is not None
+    legal = _may_hold(_LEGAL_BY_RUN, keys, p)  # else legal_names(p) finds nothing
+    listy = _may_hold(_LIST_BY_RUN, keys, p)  # else listed_names(p) finds nothing
     # names with a legal form, on the whole block: "F.T. Specialist Inc." must not be cut
     # where a sentence splitter sees "F.T." end a sentence
     entities = legal_names(p) if legal else []
