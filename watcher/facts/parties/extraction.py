@@ -53,6 +53,7 @@ from watcher.facts.parties.prose import (
     ITEM,
     Sink,
     clean_purpose,
+    needles,
     plausible_unknown,
     read_block,
     role_from,
@@ -115,6 +116,8 @@ def owners_of(text: str) -> set[str]:
 
 
 _SENTENCE_CUT = re.compile(r"(?<=\.)\s+(?=[A-Z])")
+# the other owner patterns are rarely matched: looked for only where their words are
+_OWNER_NEEDLES = [(rx, needles(rx)) for rx in (_OWNER2, _OWNER3, _OWNER4)]
 
 
 @memo(8)
@@ -123,9 +126,7 @@ def _owners_of(text: str) -> frozenset[str]:
     head = text[:20000]
     for ms in (
         _owner_matches(head),
-        _OWNER2.finditer(head),
-        _OWNER3.finditer(head) if "e at " in head else (),  # "[Ww]e at ": rarely there
-        _OWNER4.finditer(head),
+        *(rx.finditer(head) for rx, ns in _OWNER_NEEDLES if any(n in head for n in ns)),
     ):
         for m in ms:
             for g in ("n", "a"):

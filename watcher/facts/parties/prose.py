@@ -44,6 +44,7 @@ __all__ = [
     "ITEM",
     "Sink",
     "clean_purpose",
+    "needles",
     "plausible_unknown",
     "read_block",
     "role_from",
@@ -69,7 +70,7 @@ _CUE = re.compile(
 )
 
 
-def _needles(rx: re.Pattern[str]) -> tuple[str, ...]:
+def needles(rx: re.Pattern[str]) -> tuple[str, ...]:
     """Literals one of which every match of `rx` holds (lower-case when `rx` ignores case:
     then looked for in `casefold_ascii(text)`, which holds the lower-case form of every ASCII
     word that matches the text under IGNORECASE); ("",) when none is known."""
@@ -80,13 +81,13 @@ def _needles(rx: re.Pattern[str]) -> tuple[str, ...]:
 
 
 def _searcher(rx: re.Pattern[str]) -> Callable[[str], bool]:
-    """`rx.search(text) is not None`, asked only of texts holding one of its `_needles`."""
-    needles = _needles(rx)
+    """`rx.search(text) is not None`, asked only of texts holding one of its `needles`."""
+    literal = needles(rx)
     fold = casefold_ascii if rx.flags & re.I else str
 
     def found(text: str) -> bool:
         hay = fold(text)
-        return any(n in hay for n in needles) and rx.search(text) is not None
+        return any(n in hay for n in literal) and rx.search(text) is not None
 
     return found
 
@@ -104,7 +105,7 @@ _ROLE_CUES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\banalytic", re.I), "analytics"),
     (re.compile(r"\badvertis", re.I), "advertising"),
 ]
-_ROLE_NEEDLES = [(_needles(rx), rx, role) for rx, role in _ROLE_CUES]
+_ROLE_NEEDLES = [(needles(rx), rx, role) for rx, role in _ROLE_CUES]
 
 # Unknown names are taken only after these cues (group "n" is the candidate).
 _NAME = r"(?P<n>[A-Z0-9][\w&'’.+-]*(?:\s+(?:[A-Z0-9][\w&'’.+-]*|&|de|of|and|für))*)"
@@ -279,7 +280,7 @@ def clean_purpose(p: str) -> str:
 @lru_cache(maxsize=256)
 def role_from(text: str) -> str | None:
     """The role a sentence gives its parties (cached: a sentence naming many asks often)."""
-    low = casefold_ascii(text)  # the cue words are looked for first (see `_needles`)
+    low = casefold_ascii(text)  # the cue words are looked for first (see `needles`)
     for needles, rx, role in _ROLE_NEEDLES:
         if any(n in low for n in needles) and rx.search(text):
             return role
