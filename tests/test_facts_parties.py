@@ -233,7 +233,7 @@ def test_deterministic_order() -> None:
 import re  # noqa: E402
 from typing import Any  # noqa: E402
 
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from watcher.facts.doc import fold  # noqa: E402
@@ -278,6 +278,23 @@ def test_mentions_equal_regex(base: str, text: str) -> None:
     assert PN.mentions(base, text, fold(text)) == (len(hits), hits[0] if hits else -1)
 
 
+_CASES = st.lists(
+    st.sampled_from(["ΑΣ", "ας", "σ", "ς", "Σ", "ſ", "\u212a", "\u0130", "ı", "SOCIÉTÉ", "société",
+                     "Straße", "STRASSE", "ẞ", "Ærø", "æ", " ", ".", "-", "x", "é"]),
+    max_size=10,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["ΑΣ", "Société", "Straße", "Ærø", "Kı", "ſ-x"]), _CASES)
+@example("ΑΣ", "ΑΣ.x")  # the capital sigma lowers to "σ" here, to "ς" in the name
+@example("Kı", "\u212aI")  # the Kelvin sign and the dotless i match "K" and "I" in any case
+def test_mentions_of_non_ascii_names_equal_regex(base: str, text: str) -> None:
+    rx = re.compile(rf"(?<![\w.@/]){re.escape(base)}(?![\w])", re.I)
+    hits = [m.start() for m in rx.finditer(text)]
+    assert PN.mentions(base, text, fold(text)) == (len(hits), hits[0] if hits else -1)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(["Google", "AWS", "Acme Corp", "é-Shop", "i.e"]), _TEXT)
 def test_mentioned_equal_regex(base: str, text: str) -> None:
@@ -288,7 +305,7 @@ def test_mentioned_equal_regex(base: str, text: str) -> None:
 _OWNER_PARTS = st.sampled_from(
     ["Acme", "Acme Corp", " ", "\n", "Inc", ".", ",", "(", ")", "we", "us", "our", "“", "”",
      '"', "the ", "collectively ", "Ltd", " (", "we)", ":", "é", "-", "x", "B.V", ":Acme",
-     "“Acme”", " (“we”", ", “us”)", "Acme Ltd. (", "(we)"]
+     "“Acme”", " (“we”", ", “us”)", "Acme Ltd. (", "(we)", "We at ", "xwe at ", "_We at "]
 )  # fmt: skip
 
 
@@ -300,6 +317,8 @@ def test_owner_matches_equal_regex(head: str) -> None:
         return [(m.span(), m.groupdict()) for m in ms]
 
     assert spans(PX._owner_matches(head)) == spans(PX._OWNER.finditer(head))
+    we_at = re.compile(r"\b[Ww]e at " + PX._OWNER_NAME)  # as _OWNER3 was written
+    assert spans(PX._OWNER3.finditer(head)) == spans(we_at.finditer(head))
 
 
 @settings(max_examples=400, deadline=None)

@@ -265,6 +265,8 @@ def _brand_word(word: str, texts: tuple[str, ...], least: int = 10) -> bool:
     return sum(_capitalised(word, t) for t in texts) >= least
 
 
+_INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
+_DIGIT_AFTER = re.compile(r"\s*\d")
 _CAP_WORD = re.compile(r"(?<![\w-])[A-Z][\w'’]*")
 _CAP_BEFORE = re.compile(r"[\w-]")
 _CAP_AFTER = re.compile(r"[\w'’]")
@@ -329,17 +331,13 @@ def diff_parties(this_text: str, other_text: str, known: set[str], owners: set[s
             start = m.start("n") + found
             before = s[:start].rstrip(" *_")
             sentence_start = not before or before[-1] in ".:;|•-–—(\"“'‘"
-            caps = name.isupper() or bool(re.search(r"[a-z][A-Z]", name))
+            caps = name.isupper() or bool(_INNER_CAPITAL.search(name))
             if sentence_start and not caps:
                 continue  # "Nous", "Data": capitalised because the sentence starts there
             if before.endswith(("“", '"', "‘", "'", "(")):
                 continue  # a defined term: (“Offers”)
             after = s[start + len(name) :]
-            if not (
-                _ANCHOR_BEFORE.search(s[max(0, start - 90) : start]) or _ANCHOR_AFTER.match(after)
-            ):
-                continue  # not where a recipient is named
-            if re.match(r"\s*\d", after) or (len(words) > 4 and not caps):
+            if _DIGIT_AFTER.match(after) or (len(words) > 4 and not caps):
                 continue  # "Level 2", an address; a long run of capitalised words
             key = normalize_name(name)
             if (
@@ -354,6 +352,11 @@ def diff_parties(this_text: str, other_text: str, known: set[str], owners: set[s
                 or (len(words) == 1 and name.lower() in lexicon()["stop"])
             ):
                 continue
+            # (the filters are independent: the costly ones come last)
+            if not (
+                _ANCHOR_BEFORE.search(s[max(0, start - 90) : start]) or _ANCHOR_AFTER.match(after)
+            ):
+                continue  # not where a recipient is named
             entry = gazetteer()["entries"].get(key)
             if entry is not None and entry.get("party") is False:
                 continue

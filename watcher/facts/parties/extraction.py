@@ -103,7 +103,9 @@ _OWNER2 = re.compile(
 # The owner speaking of itself: "We at OpenAI respect your privacy", and a definition whose
 # defined term is "we"/"us": 'Company (referred to as "We", "Us" or "Our") refers to Acme Inc.'
 _OWNER_NAME = r"(?P<n>[A-Z][\w&'’.-]*(?:\s+[A-Z][\w&'’.-]*){0,4})"
-_OWNER3 = re.compile(r"\b[Ww]e at " + _OWNER_NAME)
+# (`\b[Ww]e at `, written to start with the letter so that the engine skips ahead to it: the
+# look-behind after it tests the character before it)
+_OWNER3 = re.compile(r"[Ww](?<!\w[Ww])e at " + _OWNER_NAME)
 _OWNER4 = re.compile(
     r"[\"“'‘](?:[Ww]e|[Uu]s|[Oo]ur)[\"”'’][^()]{0,80}\)\s+(?:refers?|means?)\s+(?:to\s+)?(?:the\s+)?"
     + _OWNER_NAME
@@ -302,15 +304,16 @@ def _short_cell(c: str, words: int = 16) -> str:
     return " ".join(ws[:words]) + ("…" if len(ws) > words else "")
 
 
-def _table_names(cell: str) -> list[str]:
+@memo(4096)  # a changed table is read again: its unchanged rows are not
+def _table_names(cell: str) -> tuple[str, ...]:
     """The parties a table cell names: every company with a legal form when the cell starts
     with one ("Worldpay B.V. Worldpay (UK) Ltd", "Mindpearl Ltd. Caribbean Plaza, ..."),
     else the one name `_table_name` finds."""
     found = legal_names(cell)
     if found and found[0][0] <= 2:
-        return [n for _, _, n in found]
+        return tuple(n for _, _, n in found)
     name = _table_name(cell)
-    return [name] if name else []
+    return (name,) if name else ()
 
 
 def _from_records(rows: list[list[str]], col: Sink) -> None:
@@ -479,13 +482,12 @@ def _dominant(text: str, facts: list[Fact]) -> str | None:
     if not facts:
         return None
     low = folded(text)
-    fast = len(low) == len(text)
     todo: list[tuple[int, str, str]] = []  # (bound, name, key)
     for f in facts:
         base = strip_suffix(f.value)
         if len(base) < 2:
             continue
-        bound = mentions_at_most(base, low) if fast and base.isascii() else len(text)
+        bound = mentions_at_most(base, text, low)
         if bound:
             todo.append((bound, base, f.key))
     todo.sort(key=lambda t: -t[0])  # stable: ties keep the facts' order

@@ -16,6 +16,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from watcher.facts.prefilter import RISKY_ANY
 from watcher.textutil import casefold_ascii
 
 __all__ = [
@@ -501,16 +502,39 @@ def folded(text: str) -> str:
     return casefold_ascii(text)
 
 
+# Characters that IGNORECASE matches with another character than the one str.lower() gives
+# (`prefilter.RISKY_ANY`), and the capital sigma (lower-cased by its context): a non-ASCII
+# name, or a text, holding one is searched with the regex.
+_CASE_RISKY = re.compile(f"{RISKY_ANY.pattern}|\u03a3")
+
+
+@memo(4)
+def _plain_case(text: str) -> bool:
+    return _CASE_RISKY.search(text) is None
+
+
+def _by_literal(base: str, text: str, low: str) -> bool:
+    """Whether the mentions of `base` are found as plain substrings of `low`: where the
+    lower-case `base` is in `low`, the case-insensitive `base` matches `text`, and only there.
+    True for an ASCII `base` (`fold` keeps the length and lowers the characters that match an
+    ASCII letter under IGNORECASE), and for any `base` when neither it nor `text` holds a
+    `_CASE_RISKY` character (then both lower case character by character as the regex
+    engine compares them)."""
+    if len(low) != len(text):
+        return False
+    if base.isascii():
+        return True
+    return _CASE_RISKY.search(base) is None and _plain_case(text)
+
+
 def _mention_spans(base: str, text: str, low: str) -> Iterator[tuple[int, int]]:
     r"""(start, end) of each match of `(?<![\w.@/]){re.escape(base)}(?![\w])` (IGNORECASE) in
     `text`, `low` being `fold(text)`, in order.
 
-    Same matches, much faster: when `base` is ASCII and `low` as long as `text` (see `fold`),
-    the lower-case literal is looked for as a plain substring of `low` (where it is found, the
-    case-insensitive literal matches `text` too: each character of `text` lowers to the one of
-    `low` at its place); the context around it is then checked on `text`."""
+    Same matches, much faster: the lower-case literal is looked for as a plain substring of
+    `low` (when `_by_literal`), the context around it is then checked on `text`."""
     n = len(base)
-    if base.isascii() and len(low) == len(text):
+    if _by_literal(base, text, low):
         needle = base.lower()
         a = low.find(needle)
         while a >= 0:
@@ -544,17 +568,19 @@ def mentions(base: str, text: str, low: str) -> tuple[int, int]:
     return n, first
 
 
-def mentions_at_most(base: str, low: str) -> int:
-    """A bound on `mentions(base, text, low)[0]` when `base` is ASCII and `low` as long as
-    `text`: the mentions are non-overlapping occurrences of the lower-case literal in `low`."""
-    return low.count(base.lower())
+def mentions_at_most(base: str, text: str, low: str) -> int:
+    """A bound on `mentions(base, text, low)[0]`: the mentions are non-overlapping
+    occurrences of the lower-case `base` in `low` when `_by_literal` (else no bound)."""
+    if _by_literal(base, text, low):
+        return low.count(base.lower())
+    return len(text) + 1
 
 
 def mentioned(base: str, text: str, low: str) -> bool:
     """Whether `text` mentions `base` at least once (what `mentions` counts), stopping at the
-    first mention. Off the fast path of `_mention_spans`, a name with a word the text never
-    uses is ruled out first (on the fast path a mention implies that every word of `base` is
-    a word of `low`, so the test would only repeat the search)."""
+    first mention. A non-ASCII name with a word the text never uses is ruled out first (for an
+    ASCII name, a mention implies that every word of `base` is a word of `low`, so the test
+    would only repeat the search)."""
     if not (base.isascii() and len(low) == len(text)):
         words = _WORD.findall(base.lower())
         if words and not _words_of(low).issuperset(words):
