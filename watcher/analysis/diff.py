@@ -232,15 +232,9 @@ def _words(old: str, new: str) -> tuple[tuple[str, str], ...]:
 
 def _kept(raw: list[str]) -> tuple[list[int], list[str]]:
     """The indices and normalized forms of the lines that do not normalize to nothing."""
-    idx: list[int] = []
-    norm: list[str] = []
-    for i, ln in enumerate(raw):
-        if ln.strip():
-            s = normalize_line(ln)
-            if s:
-                idx.append(i)
-                norm.append(s)
-    return idx, norm
+    norm = list(map(normalize_line, raw))
+    idx = [i for i, s in enumerate(norm) if s]
+    return idx, [norm[i] for i in idx]
 
 
 class LineDiff:

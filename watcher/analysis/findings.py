@@ -29,6 +29,7 @@ from watcher.models import SEVERITY_RANK, Analysis, Fact, Finding
 __all__ = ["analyze", "lint", "fact_findings", "cap_findings", "merge_rows", "locate"]
 
 _DIGIT = re.compile(r"\d")
+_TEXT_WORD = re.compile(r"\w[\w'-]*")
 
 
 # kinds whose family compares the texts as well as the facts (attribute TEXT_AWARE = True)
@@ -60,13 +61,13 @@ def fact_findings(old_facts: list[Fact], new_facts: list[Fact], ctx: Compare) ->
 
 
 def _text_finding(hs: list, cosmetic: bool) -> tuple[Finding, int, int]:
-    old_words: Counter[str] = Counter()
-    new_words: Counter[str] = Counter()
-    for h in hs:
-        for ln in h.old_lines:
-            old_words.update(re.findall(r"\w[\w'-]*", normalize_line(ln).lower()))
-        for ln in h.new_lines:
-            new_words.update(re.findall(r"\w[\w'-]*", normalize_line(ln).lower()))
+    # the words of all changed lines at once (no word spans a line break)
+    old_words = Counter(
+        _TEXT_WORD.findall("\n".join(normalize_line(x) for h in hs for x in h.old_lines).lower())
+    )
+    new_words = Counter(
+        _TEXT_WORD.findall("\n".join(normalize_line(x) for h in hs for x in h.new_lines).lower())
+    )
     removed = sum((old_words - new_words).values())
     added = sum((new_words - old_words).values())
     # evidence: the first changed line on each side (a changed word alone says little)
