@@ -143,3 +143,64 @@ def test_seeded_longest_match_matches_difflib():
             b[i : i + rnd.randint(0, 5)] = [rnd.choice(words) for _ in range(rnd.randint(0, 5))]
         want = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
         assert _Matcher(None, a, b, autojunk=False).get_opcodes() == want
+
+
+def _reference_hunks(old: str, new: str) -> list:
+    """hunks() the plain way: every line normalized, the common head and tail trimmed, then
+    difflib on the lines left."""
+    from difflib import SequenceMatcher
+
+    from watcher.analysis.diff import _words
+    from watcher.models import Hunk
+
+    sides = []
+    for text in (old, new):
+        raw = text.splitlines()
+        idx = [i for i, ln in enumerate(raw) if normalize_line(ln)]
+        sides.append((raw, idx, [normalize_line(raw[i]) for i in idx]))
+    (a_raw, a_idx, a), (b_raw, b_idx, b) = sides
+    lo = 0  # the common head and tail are trimmed first
+    while lo < min(len(a), len(b)) and a[lo] == b[lo]:
+        lo += 1
+    hi_a, hi_b = len(a), len(b)
+    while hi_a > lo and hi_b > lo and a[hi_a - 1] == b[hi_b - 1]:
+        hi_a, hi_b = hi_a - 1, hi_b - 1
+    out = []
+    sm = SequenceMatcher(None, a[lo:hi_a], b[lo:hi_b], autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            continue
+        i1, i2, j1, j2 = i1 + lo, i2 + lo, j1 + lo, j2 + lo
+        ol = [a_raw[a_idx[k]] for k in range(i1, i2)]
+        nl = [b_raw[b_idx[k]] for k in range(j1, j2)]
+        if tag == "replace" and len(ol) == len(nl) > 1:
+            words = []
+            for k, (x, y) in enumerate(zip(ol, nl, strict=True)):
+                words += ([("=", "\n")] if k else []) + list(_words(x.strip(), y.strip()))
+        else:
+            words = list(_words("\n".join(x.strip() for x in ol), "\n".join(y.strip() for y in nl)))
+        old_start = (a_idx[i1] if i1 < len(a_idx) else len(a_raw)) + 1
+        new_start = (b_idx[j1] if j1 < len(b_idx) else len(b_raw)) + 1
+        out.append(Hunk(tag, old_start, ol, new_start, nl, words))
+    return out
+
+
+def test_hunks_trim_raw_edges_as_the_plain_diff_does():
+    import random
+
+    rnd = random.Random(3)
+    pool = ["Intro.", "We keep data.", "We  keep data", "", "  ", "**", "- item", "Contact us;"]
+    for _ in range(3000):
+        old = [rnd.choice(pool) for _ in range(rnd.randint(0, 8))]
+        new = list(old)
+        for _ in range(rnd.randint(1, 3)):
+            i = rnd.randint(0, len(new))
+            op = rnd.random()
+            if op < 0.3:
+                new.insert(i, rnd.choice(pool + new[i : i + 1]))
+            elif op < 0.6 and new:
+                del new[min(i, len(new) - 1)]
+            elif new:
+                new[min(i, len(new) - 1)] = rnd.choice(pool)
+        a, b = "\n".join(old), "\n".join(new)
+        assert hunks(a, b) == _reference_hunks(a, b), (old, new)

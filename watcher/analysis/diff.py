@@ -230,31 +230,77 @@ def _words(old: str, new: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _kept(raw: list[str]) -> tuple[list[int], list[str]]:
-    """The indices and normalized forms of the lines that do not normalize to nothing."""
-    norm = list(map(normalize_line, raw))
-    idx = [i for i, s in enumerate(norm) if s]
-    return idx, [norm[i] for i in idx]
+class _Kept:
+    """The lines of `raw[start:]` that do not normalize to nothing, normalized as they are
+    asked for: `idx[k]` (index in `raw`) and `norm[k]` of the k-th one."""
+
+    def __init__(self, raw: list[str], start: int) -> None:
+        self.raw = raw
+        self.idx: list[int] = []
+        self.norm: list[str] = []
+        self._next = start  # the first raw line not read yet
+
+    def read_to(self, stop: int) -> None:
+        """Read the raw lines up to `stop` (excluded)."""
+        i = self._next
+        for k, s in enumerate(map(normalize_line, self.raw[i:stop]), i):
+            if s:
+                self.idx.append(k)
+                self.norm.append(s)
+        self._next = max(i, stop)
+
+    def has(self, k: int) -> bool:
+        """Whether there is a k-th line (reading on as far as needed)."""
+        raw = self.raw
+        n = len(raw)
+        while len(self.norm) <= k and self._next < n:
+            s = normalize_line(raw[self._next])
+            if s:
+                self.idx.append(self._next)
+                self.norm.append(s)
+            self._next += 1
+        return k < len(self.norm)
 
 
 class LineDiff:
     """Two texts' lines as the diff sees them (normalized, blank ones left out) and the span
     where they differ: `old[lo:old_hi]` against `new[lo:new_hi]`, the common head and tail
-    trimmed (cheap, and most revisions touch a few lines)."""
+    trimmed (cheap, and most revisions touch a few lines).
+
+    `old` and `new` start at the first raw line that differs: the raw lines before it and
+    those after the last that differs are the same on both sides, hence the same normalized
+    lines, so they are trimmed without being normalized (the common tail is read only as far
+    as one side's changed lines run out before the other's)."""
 
     def __init__(self, old_text: str, new_text: str) -> None:
-        self.old_raw = old_text.splitlines()
-        self.new_raw = new_text.splitlines()
-        self.old_idx, self.old = _kept(self.old_raw)
-        self.new_idx, self.new = _kept(self.new_raw)
-        a, b = self.old, self.new
+        a_raw, b_raw = self.old_raw, self.new_raw = old_text.splitlines(), new_text.splitlines()
+        n = min(len(a_raw), len(b_raw))
+        p = 0
+        while p < n and a_raw[p] == b_raw[p]:
+            p += 1
+        t = 0
+        while t < n - p and a_raw[-1 - t] == b_raw[-1 - t]:
+            t += 1
+        a, b = _Kept(a_raw, p), _Kept(b_raw, p)
+        a.read_to(len(a_raw) - t)
+        b.read_to(len(b_raw) - t)
+        ma, mb = len(a.norm), len(b.norm)  # the changed raw lines' normalized lines
         lo = 0
-        while lo < len(a) and lo < len(b) and a[lo] == b[lo]:
+        while a.has(lo) and b.has(lo) and a.norm[lo] == b.norm[lo]:
             lo += 1
-        hi_a, hi_b = len(a), len(b)
-        while hi_a > lo and hi_b > lo and a[hi_a - 1] == b[hi_b - 1]:
-            hi_a -= 1
-            hi_b -= 1
+            if lo == ma == mb:
+                break  # the same normalized lines so far, then the same tail: no change
+        if lo <= min(ma, mb):  # the common tail is trimmed whole, then the changed lines'
+            hi_a, hi_b = ma, mb
+            while hi_a > lo and hi_b > lo and a.norm[hi_a - 1] == b.norm[hi_b - 1]:
+                hi_a -= 1
+                hi_b -= 1
+        else:  # one side's changed lines are the start of the other's: the rest is the tail,
+            # which ends both sides, so trimming the tail stops at lo on the shorter side
+            hi_a, hi_b = lo + ma - min(ma, mb), lo + mb - min(ma, mb)
+        a.has(hi_a)  # read the line after the span too (a hunk's position when it is empty)
+        b.has(hi_b)
+        self.old, self.new, self.old_idx, self.new_idx = a.norm, b.norm, a.idx, b.idx
         self.lo, self.old_hi, self.new_hi = lo, hi_a, hi_b
 
     @property

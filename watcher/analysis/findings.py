@@ -327,31 +327,38 @@ class _Headings:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._lines: list[str] | None = None
-        self._starts: list[int] = []
+        self._raw: list[str] | None = None
+        self._lines: list[str] = []  # the normalized lines read so far (`of`)
+        self._starts: list[int] | None = None
         self._names: list[str] = []
 
-    def _load(self) -> list[str]:
-        if self._lines is None:
+    def at_line(self, i: int) -> str | None:
+        if self._starts is None:
             from watcher.facts.sections import heading, outline
 
-            self._lines = [normalize_line(x) for x in self.text.splitlines()]
+            self._starts = []
             for line, _level, h, _num in outline(self.text):
                 self._starts.append(line)
                 self._names.append(heading(h))
-        return self._lines
-
-    def at_line(self, i: int) -> str | None:
-        self._load()
         k = bisect_right(self._starts, i) - 1
         return self._names[k] if k >= 0 else None
 
     def of(self, evidence: str) -> str | None:
-        lines = self._load()
+        """The heading above the first line holding the evidence (lines are normalized as they
+        are read, from the top, as far as that line: the rest may never be)."""
         probe = normalize_line(evidence)[:80]
         if not probe:
             return None
+        lines = self._lines
         for i, ln in enumerate(lines):
+            if probe in ln:
+                return self.at_line(i)
+        if self._raw is None:
+            self._raw = self.text.splitlines()
+        raw = self._raw
+        for i in range(len(lines), len(raw)):
+            ln = normalize_line(raw[i])
+            lines.append(ln)
             if probe in ln:
                 return self.at_line(i)
         return None
