@@ -421,3 +421,49 @@ def test_a_case_risky_character_makes_only_its_own_unit_a_candidate():
     assert d.having(frozenset({"cookie"}), icase=False) == frozenset()  # exact case: no riskiness
     assert any(f.key == "ireland" for f in places.extract("We \u017ftore data in Ireland."))
     F.clear_caches()
+
+
+MEMO_OLD = (
+    "# Data we collect\n"
+    "We collect your email address and IP address when you sign up.\n"
+    "We do not collect your email address for marketing purposes.\n"
+    "You have the right to access your personal data and the right to object to processing.\n"
+    "We rely on your consent and on our legitimate interests.\n"
+    "Contact privacy@example.com or our data protection officer at dpo@example.com.\n"
+    "Company number 12345678. VAT number GB123456789.\n"
+    "Our other company number 87654321 is registered in Ireland.\n"
+    "A fee of £10 may be charged for repeated requests.\n"
+    "We use Google Analytics and analytics cookies; the _ga cookie lasts 2 years.\n"
+    "| _gid | Google Analytics cookie | 24 hours |\n"
+)
+
+
+def test_unit_memos_replay_first_occurrences():
+    """The second version of a pair reuses what the first's units gave (unit memos); the
+    state across units (first occurrence, negated forms, numbering of repeated identifiers)
+    is rebuilt for that version: its facts equal its facts extracted cold."""
+    import watcher.facts as F
+
+    lines = MEMO_OLD.splitlines(keepends=True)
+    news = [
+        "".join(lines[:1] + lines[2:3] + lines[1:2] + lines[3:]),  # negation moved first
+        "".join(lines[:6] + lines[7:]),  # first company number gone: the second is numbered 1
+        "".join(lines[:1] + lines[9:] + lines[1:9]),  # cookies first
+        MEMO_OLD.replace("12345678", "12345679") + "We may file a complaint on your behalf.\n",
+    ]
+    mods = (categories, rights, contacts, identifiers)
+    for new in news:
+        F.clear_caches()
+        cold = [[f.to_dict() for f in m.extract(new, "en")] for m in mods]
+        F.clear_caches()
+        for m in mods:
+            m.extract(MEMO_OLD, "en")
+        warm = [[f.to_dict() for f in m.extract(new, "en")] for m in mods]
+        assert warm == cold
+    assert cold[0] and cold[1] and cold[2] and cold[3]
+    F.clear_caches()
+    first = [f.key for f in categories.extract(news[0])]
+    assert first.index("not:email") < first.index("email")
+    assert [f.value for f in identifiers.extract(news[1]) if f.key == "company_number"] == [
+        "87654321"
+    ]

@@ -9,9 +9,11 @@ detail["sensitive"] is True for special categories, biometric, health and childr
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from watcher.facts.base import Compare, finding, keyed, load_lexicon
-from watcher.facts.doc import doc
+from watcher.facts.doc import doc, remember, unit_memo
+from watcher.facts.prefilter import EVERY
 from watcher.models import Fact, Finding
 
 # id -> (reader's label, pattern, sensitive), from watcher/data/categories.json
@@ -61,44 +63,84 @@ _NAME_NOT = re.compile(
 _STATES = re.compile(r"[.!?:;,]$")
 
 
-def extract(text: str, language: str | None = None) -> list[Fact]:
-    facts: list[Fact] = []
-    seen: set[str] = set()
-    d = doc(text)
-    # units where each category's pattern may match (exact literal prefilter)
-    where = [d.candidates(rx) for _cid, _label, rx, _sens in _COMPILED]
-    units = d.units
-    for i in d.among(where):  # a unit in no candidate set gives nothing
-        u = units[i]
-        s = u.text
-        skip: bool | None = None
-        for (cid, label, rx, sens), cand in zip(_COMPILED, where, strict=True):
-            if i not in cand:
+class _Unit:
+    """What one unit gives (a pure function of its text and kind): `skip` when it names a
+    topic rather than stating collection; per category, computed on demand, None (no mention)
+    or whether its first mention is negated. Shared by both versions of a pair through the unit
+    memo: a unit both hold is read once."""
+
+    __slots__ = ("text", "skip", "got")
+
+    def __init__(self, text: str, kind: str) -> None:
+        self.text = text
+        # headings name topics, they do not state collection
+        self.skip = kind == "heading" or (
+            kind == "para" and len(text.split()) <= 8 and not _STATES.search(text)
+        )
+        self.got: dict[int, bool | None] = {}
+
+    def mention(self, ci: int) -> bool | None:
+        """None when category `ci` is not mentioned, else whether its first mention is negated."""
+        if ci in self.got:
+            return self.got[ci]
+        s = self.text
+        cid, _label, rx, _sens = _COMPILED[ci]
+        neg: bool | None = None
+        for m in rx.finditer(s):
+            if cid == "name" and _NAME_NOT.search(s, 0, m.start()):
                 continue
-            if skip is None:
-                # headings name topics, they do not state collection
-                skip = u.kind == "heading" or (
-                    u.kind == "para" and len(s.split()) <= 8 and not _STATES.search(s)
-                )
-            if skip:
+            neg = _negated(s, m.start())
+            break
+        self.got[ci] = neg
+        return neg
+
+
+def extract(text: str, language: str | None = None) -> list[Fact]:
+    d = doc(text)
+    units = d.units
+    memo = unit_memo("categories")
+    entries: dict[int, _Unit] = {}
+
+    def entry(i: int) -> _Unit:
+        e = entries.get(i)
+        if e is None:
+            u = units[i]
+            e = memo.get((u.text, u.kind))
+            if e is None:
+                e = remember(memo, (u.text, u.kind), _Unit(u.text, u.kind))
+            entries[i] = e
+        return e
+
+    # Each key ("email" and "not:email") keeps its first unit: per category, walk the units
+    # where its pattern may match (exact literal prefilter) until both forms are found.
+    first: list[tuple[int, int, bool]] = []  # (unit index, category index, negated)
+    for ci, (_cid, _label, rx, _sens) in enumerate(_COMPILED):
+        found: set[bool] = set()
+        for i in _ordered(d.candidates(rx), len(units)):
+            e = entry(i)
+            if e.skip:
+                continue
+            neg = e.mention(ci)
+            if neg is None or neg in found:
+                continue
+            found.add(neg)
+            first.append((i, ci, neg))
+            if len(found) == 2:
                 break
-            if cid in seen and "not:" + cid in seen:
-                continue  # both forms known: any further mention changes nothing
-            for m in rx.finditer(s):
-                if cid == "name" and _NAME_NOT.search(s, 0, m.start()):
-                    continue
-                neg = _negated(s, m.start())
-                key = f"not:{cid}" if neg else cid
-                if key in seen:
-                    break
-                seen.add(key)
-                value = f"not {label}" if neg else label
-                detail: dict[str, object] = {"label": label, "sensitive": sens}
-                if neg:
-                    detail["negated"] = True
-                facts.append(Fact("data_category", key, value, s[:500], detail))
-                break
+    facts: list[Fact] = []
+    for i, ci, neg in sorted(first):  # document order; in a unit, the categories' order
+        cid, label, _rx, sens = _COMPILED[ci]
+        detail: dict[str, object] = {"label": label, "sensitive": sens}
+        if neg:
+            detail["negated"] = True
+        key, value = (f"not:{cid}", f"not {label}") if neg else (cid, label)
+        facts.append(Fact("data_category", key, value, units[i].text[:500], detail))
     return facts
+
+
+def _ordered(where: Any, n: int) -> Any:
+    """The unit indices of a candidate set in document order."""
+    return range(n) if where is EVERY else sorted(where)
 
 
 # --------------------------------------------------------------------------- findings

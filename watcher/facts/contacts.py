@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from watcher.facts.base import Compare, FirstFacts, cap, finding, keyed
-from watcher.facts.doc import doc, slug
+from watcher.facts.doc import doc, remember, slug, unit_memo
 from watcher.models import Fact, Finding
 
 _EMAIL = re.compile(
@@ -38,14 +38,20 @@ _GLUED_WORDS = frozenset(
 )
 
 
+def _may_be_glued(addr: str) -> bool:
+    """Whether `_unglue` may look at the text for `addr` (its last label is no known ending)."""
+    low = addr.rpartition(".")[2].lower()
+    return not (low in _TLDS or len(low) <= 3)
+
+
 def _unglue(addr: str, text: str) -> str:
     """`addr` ended at the element/token boundary: "privacy@example.comor" -> "...com" when the
     last label is a known domain ending glued to a following word (or the shorter address is
     written elsewhere in the text)."""
+    if not _may_be_glued(addr):
+        return addr
     host, _, tld = addr.rpartition(".")
     low = tld.lower()
-    if low in _TLDS or len(low) <= 3:
-        return addr
     for n in range(len(low) - 1, 1, -1):
         head, rest = low[:n], low[n:]
         if head not in _TLDS and not (n == 2 and head.isalpha()):
@@ -137,59 +143,79 @@ def _addresses(sentence: str) -> list[str]:
     return out
 
 
+_Add = tuple[str, str, str]  # (key, value, type)
+
+
 def extract(text: str, language: str | None = None) -> list[Fact]:
     found = FirstFacts()
-
-    def add(key: str, value: str, ev: str, **detail: object) -> None:
-        found.add("contact", key, value, ev, **detail)
-
     d = doc(text)
-    # units where each pattern may match (exact literal prefilters); postal codes and phone
-    # numbers need a digit
-    w_email = d.candidates(_EMAIL)
-    w_dpo = d.candidates(_DPO)
-    w_rep = d.candidates(_REP)
-    w_art = d.candidates(_REPRESENTATIVE)
-    w_digit = d.having(_DIGIT_CHARS, icase=False)
-    for i, u in enumerate(d.units):
-        s = u.text
-        if i in w_email:
-            for m in _EMAIL.finditer(s):
-                addr = _unglue(m.group(0).rstrip("."), text)
-                add(addr.lower(), addr, s, type="email")
-        if i in w_dpo and _DPO.search(s) and not _NO_DPO.search(s):
-            add("dpo", "Data Protection Officer", s, type="dpo")
-        if i in w_rep:
-            for m in _REP.finditer(s):
-                region = (m.group(1) or m.group(2) or m.group(3) or "").lower()
-                if region in ("eu", "eea", "european union"):
-                    add("eu_representative", "EU representative", s, type="representative")
-                elif region in ("uk", "united kingdom"):
-                    add("uk_representative", "UK representative", s, type="representative")
-                else:
-                    add("swiss_representative", "Swiss representative", s, type="representative")
-        if i in w_art and _REP_ART27.search(s) and _REPRESENTATIVE.search(s):
-            add("eu_representative", "EU representative", s, type="representative")
-        if i not in w_digit:
-            continue
-        for a in _addresses(s):
-            key = "address:" + " ".join(sorted(set(slug(a).split())))
-            add(key, a, s, type="postal_address")
-        if _DIGITS3.search(s):
-            for m in _PHONE.finditer(s):
-                num = m.group(0).strip()
-                digits = _NON_DIGIT.sub("", num)
-                if not 9 <= len(digits) <= 15:
-                    continue
-                if _DATEISH.match(num) or _YEAR_THEN.fullmatch(num):
-                    continue
-                before = s[max(0, m.start() - 30) : m.start()]
-                if _NOT_PHONE.search(before):
-                    continue
-                if not num.startswith("+") and not _PHONE_CUE.search(s):
-                    continue
-                add("phone:" + digits, num, s, type="phone")
+    units = d.units
+    # units where each pattern may match (exact literal prefilters): the others give nothing;
+    # postal codes and phone numbers need a digit
+    where = [d.candidates(rx) for rx in (_EMAIL, _DPO, _REP, _REPRESENTATIVE)]
+    where.append(d.having(_DIGIT_CHARS, icase=False))
+    # What a unit gives depends on its text alone (but for a glued e-mail address, see
+    # `_read`): the versions of a pair share it through the unit memo.
+    memo = unit_memo("contacts")
+    for i in d.among(where):
+        s = units[i].text
+        adds = memo.get(s)
+        if adds is None:
+            adds, own = _read(s, text, *(i in w for w in where))
+            if own:
+                remember(memo, s, adds)
+        for key, value, typ in adds:
+            found.add("contact", key, value, s, type=typ)
     return found.facts
+
+
+def _read(
+    s: str, text: str, email: bool, dpo: bool, rep: bool, art: bool, digit: bool
+) -> tuple[list[_Add], bool]:
+    """The contacts unit `s` gives, in order, and whether they depend on `s` alone (not when
+    an e-mail address may be glued to the next word: `_unglue` looks at the whole text). The
+    flags say which patterns the prefilter lets match (it is exact: the answer is the same)."""
+    out: list[_Add] = []
+    own = True
+    if email:
+        for m in _EMAIL.finditer(s):
+            addr = m.group(0).rstrip(".")
+            own = own and not _may_be_glued(addr)
+            addr = _unglue(addr, text)
+            out.append((addr.lower(), addr, "email"))
+    if dpo and _DPO.search(s) and not _NO_DPO.search(s):
+        out.append(("dpo", "Data Protection Officer", "dpo"))
+    if rep:
+        for m in _REP.finditer(s):
+            region = (m.group(1) or m.group(2) or m.group(3) or "").lower()
+            if region in ("eu", "eea", "european union"):
+                out.append(("eu_representative", "EU representative", "representative"))
+            elif region in ("uk", "united kingdom"):
+                out.append(("uk_representative", "UK representative", "representative"))
+            else:
+                out.append(("swiss_representative", "Swiss representative", "representative"))
+    if art and _REP_ART27.search(s) and _REPRESENTATIVE.search(s):
+        out.append(("eu_representative", "EU representative", "representative"))
+    if not digit:
+        return out, own
+    for a in _addresses(s):
+        key = "address:" + " ".join(sorted(set(slug(a).split())))
+        out.append((key, a, "postal_address"))
+    if _DIGITS3.search(s):
+        for m in _PHONE.finditer(s):
+            num = m.group(0).strip()
+            digits = _NON_DIGIT.sub("", num)
+            if not 9 <= len(digits) <= 15:
+                continue
+            if _DATEISH.match(num) or _YEAR_THEN.fullmatch(num):
+                continue
+            before = s[max(0, m.start() - 30) : m.start()]
+            if _NOT_PHONE.search(before):
+                continue
+            if not num.startswith("+") and not _PHONE_CUE.search(s):
+                continue
+            out.append(("phone:" + digits, num, "phone"))
+    return out, own
 
 
 # --------------------------------------------------------------------------- findings

@@ -9,9 +9,10 @@ detail: currency, amount, context (the sentence).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from watcher.facts.base import Compare, cap, finding, keyed, label
-from watcher.facts.doc import doc
+from watcher.facts.doc import doc, remember, unit_memo
 from watcher.models import Fact, Finding
 
 _IDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -67,7 +68,7 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     counts: dict[str, int] = {}
     values: set[tuple[str, str]] = set()
 
-    def add(kind: str, base: str, value: str, ev: str, **detail: object) -> None:
+    def add(kind: str, base: str, value: str, ev: str, detail: tuple[Any, ...]) -> None:
         if (base, value) in values:
             return
         values.add((base, value))
@@ -77,33 +78,51 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
         facts.append(Fact(kind, key, value, ev[:500], dict(detail)))
 
     d = doc(text)
-    # units where each pattern may match (exact literal prefilters)
-    w_ids = [(key, rx, d.candidates(rx)) for key, rx in _IDS]
-    w_fee = d.candidates(_FEE_CTX)
-    w_money = d.candidates(_MONEY)
-    for i, u in enumerate(d.units):
-        s = u.text
-        taken: list[str] = []
-        for key, rx, w in w_ids:
-            if i not in w:
-                continue
-            for m in rx.finditer(s):
-                val = _SPACES.sub("", m.group(1))
-                if key == "ico_registration" and not _ICO_CTX.search(s):
-                    continue
-                if key == "registration_number" and (val in taken or not _DIGIT.search(val)):
-                    continue
-                if val in taken:
-                    continue
-                taken.append(val)
-                add("identifier", key, val, s, type=key)
-        if i in w_fee and i in w_money and _FEE_CTX.search(s):
-            for m in _MONEY.finditer(s):
-                sym = (m.group("sym") or m.group("sym2") or "").lower()
-                amount = m.group("a1") or m.group("a2")
-                cur = _CUR.get(sym, sym.upper())
-                add("fee", "fee", m.group(0).strip(), s, currency=cur, amount=amount)
+    units = d.units
+    # units where each pattern may match (exact literal prefilters): the others give nothing
+    where = [d.candidates(rx) for rx in _PREFILTERED]
+    # What a unit gives depends on its text alone: the versions of a pair share it through
+    # the unit memo; `add` replays it in document order (numbering repeated types).
+    memo = unit_memo("identifiers")
+    for i in d.among(where):
+        s = units[i].text
+        adds = memo.get(s)
+        if adds is None:
+            adds = remember(memo, s, _read(s, [i in w for w in where]))
+        for kind, base, value, detail in adds:
+            add(kind, base, value, s, detail)
     return facts
+
+
+_PREFILTERED = (*(rx for _key, rx in _IDS), _FEE_CTX, _MONEY)
+
+
+def _read(s: str, may: list[bool]) -> tuple[tuple[str, str, str, tuple[Any, ...]], ...]:
+    """The (kind, base key, value, detail items) unit `s` gives, in order; `may`: per pattern of
+    `_IDS`, then the fee context and the amount, whether the prefilter lets it match (it is
+    exact: the answer is the same)."""
+    out: list[tuple[str, str, str, tuple[Any, ...]]] = []
+    taken: list[str] = []
+    for (key, rx), ok in zip(_IDS, may, strict=False):
+        if not ok:
+            continue
+        for m in rx.finditer(s):
+            val = _SPACES.sub("", m.group(1))
+            if key == "ico_registration" and not _ICO_CTX.search(s):
+                continue
+            if key == "registration_number" and (val in taken or not _DIGIT.search(val)):
+                continue
+            if val in taken:
+                continue
+            taken.append(val)
+            out.append(("identifier", key, val, (("type", key),)))
+    if may[-2] and may[-1] and _FEE_CTX.search(s):
+        for m in _MONEY.finditer(s):
+            sym = (m.group("sym") or m.group("sym2") or "").lower()
+            amount = m.group("a1") or m.group("a2")
+            cur = _CUR.get(sym, sym.upper())
+            out.append(("fee", "fee", m.group(0).strip(), (("currency", cur), ("amount", amount))))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- findings

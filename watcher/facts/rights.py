@@ -8,9 +8,12 @@ Portuguese (patterns in watcher/data/rights.json): "droit d'accès", "Auskunftsr
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
-from watcher.facts.base import Compare, FirstFacts, finding, keyed, load_lexicon
-from watcher.facts.doc import doc, slug
+from watcher.facts.base import Compare, finding, keyed, load_lexicon
+from watcher.facts.doc import doc, remember, slug, unit_memo
+from watcher.facts.prefilter import EVERY
 from watcher.models import Fact, Finding
 
 _LEX = load_lexicon("rights.json")
@@ -106,69 +109,139 @@ _ALWAYS_BASES = ("consent", "legitimate_interests", "vital_interests")
 _ROW_COOKIE = re.compile(r"cookie|expir|session|persistent|\bdays?\b|\byears?\b")
 
 
-def extract(text: str, language: str | None = None) -> list[Fact]:
-    found = FirstFacts()
-    add, seen = found.add, found.seen
+# Per language (English or not), the patterns in the order their facts are added in a unit:
+# (kind, key, label, regex). A right needs a rights context in its unit (and "access" its own),
+# a legal basis a basis context (or a table row) unless it always names one, a tracker a cookie
+# context (or a table row).
+_Pattern = tuple[str, str, str, re.Pattern[str]]
+_PATTERNS: dict[bool, tuple[_Pattern, ...]] = {
+    english: tuple(
+        [("right", k, lab, rx) for k, lab, rx in rights]
+        + [("legal_basis", k, lab, rx) for k, lab, rx in bases]
+        + [("cookie", k, lab, rx) for k, lab, rx in _COMPILED_T]
+    )
+    for english, rights, bases in (
+        (True, _COMPILED_R, _COMPILED_B),
+        (False, _COMPILED_R_I18N, _COMPILED_B_I18N),
+    )
+}
 
-    d = doc(text)
-    # per pattern, the units where it may match (exact literal prefilter); a fact already
-    # found needs no further search (`add` keeps the first one)
-    english = (language or "").lower().startswith("en")
-    c_rights, c_bases = (
-        (_COMPILED_R, _COMPILED_B) if english else (_COMPILED_R_I18N, _COMPILED_B_I18N)
-    )
-    rights_ctx, basis_ctx = (
-        (_RIGHTS_CTX_EN, _BASIS_CTX_EN) if english else (_RIGHTS_CTX, _BASIS_CTX)
-    )
-    w_rights = [(("right", k), lab, rx, d.candidates(rx)) for k, lab, rx in c_rights]
-    w_bases = [(("legal_basis", k), lab, rx, d.candidates(rx)) for k, lab, rx in c_bases]
-    w_trackers = [(("cookie", k), lab, rx, d.candidates(rx)) for k, lab, rx in _COMPILED_T]
-    w_cat = d.candidates(_COOKIE_CAT)
-    w_name = d.candidates(_COOKIE_NAME)
-    # a unit in none of the candidate sets gives nothing: only the others are visited
-    sets = [w for *_x, w in w_rights + w_bases + w_trackers] + [w_cat, w_name]
-    units = d.units
-    for i in d.among(sets):
-        u = units[i]
-        s = u.text
-        row = u.kind == "row"
-        todo = [r for r in w_rights if i in r[3] and r[0] not in seen]
-        if todo and rights_ctx.search(s):
-            for key, lab, rx, _w in todo:
-                if rx.search(s):
-                    if key[1] == "access" and not _ACCESS_CTX.search(s):
-                        continue
-                    add("right", key[1], lab, s)
-        ctx: bool | None = None
-        for key, lab, rx, w in w_bases:
-            if i not in w or key in seen:
-                continue
-            if key[1] not in _ALWAYS_BASES:
-                if ctx is None:
-                    ctx = row or bool(basis_ctx.search(s))
-                if not ctx:
+
+class _Unit:
+    """What one unit gives (a pure function of its text, whether it is a table row and the
+    language), computed on demand and shared by both versions of a pair through the unit memo:
+    per pattern, whether the unit states it; the cookie categories and names it lists."""
+
+    __slots__ = ("text", "low", "row", "english", "got", "_ctx_r", "_ctx_b", "_cookies")
+
+    def __init__(self, text: str, low: str, row: bool, english: bool) -> None:
+        self.text, self.low, self.row, self.english = text, low, row, english
+        self.got: dict[int, bool] = {}
+        self._ctx_r: bool | None = None
+        self._ctx_b: bool | None = None
+        self._cookies: tuple[tuple[str, str, str], ...] | None = None
+
+    def states(self, r: int) -> bool:
+        """Whether pattern `r` of `_PATTERNS[english]` gives its fact in this unit."""
+        got = self.got.get(r)
+        if got is None:
+            got = self.got[r] = self._states(*_PATTERNS[self.english][r])
+        return got
+
+    def _states(self, kind: str, key: str, _label: str, rx: re.Pattern[str]) -> bool:
+        s = self.text
+        if kind == "right":
+            if self._ctx_r is None:
+                ctx = _RIGHTS_CTX_EN if self.english else _RIGHTS_CTX
+                self._ctx_r = bool(ctx.search(s))
+            return (
+                self._ctx_r
+                and rx.search(s) is not None
+                and (key != "access" or _ACCESS_CTX.search(s) is not None)
+            )
+        if kind == "legal_basis":
+            if key not in _ALWAYS_BASES:
+                if self._ctx_b is None:
+                    ctx = _BASIS_CTX_EN if self.english else _BASIS_CTX
+                    self._ctx_b = self.row or bool(ctx.search(s))
+                if not self._ctx_b:
+                    return False
+            return rx.search(s) is not None
+        return self.cookie_context() and rx.search(s) is not None
+
+    def cookie_context(self) -> bool:
+        low = self.low
+        return self.row or "cookie" in low or "track" in low or "pixel" in low or "analytic" in low
+
+    def cookies(self, cats: bool, names: bool) -> tuple[tuple[str, str, str], ...]:
+        """The (key, label, type) of the cookie categories and names the unit lists, in order;
+        `cats` / `names`: whether the prefilter lets those patterns match (it is exact, so
+        the answer does not depend on them)."""
+        if self._cookies is None:
+            ctx = self.cookie_context()
+            self._cookies = tuple(self._read_cookies(cats, names)) if ctx else ()
+        return self._cookies
+
+    def _read_cookies(self, cats: bool, names: bool) -> Iterator[tuple[str, str, str]]:
+        s, low, row = self.text, self.low, self.row
+        for m in _COOKIE_CAT.finditer(s) if cats else ():
+            cat = slug(m.group(1))
+            cat = _CAT_NORM.get(cat, cat)
+            yield "category:" + cat, f"{cat} cookies", "category"
+        if names and (row or "cookie" in low):
+            for m in _COOKIE_NAME.finditer(s):
+                name = m.group(1)
+                if not row and not name.startswith("_"):
                     continue
-            if rx.search(s):
-                add("legal_basis", key[1], lab, s)
-        low = d.lows[i]  # = s.lower()
-        if row or "cookie" in low or "track" in low or "pixel" in low or "analytic" in low:
-            for key, lab, rx, w in w_trackers:
-                if i in w and key not in seen and rx.search(s):
-                    add("cookie", key[1], lab, s, type="tracker")
-            if i in w_cat:
-                for m in _COOKIE_CAT.finditer(s):
-                    cat = slug(m.group(1))
-                    cat = _CAT_NORM.get(cat, cat)
-                    add("cookie", "category:" + cat, f"{cat} cookies", s, type="category")
-            if (row or "cookie" in low) and i in w_name:
-                for m in _COOKIE_NAME.finditer(s):
-                    name = m.group(1)
-                    if not row and not name.startswith("_"):
-                        continue
-                    if row and not (name.startswith("_") or _ROW_COOKIE.search(low)):
-                        continue
-                    add("cookie", "name:" + name.lower(), name, s, type="name")
-    return found.facts
+                if row and not (name.startswith("_") or _ROW_COOKIE.search(low)):
+                    continue
+                yield "name:" + name.lower(), name, "name"
+
+
+def extract(text: str, language: str | None = None) -> list[Fact]:
+    d = doc(text)
+    units, lows = d.units, d.lows
+    english = (language or "").lower().startswith("en")
+    patterns = _PATTERNS[english]
+    memo = unit_memo("rights")
+    entries: dict[int, _Unit] = {}
+
+    def entry(i: int) -> _Unit:
+        e = entries.get(i)
+        if e is None:
+            u = units[i]
+            k = (u.text, u.kind == "row", english)
+            e = memo.get(k)
+            if e is None:
+                e = remember(memo, k, _Unit(u.text, lows[i], u.kind == "row", english))
+            entries[i] = e
+        return e
+
+    # Each fact keeps its first unit: per pattern, walk the units where it may match (exact
+    # literal prefilter) up to the first one that states it; then the cookie categories and
+    # names, whose keys come from the text.
+    first: dict[tuple[str, str], tuple[int, int, str, dict[str, str]]] = {}
+    for r, (kind, key, label, rx) in enumerate(patterns):
+        for i in _ordered(d.candidates(rx), len(units)):
+            if entry(i).states(r):
+                first[kind, key] = (i, r, label, {"type": "tracker"} if kind == "cookie" else {})
+                break
+    n = len(patterns)
+    w_cat, w_name = d.candidates(_COOKIE_CAT), d.candidates(_COOKIE_NAME)
+    for i in d.among([w_cat, w_name]):
+        for j, (key, label, typ) in enumerate(entry(i).cookies(i in w_cat, i in w_name)):
+            first.setdefault(("cookie", key), (i, n + j, label, {"type": typ}))
+    # document order; in a unit, the patterns' order, then the cookies'
+    ordered = sorted(first.items(), key=lambda kv: kv[1][:2])
+    return [
+        Fact(kind, key, label, units[i].text[:500], detail)
+        for (kind, key), (i, _r, label, detail) in ordered
+    ]
+
+
+def _ordered(where: Any, n: int) -> Any:
+    """The unit indices of a candidate set in document order."""
+    return range(n) if where is EVERY else sorted(where)
 
 
 # --------------------------------------------------------------------------- findings
