@@ -35,11 +35,20 @@ _NEG_VERB = re.compile(
     r"retain|save|track|access)",
     re.I,
 )
+# "not limited to", "whether or not", "not only" are not denials
+_NOT_DENIAL = re.compile(
+    r"\bnot (?:limited|only|necessarily|exhaustive)|or not\b|\bno matter\b|\bno longer than\b",
+    re.I,
+)
 _CLAUSE = re.compile(r"[;]|\bbut\b|\bhowever\b|\bexcept\b|\bother than\b|\bonly\b|\bunless\b", re.I)
 
 
 def _negated(s: str, start: int) -> bool:
     """Is the mention at `start` inside a negated clause with a collecting verb?"""
+    # most mentions have no negation before them at all: then none is in their clause either
+    # (a match in the clause is one in s[:start]), and the clause need not be found
+    if not _NEG.search(s, 0, start):
+        return False
     cut = 0
     for m in _CLAUSE.finditer(s, 0, start):
         cut = m.end()
@@ -47,12 +56,7 @@ def _negated(s: str, start: int) -> bool:
     m = _NEG.search(clause)
     if not m:
         return False
-    # "not limited to", "whether or not", "not only" are not denials
-    if re.search(
-        r"\bnot (?:limited|only|necessarily|exhaustive)|or not\b|\bno matter\b|\bno longer than\b",
-        clause,
-        re.I,
-    ):
+    if _NOT_DENIAL.search(clause):
         return False
     return bool(_NEG_VERB.search(clause[m.start() :]))
 

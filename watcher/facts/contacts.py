@@ -93,6 +93,7 @@ _STREET = (
     r"parkway|plaza|row|terrace|wharf|quay|gate|hill|park|centre|center)"
 )
 _POSTCODE = re.compile(r"\b(?:" + _UK_POST + "|" + _US_ZIP + "|" + _EU_POST + r")\b")
+_POSTCODE_CORE = re.compile(r"\d(?:\d{3}|[A-Z]{2})")
 _STREET_RX = re.compile(r"\b" + _STREET + r"\b", re.I)
 _STREET_ANY = re.compile(_STREET, re.I)
 _ADDRESS_CUE = re.compile(
@@ -116,9 +117,12 @@ _DIGIT_CHARS = tuple("0123456789")
 
 def _addresses(sentence: str) -> list[str]:
     out: list[str] = []
-    if not _STREET_RX.search(sentence) and not _ADDRESS_CUE.search(sentence):
+    # postal codes are rare and cheaper to find than a street (a digit then 3 more or two
+    # capitals is in every postal code: a quick test first)
+    codes = list(_POSTCODE.finditer(sentence)) if _POSTCODE_CORE.search(sentence) else []
+    if not codes or (not _STREET_RX.search(sentence) and not _ADDRESS_CUE.search(sentence)):
         return out
-    for m in _POSTCODE.finditer(sentence):
+    for m in codes:
         window_start = max(0, m.start() - 90)
         window = sentence[window_start : m.start()]
         # the street number: the first "12 Something" / "12, rue" in the window

@@ -223,7 +223,9 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     first: dict[tuple[str, str], tuple[int, int, str, dict[str, str]]] = {}
     for r, (kind, key, label, rx) in enumerate(patterns):
         for i in _ordered(d.candidates(rx), len(units)):
-            if entry(i).states(r):
+            e = entries.get(i) or entry(i)
+            got = e.got.get(r)  # (what `states` answers, without the call when known)
+            if got or (got is None and e.states(r)):
                 first[kind, key] = (i, r, label, {"type": "tracker"} if kind == "cookie" else {})
                 break
     n = len(patterns)
