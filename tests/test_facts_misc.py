@@ -467,3 +467,34 @@ def test_unit_memos_replay_first_occurrences():
     assert [f.value for f in identifiers.extract(news[1]) if f.key == "company_number"] == [
         "87654321"
     ]
+
+
+def test_the_needle_automaton_finds_what_a_scan_finds():
+    """Literals the shared automaton knows are looked up in a per-text table; the answer is
+    the same as one str.find scan per literal, on whole texts and on a pair's changed units."""
+    import watcher.facts.doc as F
+
+    needles = [
+        frozenset({"data", "cookie"}),
+        frozenset({"ies la"}),  # across a word boundary
+        frozenset({"é", "ü"}),
+        frozenset({"ata"}),  # overlaps "data"
+        frozenset({"nowhere in the text"}),
+    ]
+    old = PREFILTER_TEXT + "Cookies last a year.\nDonnées traitées en Europe; Daten über uns.\n"
+    new = old.replace("a year", "ten years") + "Les données sont conservées.\n"
+    for n in needles:
+        F.NEEDLES.add(n)  # the automaton knows them all
+    F.clear_caches()
+    F.doc(old)
+    paired = F.doc(new)
+    for text, d in ((old, F.doc(old)), (new, paired)):
+        scan = F.Doc(F.units(text))  # built alone, no base
+        for n in needles:
+            want = frozenset(F._scan(scan._low, scan._low_starts, n)) | scan._memo.get(
+                "risky_any" if not all(x.isascii() for x in n) else "risky_ascii", frozenset()
+            )
+            assert d.having(n) == want, (n, text[:20])
+    built, table = paired._hit_table(paired._delta)
+    assert built >= len(needles) and table  # the automaton path was taken
+    F.clear_caches()
