@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from watcher.facts.base import Compare, FirstFacts, finding, keyed, load_lexicon
-from watcher.facts.doc import Unit, doc, remember, unit_memo
+from watcher.facts.doc import Doc, Unit, doc, remember, unit_memo
 from watcher.facts.prefilter import EVERY, trie_pattern
 from watcher.models import Fact, Finding
 
@@ -257,6 +257,7 @@ class _Scan(NamedTuple):
     w_place: Any
     w_mech: tuple[Any, ...]
     w_any_mech: Any  # the units in some set of w_mech
+    w_any: Any  # the units where some pattern may match (the others, but rows, give nothing)
 
 
 def extract(text: str, language: str | None = None) -> list[Fact]:
@@ -278,25 +279,41 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
         adds = memo.get(key)
         if adds is None:
             if scan is None:
-                scan = _Scan(
-                    cue_rx,
-                    outside_rx,
-                    third_rx,
-                    mechs,
-                    d.candidates(outside_rx),
-                    d.candidates(third_rx),
-                    d.candidates(cue_rx),
-                    # units naming a place (no alias holds a newline; "\n" is neither a word
-                    # character nor ".", like the ends of a unit): only they can give a place
-                    # from a cue sentence
-                    d.matching(_PLACE_RE),
-                    w_mech := tuple(d.candidates(rx) for _key, _name, rx in mechs),
-                    _union(w_mech),
-                )
+                scan = _scan(d, cue_rx, outside_rx, third_rx, mechs)
+            if u.kind != "row" and i not in scan.w_any:
+                continue  # no pattern can match in it: it gives nothing
             adds = remember(memo, key, _unit_facts(i, u, scan))
         for kind, fkey, value, detail in adds:
             found.add(kind, fkey, value, u.text, **dict(detail))
     return found.facts
+
+
+def _scan(
+    d: Doc,
+    cue_rx: re.Pattern[str],
+    outside_rx: re.Pattern[str],
+    third_rx: re.Pattern[str],
+    mechs: tuple[tuple[str, str, re.Pattern[str]], ...],
+) -> _Scan:
+    w_outside, w_third = d.candidates(outside_rx), d.candidates(third_rx)
+    # units naming a place (no alias holds a newline; "\n" is neither a word character nor
+    # ".", like the ends of a unit): only they can give a place from a cue sentence
+    w_place = d.matching(_PLACE_RE)
+    w_mech = tuple(d.candidates(rx) for _key, _name, rx in mechs)
+    w_any_mech = _union(w_mech)
+    return _Scan(
+        cue_rx,
+        outside_rx,
+        third_rx,
+        mechs,
+        w_outside,
+        w_third,
+        d.candidates(cue_rx),
+        w_place,
+        w_mech,
+        w_any_mech,
+        _union((w_outside, w_third, w_place, w_any_mech)),
+    )
 
 
 def _union(sets: tuple[Any, ...]) -> Any:
