@@ -90,7 +90,7 @@ def _outline(text: str) -> list[tuple[int, int, str, str | None]]:
                 continue
             # (by index: a slice of the rest for every such line was quadratic)
             nxt = next((lines[j] for j in range(i + 1, len(lines)) if lines[j].strip()), "")
-            if len(nxt.split()) > 6 or nxt.strip().startswith(("-", "*")):
+            if len(nxt.split(None, 7)) > 6 or nxt.strip().startswith(("-", "*")):
                 out.append((i, 3, r[1], None))
             continue
         out.append((i, *r))
@@ -119,7 +119,7 @@ def _line_heading(ln: str) -> tuple:
         return ()
     m2 = _NUMBERED.match(st)
     c = clean(st)
-    words = c.split()
+    words = c.split(None, 13)  # (a count up to 14 tells "at most 13 words"; paragraphs are long)
     if m2 and 1 <= len(words) <= 13 and not re.search(r"[.;,:]$", c) and m2.group(2)[:1].isupper():
         num = m2.group(1).rstrip(".")
         return (2 + num.count("."), clean(st), num)
