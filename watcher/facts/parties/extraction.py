@@ -207,8 +207,13 @@ class _Collector:
                 f.detail.setdefault(k, v)
 
 
+def _may_have_tables(text: str) -> bool:
+    """Whether a line of `text` can be a table row (`is_table_line`: "|" or two tabs)."""
+    return "|" in text or text.count("\t") >= 2
+
+
 def _from_tables(text: str, col: Sink) -> None:
-    for t in tables(text):
+    for t in tables(text) if _may_have_tables(text) else ():
         # what a table gives depends only on its cells: worked out once per pair of versions
         if sum(len(c) for r in t.rows for c in r) > _TABLE_MEMO_MAX_LEN:
             _read_table(t.header, t.rows, col)  # a huge table is read each time
@@ -377,7 +382,8 @@ def _table_name(cell: str) -> str | None:
 
 
 def _from_prose(text: str, col: Sink) -> None:
-    _from_blocks([b for b in blocks(text) if not is_table_line(b)], col)
+    bs = blocks(text)
+    _from_blocks([b for b in bs if not is_table_line(b)] if _may_have_tables(text) else bs, col)
 
 
 def _from_blocks(bs: list[str], col: Sink) -> None:

@@ -399,7 +399,7 @@ def gazetteer_matches(
     starts = sorted(
         (p, w)
         for w in present
-        if any(surface in s for surface in by_run[w])
+        if any(surface in s for surface in reversed(by_run[w]))  # shortest first
         for p in _run_starts(s, w)
     )
     out: list[tuple[int, int, str]] = []
