@@ -60,7 +60,8 @@ from watcher.facts.parties.prose import (
 )
 from watcher.models import Fact
 
-__all__ = ["extract", "owners_of", "role_from", "plausible_unknown"]  # the last two: prose.py
+# role_from and plausible_unknown are prose.py's, re-exported
+__all__ = ["extract", "owners_of", "role_from", "plausible_unknown"]
 
 
 def _head_rx(words: list[str]) -> re.Pattern[str]:
