@@ -498,3 +498,18 @@ def test_the_needle_automaton_finds_what_a_scan_finds():
     built, table = paired._hit_table(paired._delta)
     assert built >= len(needles) and table  # the automaton path was taken
     F.clear_caches()
+
+
+def test_a_footer_after_a_postcode_is_not_a_town():
+    facts = contacts.extract(
+        "Write to us at 2261 Market Street San Francisco, CA, 94114 Copyright 2022 Bloomer Inc"
+    )
+    values = [f.value for f in facts if f.key.startswith("address:")]
+    assert values == ["2261 Market Street San Francisco, CA, 94114"]  # "CA, 94114" is a zip
+
+
+def test_an_opening_connective_is_not_what_a_period_applies_to():
+    facts = retention.extract("Subsequently, the personal data is kept indefinitely in an archive.")
+    items = [f.detail["applies_to"] for f in facts]
+    assert items and all("Subsequently" not in i for i in items), items
+    assert "personal data" in items[0]

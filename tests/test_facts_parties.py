@@ -414,3 +414,24 @@ def test_prose_country_later_in_the_sentence_and_purpose_stops_at_next_party() -
     assert two["Mailchimp"]["purpose"] == "send our newsletter"
     # a place beyond the next named party is not pinned on the earlier one
     assert "country" not in two["Mailchimp"]
+
+
+def test_a_long_purpose_never_ends_inside_a_word():
+    """The purpose is read from at most 160 characters after the name: when that cut falls
+    inside a word, the word is left out rather than shown half ("conte" for "content")."""
+    head = "We share data with Brave, Inc., a search engine based in the United States and Canada"
+    cut = 0
+    for pad in range(30):  # shift the text so that the cut falls inside "content" at least once
+        filler = "which runs the Brave browser and the Brave Search index as well " + "x" * pad
+        text = f"{head} {filler}, to provide content for answers."
+        start = text.index("Brave, Inc.") + len("Brave, Inc.")
+        if (
+            text[start + 159 : start + 161].isalpha()
+            and "content" in text[start + 150 : start + 170]
+        ):
+            cut += 1
+        for f in extract(text):
+            purpose = (f.detail or {}).get("purpose") or ""
+            for w in purpose.rstrip("…").split():
+                assert w in text.split() or w + "." in text.split(), (pad, purpose)
+    assert cut  # the case was exercised

@@ -85,8 +85,13 @@ _NOT_PHONE = re.compile(
 _DATEISH = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 
 _UK_POST = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
-_US_ZIP = r"(?:[A-Z]{2}|[A-Z][a-z]+)\s+\d{5}(?:-\d{4})?"
-_EU_POST = r"(?:[A-Z]{1,2}-)?\d{4,5}\s+[A-Z][a-zé\u00e0-\u00ff]+"
+_US_ZIP = r"(?:[A-Z]{2},?|[A-Z][a-z]+)\s+\d{5}(?:-\d{4})?"  # "CA 94114", "CA, 94114"
+# a postcode then a town; neither "94114 Copyright" nor "Copyright 2022 Bloomer" is one
+_EU_POST = (
+    r"(?<!Copyright )(?<!\u00a9 )(?:[A-Z]{1,2}-)?\d{4,5}\s+"
+    r"(?!(?:Copyright|All|Tel|Phone|Fax|Email|Registered|Company|VAT)\b)"
+    r"[A-Z][a-zé\u00e0-\u00ff]+"
+)
 _STREET = (
     r"(?:street|st\.?|road|rd\.?|avenue|ave\.?|boulevard|blvd\.?|lane|drive|way|place|square|"
     r"court|suite|floor|building|house|rue|quai|strasse|straße|str\.|weg|platz|calle|via|"

@@ -315,6 +315,16 @@ _SUBJ_END_I18N = re.compile(
     r"|ser[ãa]o)\b"
 )
 _WORDS = re.compile(r"[^\W_]+")
+_CONNECTIVE = re.compile(
+    r"(?:for (?:example|instance)|in (?:addition|particular|any case|that case)|however|"
+    r"additionally|moreover|furthermore|thereafter|afterwards|subsequently|then|finally|also|"
+    r"otherwise|in general|generally|in short|"
+    r"par exemple|en outre|de plus|ensuite|enfin|toutefois|cependant|en particulier|"
+    r"zum beispiel|au(?:ß|ss)erdem|zudem|danach|anschlie(?:ß|ss)end|insbesondere|"
+    r"por ejemplo|adem[áa]s|posteriormente|ad esempio|inoltre|successivamente|"
+    r"bijvoorbeeld|daarnaast|vervolgens|por exemplo|al[ée]m disso)",
+    re.I,
+)
 
 
 def _num(s: str) -> float | None:
@@ -344,9 +354,13 @@ def _applies_to(s: str, start: int, english: bool = True, cue: re.Pattern[str] =
     obj = obj.strip(" ,;:()")
     if _WORD3.search(obj) and len(obj) <= 120:
         return obj
-    before = s[: verb.start()]
-    before = (_SUBJ_END if english else _SUBJ_END_I18N).split(before)[0]
-    return before.strip(" ,;:()")[:120]
+    segs = (_SUBJ_END if english else _SUBJ_END_I18N).split(s[: verb.start()], maxsplit=2)
+    subject = segs[0].strip(" ,;:()")
+    if len(segs) > 1 and _CONNECTIVE.fullmatch(subject):
+        # "Subsequently, your data is kept...", "For example, chats are kept...": an opening
+        # connective is not what the period applies to
+        subject = segs[1].strip(" ,;:()")
+    return subject[:120]
 
 
 def _key_words(s: str, limit: int = 6, stop: set[str] = _STOP) -> str:

@@ -39,6 +39,7 @@ from watcher.facts.parties.names import (
 from watcher.facts.prefilter import literals, trie_pattern
 from watcher.textutil import casefold_ascii
 
+_WORD_END = re.compile(r"\w{0,40}")
 __all__ = [
     "COMPANYISH",
     "ITEM",
@@ -299,7 +300,11 @@ def _sentence_detail(
     role = role_from(s)
     if role:
         detail["role"] = role
-    tail = s[end : end + 160]
+    # 160 characters, and the rest of a word cut there: a purpose never ends inside a word
+    cut = end + 160
+    if cut < len(s) and s[cut - 1].isalnum():
+        cut = _WORD_END.match(s, cut).end()
+    tail = s[end:cut]
     # a place is never taken from beyond the next named party ("X to ..., and Y; stored in Z")
     near = tail[: max(0, stop - end)] if stop is not None else tail
     pm = _PURPOSE_PROSE.search(tail)
