@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -25,19 +24,18 @@ PASSWORD = "hunter2-Secret!"
 USER = "alerts"
 
 
+@pytest.mark.timeout(60)  # the 3 s deadline must fire; before, this never returned
 def test_a_server_dripping_one_line_per_second_hits_the_deadline():
     with ScriptedSMTP(drip) as srv:
         settings = srv.settings(deadline=3.0)
-        t0 = time.monotonic()
         with pytest.raises(DeliveryError) as ei:
             send(settings, b"From: w@example.org\r\nTo: r@example.org\r\n\r\nhi\r\n", password=None)
-        took = time.monotonic() - t0
-    assert took < 30  # the 3 s deadline fired; before, this never returned
     e = ei.value
     assert e.kind == "timeout" and not e.permanent
     assert "within the 3s deadline" in str(e) and "greeting (EHLO)" in str(e)
 
 
+@pytest.mark.timeout(60)  # both deliveries must stop at the 2 s deadline, not run on
 def test_test_email_and_the_outbox_are_bounded_by_the_deadline(project, tmp_path):
     with ScriptedSMTP(drip) as srv:
         project.write_config(
@@ -54,9 +52,7 @@ def test_test_email_and_the_outbox_are_bounded_by_the_deadline(project, tmp_path
                 ]
             ),
         )
-        t0 = time.monotonic()
         result = project.run("test-email", code=1)
-        assert time.monotonic() - t0 < 30
         assert "deadline" in result.output
 
         # the daemon's delivery (deliver_due) returns too, keeping the row for later
@@ -73,9 +69,7 @@ def test_test_email_and_the_outbox_are_bounded_by_the_deadline(project, tmp_path
                 now=datetime.now(UTC),
             )
             settings = cfg.load(project.config).email
-            t0 = time.monotonic()
             rep = deliver_due(store, Channels.email_only(settings), now=datetime.now(UTC))
-            assert time.monotonic() - t0 < 30
             assert rep.failed == 1
             [row] = store.outbox()
             assert row.status == "failed" and "deadline" in row.last_error
