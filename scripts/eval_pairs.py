@@ -23,8 +23,9 @@ Printed per language (the label's) and overall:
   quiet pairs (label none/minor): party findings reported;
 - analysis time per pair (facts of both versions + analysis, caches cleared first; CPU time,
   as the machine may be shared), p50/p95; for changed pairs also the daemon's share (the new
-  version's facts + analysis, the old facts being stored), and the whole compare including
-  reading and extraction (wall time). The labelled pairs run once untimed first (compiling
+  version's facts + analysis, the old facts being stored), the word-level rendering of the
+  hunks (worked out when a report or the CLI shows them, timed on its own), and the whole
+  compare including reading and extraction (wall time). The labelled pairs run once untimed first (compiling
   patterns and deriving their prefilters is paid once per process, not per change); each
   timed pair then starts with every per-text cache cleared. `--no-warm-up` skips that pass.
 
@@ -228,6 +229,7 @@ class PairResult:
     n_above_info: int = 0
     analysis_ms: float = 0.0
     new_ms: float = 0.0  # the new version's facts + analysis (the daemon's cost of a change)
+    words_ms: float = 0.0  # the hunks' word diff, paid when a report or the CLI shows them
     compare_ms: float = 0.0
     notes: list[str] = field(default_factory=list)
     error: str | None = None
@@ -257,25 +259,31 @@ def email_preds(finds: list[Finding]) -> list[tuple[str, frozenset[str], str]]:
     return out
 
 
-def run_pair(old: Document, new: Document) -> tuple[list[Finding], float, float]:
-    """(findings, CPU ms of the whole compare, CPU ms of the daemon's share): `watcher compare`
-    derives the facts of both versions; the monitor has the old version's facts stored and
-    derives only the new one's, so its cost of a change is the new facts + the analysis (timed
-    cold too: caches cleared after the old facts are derived)."""
+def run_pair(old: Document, new: Document, res: PairResult) -> list[Finding]:
+    """The findings; sets `res`'s CPU ms of the whole compare, of the daemon's share and of the
+    word diff. `watcher compare` derives the facts of both versions; the monitor has the old
+    version's facts stored and derives only the new one's, so its cost of a change is the new
+    facts + the analysis (timed cold too: caches cleared after the old facts are derived).
+    The hunks' word-level rendering is worked out when something shows it (a report, the
+    CLI's output), not by the analysis: `words_ms` is that cost, timed on its own."""
     _clear()
     # CPU time of this process: on a shared, loaded machine wall time mostly measures the
     # neighbours (the whole compare below is wall time)
     t = time.process_time()
     analysis = compare_documents(old, new)
-    whole = (time.process_time() - t) * 1000
+    res.analysis_ms = (time.process_time() - t) * 1000
+    t = time.process_time()
+    for h in analysis.hunks:
+        len(h.words)
+    res.words_ms = (time.process_time() - t) * 1000
     _clear()
     old_facts = _facts.extract_facts(old.text, old.language)
     _clear()
     t = time.process_time()
     new_facts = _facts.extract_facts(new.text, new.language)
     analyze(old.text, new.text, old_facts, new_facts, title=new.title)
-    daemon = (time.process_time() - t) * 1000
-    return list(analysis.findings), whole, daemon
+    res.new_ms = (time.process_time() - t) * 1000
+    return list(analysis.findings)
 
 
 def _clear() -> None:
@@ -352,7 +360,7 @@ def pairs_dataset(root: Path, only: str | None) -> list[PairResult]:
             t = time.perf_counter()
             old = read(root / p["doc"] / f"{p['old']}.md", [], [])
             new = read(root / p["doc"] / f"{p['new']}.md", [], [])
-            finds, res.analysis_ms, res.new_ms = run_pair(old, new)
+            finds = run_pair(old, new, res)
             res.compare_ms = (time.perf_counter() - t) * 1000
         except Exception as e:  # noqa: BLE001 - one broken pair must not stop the measure
             res.error = f"{type(e).__name__}: {e}"
@@ -408,7 +416,7 @@ def corpus_dataset(root: Path, only: str | None, use_md: bool) -> list[PairResul
         try:
             t = time.perf_counter()
             old, new = load(p["doc"], o), load(p["doc"], n)
-            finds, res.analysis_ms, res.new_ms = run_pair(old, new)
+            finds = run_pair(old, new, res)
             res.compare_ms = (time.perf_counter() - t) * 1000
         except Exception as e:  # noqa: BLE001
             res.error = f"{type(e).__name__}: {e}"
@@ -436,7 +444,7 @@ def corpus_dataset(root: Path, only: str | None, use_md: bool) -> list[PairResul
             t = time.perf_counter()
             old = load(npair["doc"], stem, npair["base_html"])
             new = load(npair["doc"], stem, npair["noise_html"])
-            finds, res.analysis_ms, res.new_ms = run_pair(old, new)
+            finds = run_pair(old, new, res)
             res.compare_ms = (time.perf_counter() - t) * 1000
         except Exception as e:  # noqa: BLE001
             res.error = f"{type(e).__name__}: {e}"
@@ -480,6 +488,7 @@ def summarize(results: list[PairResult]) -> dict[str, Any]:
     changed_ms = [r.analysis_ms for r in labelled if r.label_class != "none"]
     all_ms = [r.analysis_ms for r in ok]
     changed_new_ms = [r.new_ms for r in labelled if r.label_class != "none"]
+    changed_words_ms = [r.words_ms for r in labelled if r.label_class != "none"]
     cmp_ms = [r.compare_ms for r in ok]
     return {
         "pairs": len(labelled),
@@ -511,6 +520,7 @@ def summarize(results: list[PairResult]) -> dict[str, Any]:
             "analysis_p95": _r1(_pct(all_ms, 95)),
             "changed_p95": _r1(_pct(changed_ms, 95)),
             "changed_new_p95": _r1(_pct(changed_new_ms, 95)),
+            "changed_words_p95": _r1(_pct(changed_words_ms, 95)),
             "compare_p95": _r1(_pct(cmp_ms, 95)),
         },
     }
@@ -576,6 +586,7 @@ def print_table(groups: dict[str, dict[str, Any]]) -> None:
         ),
         ("changed pairs CPU ms p95", lambda g: _fmt(g["ms"]["changed_p95"])),
         ("  new facts + analysis (daemon)", lambda g: _fmt(g["ms"]["changed_new_p95"])),
+        ("  word diff, when shown", lambda g: _fmt(g["ms"]["changed_words_p95"])),
         ("whole compare wall ms p95", lambda g: _fmt(g["ms"]["compare_p95"])),
     ]
     w0 = max(len(r[0]) for r in rows) + 2
@@ -651,6 +662,7 @@ def main(argv: list[str] | None = None) -> int:
                     "findings": r.n_findings,
                     "analysis_ms": round(r.analysis_ms, 1),
                     "new_ms": round(r.new_ms, 1),
+                    "words_ms": round(r.words_ms, 1),
                     "notes": r.notes if args.verbose else len(r.notes),
                 }
                 for r in results

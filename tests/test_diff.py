@@ -204,3 +204,34 @@ def test_hunks_trim_raw_edges_as_the_plain_diff_does():
                 new[min(i, len(new) - 1)] = rnd.choice(pool)
         a, b = "\n".join(old), "\n".join(new)
         assert hunks(a, b) == _reference_hunks(a, b), (old, new)
+
+
+def test_word_diff_is_worked_out_when_read():
+    """The analysis pays for the word-level rendering only when it reads it (to tell a
+    spelling fix when no other fact changed): a hunk's words are worked out the first time
+    something reads them (a report, the CLI), and are then those of an eager diff."""
+    from watcher.analysis import clear_caches, diff
+    from watcher.analysis.findings import analyze
+    from watcher.facts import extract_facts
+
+    old = "# Retention\nWe keep logs for 1 year.\nWe keep mail for 2 years.\n\nEnd.\n"
+    new = "# Retention\nWe keep logs for 3 years.\nWe keep mail for 5 years.\n\nEnd.\n"
+    fo, fn = extract_facts(old, "en"), extract_facts(new, "en")
+    clear_caches()
+    a = analyze(old, new, fo, fn)
+    assert a.changed and len(a.hunks) == 1
+    assert any(f.kind == "retention_changed" for f in a.findings)
+    assert diff._words.cache_info().misses == 0  # no word diff worked out by the analysis
+    words = a.hunks[0].words
+    assert diff._words.cache_info().misses == 0  # nor by handing the hunk over
+    assert len(words) > 0 and diff._words.cache_info().misses == 2  # line by line, once each
+    eager = [
+        *diff._words("We keep logs for 1 year.", "We keep logs for 3 years."),
+        ("=", "\n"),
+        *diff._words("We keep mail for 2 years.", "We keep mail for 5 years."),
+    ]
+    assert list(words) == eager and words == eager and words[-1] == eager[-1]
+    assert ("-", "1 year") in words or ("+", "3") in words
+    assert a.to_dict()["hunks"][0]["words"] == [list(w) for w in eager]
+    len(words)
+    assert diff._words.cache_info().misses == 2  # worked out once

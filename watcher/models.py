@@ -6,6 +6,7 @@ dataclasses, never another stage's internals. Nothing here does I/O.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -204,7 +205,9 @@ class Hunk:
     """One region of a line diff, with word-level detail for display.
 
     `tag` is "replace", "delete" or "insert". Line numbers are 1-based. `words` holds
-    (op, text) pairs where op is "=", "-" or "+" for a word-level rendering of the region.
+    (op, text) pairs where op is "=", "-" or "+" for a word-level rendering of the region
+    (the analysis gives a sequence that computes them the first time it is read: findings
+    need only the lines, and a change no report shows never pays for its word diff).
     """
 
     tag: str
@@ -212,7 +215,7 @@ class Hunk:
     old_lines: list[str]
     new_start: int
     new_lines: list[str]
-    words: list[tuple[str, str]] = field(default_factory=list)
+    words: Sequence[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {

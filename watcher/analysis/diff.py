@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
 from difflib import Match, SequenceMatcher
 from functools import lru_cache
 from itertools import zip_longest
@@ -230,6 +231,53 @@ def _words(old: str, new: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+class WordDiff(Sequence[tuple[str, str]]):
+    """A hunk's word-level rendering, (op, text) pairs, worked out the first time it is read.
+
+    The word diff is for display: findings and the classification read only lines, the
+    daemon re-renders a stored change's hunks when a digest goes out, and a change under a
+    channel's `min_severity` is never shown. On a large rewrite it is most of the analysis's
+    cost, so it is paid only by what shows it (a report, `watcher compare`, `--json`).
+    `pairs` holds (old, new) texts rendered one after the other, separated by a line break
+    (a replaced block of as many lines as it replaces is rendered line by line)."""
+
+    __slots__ = ("_pairs", "_ops")
+
+    def __init__(self, pairs: tuple[tuple[str, str], ...]) -> None:
+        self._pairs = pairs
+        self._ops: list[tuple[str, str]] | None = None
+
+    def _all(self) -> list[tuple[str, str]]:
+        ops = self._ops
+        if ops is None:
+            ops = []
+            for k, (x, y) in enumerate(self._pairs):
+                if k:
+                    ops.append(("=", "\n"))
+                ops.extend(_words(x, y))
+            self._ops = ops
+        return ops
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def,override]
+        return self._all()[i]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return self._all() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
 class _Kept:
     """The lines of `raw[start:]` that do not normalize to nothing, normalized as they are
     asked for: `idx[k]` (index in `raw`) and `norm[k]` of the k-th one."""
@@ -339,16 +387,11 @@ class LineDiff:
             nl = [b_raw[b_idx[k]] for k in range(j1, j2)]
             old_start = (a_idx[i1] if i1 < len(a_idx) else len(a_raw)) + 1
             new_start = (b_idx[j1] if j1 < len(b_idx) else len(b_raw)) + 1
-            if tag == "replace" and len(ol) == len(nl) and len(ol) > 1:
-                words: list[tuple[str, str]] = []
-                for k, (x, y) in enumerate(zip(ol, nl, strict=True)):
-                    if k:
-                        words.append(("=", "\n"))
-                    words.extend(_words(x.strip(), y.strip()))
+            if tag == "replace" and len(ol) == len(nl) and len(ol) > 1:  # line by line
+                pairs = tuple((x.strip(), y.strip()) for x, y in zip(ol, nl, strict=True))
             else:
-                words = list(
-                    _words("\n".join(x.strip() for x in ol), "\n".join(y.strip() for y in nl))
-                )
+                pairs = (("\n".join(x.strip() for x in ol), "\n".join(y.strip() for y in nl)),)
+            words = WordDiff(pairs)
             out.append(
                 Hunk(
                     tag=tag,
