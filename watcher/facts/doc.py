@@ -303,9 +303,12 @@ def clean(s: str) -> str:
 
 
 def _clean(s: str) -> str:
-    return _BLANKS.sub(
-        " ", textutil.strip_inline(textutil.fold_typography(s), underscores=False)
-    ).strip()
+    s = textutil.strip_inline(textutil.fold_typography(s), underscores=False)
+    # without a tab or two spaces in a row every blank run is one space already: the
+    # substitution (which rewrites every space of the line) would change nothing
+    if "  " in s or "\t" in s:
+        s = _BLANKS.sub(" ", s)
+    return s.strip()
 
 
 @dataclass(frozen=True)
