@@ -383,6 +383,15 @@ def test_fast_paths_equal_reference(s: str) -> None:
     # a block without a keyword (after the pre-filter's rules) holds no label
     if not D._PREFILTER.search(T.fold(s)):
         assert not D._LABEL.search(D._scan_line(s))
+    # `_may_label` (an automaton) answers as the pre-filter's regex does
+    pm = D._PREFILTER.search(T.fold(s))
+    if pm is not None and pm.end() - pm.start() == 1:
+        ref = D._KEYWORD.search(T.fold(D._scan_line(s))) is not None
+    else:
+        ref = pm is not None
+    assert D._may_label(s, None) == ref
+    assert D._may_label(s, D._scan_line(s)) == ref
+    assert D._has_digit(s) == any(c.isdigit() for c in s)
 
 
 def test_month_trie_matches_like_longest_first_alternation() -> None:
