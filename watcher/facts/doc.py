@@ -27,7 +27,7 @@ from typing import Any
 import ahocorasick
 
 from watcher import textutil
-from watcher.facts.prefilter import EVERY, RISKY_ANY, RISKY_ASCII, literals
+from watcher.facts.prefilter import EVERY, RISKY_ANY, RISKY_ANY_CHARS, RISKY_ASCII, literals
 
 # the inline-markup patterns of `textutil.strip_inline` (tests compare `plain` with them)
 _LINK, _AUTOLINK, _BR, _TAG = textutil.MD_LINK, textutil.AUTOLINK, textutil.BR, textutil.TAG
@@ -404,17 +404,21 @@ class Doc:
         if not self._joined.isascii():
             # units holding a character that IGNORECASE matches unlike str.lower(): a
             # case-insensitive prefilter always counts them as candidates
-            odd = [i for i, t in enumerate(self.texts) if not t.isascii()]
-            self._memo["risky_ascii"] = frozenset(
-                i for i in odd if RISKY_ASCII.search(self.texts[i])
-            )
-            self._memo["risky_any"] = frozenset(i for i in odd if RISKY_ANY.search(self.texts[i]))
+            self._memo["risky_ascii"] = self._holding(textutil.CASE_RISKY, RISKY_ASCII)
+            self._memo["risky_any"] = self._holding(RISKY_ANY_CHARS, RISKY_ANY)
         self._base: Doc | None = None
         self._delta: _Delta | None = None
         if base is not None and base.texts:
             delta = _Delta.of(self.texts, base.texts)
             if delta is not None:
                 self._base, self._delta = base, delta
+
+    def _holding(self, chars: str, rx: re.Pattern[str]) -> frozenset[int]:
+        """The units holding one of `chars` (`rx`: the class of them). Mostly none: the whole
+        text is looked through for each character first (faster than a regex per unit)."""
+        if not any(c in self._joined for c in chars):
+            return frozenset()
+        return frozenset(i for i, t in enumerate(self.texts) if not t.isascii() and rx.search(t))
 
     @staticmethod
     def _offsets(parts: tuple[str, ...] | list[str]) -> list[int]:

@@ -29,11 +29,11 @@ _ZERO_WIDTH = ("AT", "ASSERT", "ASSERT_NOT")
 # Unit texts holding one of them are not prefiltered case-insensitively: for ASCII literals only
 # the first set matters, for other literals the second.
 RISKY_ASCII = re.compile(f"[{CASE_RISKY}]")
-RISKY_ANY = re.compile(
-    "["
-    + "".join(sorted({chr(c) for k, vs in _EXTRA_CASES.items() for c in (k, *vs) if c > 127}))
-    + "\u0130\u212a]"
+RISKY_ANY_CHARS = (
+    "".join(sorted({chr(c) for k, vs in _EXTRA_CASES.items() for c in (k, *vs) if c > 127}))
+    + "\u0130\u212a"
 )
+RISKY_ANY = re.compile(f"[{RISKY_ANY_CHARS}]")
 
 
 def _exact(items: Any) -> set[str] | None:

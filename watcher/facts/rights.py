@@ -221,8 +221,14 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     # literal prefilter) up to the first one that states it; then the cookie categories and
     # names, whose keys come from the text.
     first: dict[tuple[str, str], tuple[int, int, str, dict[str, str]]] = {}
+    # a right needs a rights context in its unit: the units where that cannot match are skipped
+    # (exact too), which spares most context searches
+    w_ctx = d.candidates(_RIGHTS_CTX_EN if english else _RIGHTS_CTX)
     for r, (kind, key, label, rx) in enumerate(patterns):
-        for i in _ordered(d.candidates(rx), len(units)):
+        where = d.candidates(rx)
+        if kind == "right":
+            where = _both(where, w_ctx)
+        for i in _ordered(where, len(units)):
             e = entries.get(i) or entry(i)
             got = e.got.get(r)  # (what `states` answers, without the call when known)
             if got or (got is None and e.states(r)):
@@ -239,6 +245,11 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
         Fact(kind, key, label, units[i].text[:500], detail)
         for (kind, key), (i, _r, label, detail) in ordered
     ]
+
+
+def _both(a: Any, b: Any) -> Any:
+    """The indices in both candidate sets."""
+    return b if a is EVERY else a if b is EVERY else a & b
 
 
 def _ordered(where: Any, n: int) -> Any:
