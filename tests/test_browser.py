@@ -318,6 +318,73 @@ def test_browser_cannot_reach_a_private_address(browser):
         assert internal.hits("/admin") == 0
 
 
+@needs_browser
+def test_dns_rebinding_reaches_nothing():
+    """The watched name answers a public address (127.0.0.1 here) to the first lookup and an
+    internal one (127.0.0.2, same port) to every later one, as a rebinding attacker's DNS
+    does. The render resolves it once: the page, its redirect and the script's later fetches
+    all go where the guard checked, through the render's pinning proxy (Chromium never
+    resolves the name itself: only the test resolver knows it)."""
+    calls: list[str] = []
+
+    def rebinding(host: str) -> list[str]:
+        if host != "policy.rebind.test":
+            return []
+        calls.append(host)
+        return ["127.0.0.1"] if len(calls) == 1 else ["127.0.0.2"]
+
+    with LocalSite() as public, LocalSite(host="127.0.0.2", port=public.port) as internal:
+        for site, mark in ((public, "PUBLIC"), (internal, "SECRET")):
+            site.set("/admin", f"{mark}-ADMIN-DATA", content_type="text/plain")
+        internal.set("/privacy", "<html><body>SECRET-INTERNAL-PAGE</body></html>")
+        public.set("/start", b"", status=302, headers={"Location": "/privacy"})
+        public.set(
+            "/privacy",
+            f"<html><body>{paras()}<div id=x></div><script>"
+            "setTimeout(() => fetch('/admin').then(r => r.text())"
+            ".then(t => { document.getElementById('x').textContent = t; })"
+            ".catch(() => {}), 400);</script></body></html>",
+        )
+        b = BrowserFetcher(
+            settings(), guard=AddressGuard(resolver=rebinding, public={"127.0.0.1"}), deadline=12.0
+        )
+        try:
+            cap = b.render(f"http://policy.rebind.test:{public.port}/start")
+        finally:
+            b.close()
+        html = text_of(cap)
+        assert "Stripe" in html and "PUBLIC-ADMIN-DATA" in html
+        assert "SECRET" not in html
+        assert internal.hits("/admin") == 0 and internal.hits("/privacy") == 0
+        assert public.hits("/admin") == 1
+        assert calls == ["policy.rebind.test"]  # one lookup for the whole render
+
+
+@needs_browser
+def test_an_unreachable_page_fails_with_its_cause_not_the_deadline():
+    """A name that does not resolve, a port nobody listens on: one line with the cause (it
+    was a 12 s "timeout ... a script stuck in a loop?" and a traceback from the route
+    handler). The resolver knows no name: no lookup leaves the machine."""
+    import socket
+
+    nowhere = AddressGuard(resolver=lambda host: [], public={"127.0.0.1"})
+
+    with socket.socket() as s:  # a free port, closed again: nobody listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for url, kind, words in (
+        ("http://nowhere.invalid/privacy", "dns", "DNS lookup failed for nowhere.invalid"),
+        (f"https://127.0.0.1:{port}/privacy", "connect", f"127.0.0.1:{port}"),
+    ):
+        b = BrowserFetcher(settings(), guard=nowhere, deadline=12.0)
+        try:
+            with pytest.raises(FetchError) as info:
+                b.render(url)
+        finally:
+            b.close()
+        assert info.value.kind == kind and words in str(info.value)
+
+
 # -- the browser missing ----------------------------------------------------------------------
 
 

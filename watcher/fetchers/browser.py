@@ -14,6 +14,11 @@ and takes the browser down with it (no orphans).
 - Images, fonts and media are never downloaded. Every request goes through the SSRF rules
   (`netguard`): no loopback/private/link-local/metadata address unless the watch's own URL
   is one or it says `allow_private`; the page may not navigate away from the watched host.
+- Names are resolved once per render, and the browser connects where the check looked: the
+  context's traffic goes through a loopback proxy of its own (`pinproxy`) that connects to
+  the checked address, so DNS rebinding reaches nothing. (When the environment sets a proxy,
+  HTTPS_PROXY..., the browser uses that one instead, and it resolves names.)
+- A document that cannot be reached fails at once with its cause (DNS, connection refused).
 - Ready rule (measured on loopback SPAs: `load` fires before an SPA's text arrives and
   `networkidle` never comes on pages that poll): after `load`, the visible word count is
   >= 30 and unchanged for 1 s, or 3 s have passed. HTTP >= 400 returns at once as an error.
@@ -41,6 +46,7 @@ from urllib.parse import urljoin, urlsplit
 
 from watcher.fetchers.httputil import parse_content_type, status_text
 from watcher.fetchers.netguard import DEFAULT_GUARD, AddressGuard
+from watcher.fetchers.pinproxy import PinningProxy
 from watcher.models import Capture, FetchError, FetchSettings
 from watcher.textutil import shorten
 
@@ -296,15 +302,25 @@ class BrowserFetcher:
             ) from None
         except Exception as e:
             raise FetchError("browser", f"Chromium did not start: {_short(e)}") from None
-        context = await browser.new_context(
-            user_agent=self.settings.user_agent,
-            ignore_https_errors=not verify,
-            java_script_enabled=True,
-            service_workers="block",
-        )
+        # one view of DNS for the whole render: what the route handler checks is where the
+        # proxy connects (pinproxy: no DNS rebinding between the check and the connection)
+        guard = self.guard.pinned()
+        proxy = None if _env_proxied() else PinningProxy(guard, url, allow_private=allow_private)
+        try:
+            context = await browser.new_context(
+                user_agent=self.settings.user_agent,
+                ignore_https_errors=not verify,
+                java_script_enabled=True,
+                service_workers="block",
+                proxy={"server": proxy.server} if proxy else None,
+            )
+        except BaseException:
+            if proxy is not None:
+                proxy.close()
+            raise
         try:
             return await asyncio.wait_for(
-                self._load(context, url, allow_private, expand, state, started),
+                self._load(context, url, allow_private, expand, state, started, guard, proxy),
                 self.deadline,
             )
         except TimeoutError:
@@ -324,12 +340,15 @@ class BrowserFetcher:
                 await asyncio.wait_for(context.close(), CLOSE_GRACE)
             except Exception:
                 self._kill("a page's context did not close")
+            if proxy is not None:
+                proxy.close()
 
-    async def _load(self, context, url, allow_private, expand, state, started) -> Capture:  # noqa: ANN001
+    async def _load(self, context, url, allow_private, expand, state, started, guard, proxy):  # noqa: ANN001, ANN202, PLR0913
         loop = asyncio.get_running_loop()
         origin_host = _host_key(urlsplit(url).hostname)
         verdicts: dict[str, str | None] = {}
         blocked: list[str] = []
+        failures: list[FetchError] = []  # the page's document could not be loaded: why
         navigated = {"main": False}
 
         timeout_ms = self.deadline * 1000
@@ -339,9 +358,29 @@ class BrowserFetcher:
             if host not in verdicts:
                 verdicts[host] = await loop.run_in_executor(
                     None,
-                    lambda: self.guard.reason(target, origin=url, allow_private=allow_private),
+                    lambda: guard.reason(target, origin=url, allow_private=allow_private),
                 )
             return verdicts[host]
+
+        async def hop(route, to: str | None):  # noqa: ANN001, ANN202 - an APIResponse
+            """One hop of the document's redirect chain (`to`: None for the request's own
+            URL); FetchError when the site was not reached (the proxy's words, "DNS lookup
+            failed for x", rather than its 502)."""
+            where = to or route.request.url
+            try:
+                response = await route.fetch(
+                    url=to, max_redirects=0, timeout=timeout_ms, max_retries=0
+                )
+            except Exception as e:
+                ours = proxy.failed.get(urlsplit(where).hostname or "") if proxy else None
+                raise ours or FetchError(
+                    "browser", f"could not load {where}: {_short(e)}"
+                ) from None
+            if response.status == 502 and proxy is not None:
+                ours = proxy.failed.get(urlsplit(where).hostname or "")
+                if ours is not None:
+                    raise ours
+            return response
 
         async def route(route, request) -> None:  # noqa: ANN001
             if request.resource_type in BLOCKED_TYPES:
@@ -366,20 +405,23 @@ class BrowserFetcher:
                 # document's redirect chain is walked here, one hop at a time, each hop
                 # checked; the browser is then sent straight to the final address.
                 current = target
-                response = await route.fetch(max_redirects=0, timeout=timeout_ms, max_retries=0)
-                hops = 0
-                while 300 <= response.status < 400 and response.headers.get("location"):
-                    hops += 1
-                    nxt = urljoin(current, response.headers["location"])
-                    why = await check(nxt) if hops <= MAX_REDIRECTS else "too many redirects"
-                    if why:
-                        blocked.append(why)
-                        await route.abort("blockedbyclient")
-                        return
-                    current = nxt
-                    response = await route.fetch(
-                        url=nxt, max_redirects=0, timeout=timeout_ms, max_retries=0
-                    )
+                try:
+                    response = await hop(route, None)
+                    hops = 0
+                    while 300 <= response.status < 400 and response.headers.get("location"):
+                        hops += 1
+                        nxt = urljoin(current, response.headers["location"])
+                        why = await check(nxt) if hops <= MAX_REDIRECTS else "too many redirects"
+                        if why:
+                            blocked.append(why)
+                            await route.abort("blockedbyclient")
+                            return
+                        current = nxt
+                        response = await hop(route, nxt)
+                except FetchError as e:  # not an exception in Playwright's listener: the
+                    failures.append(e)  # navigation fails now, not at the deadline
+                    await route.abort("failed")
+                    return
                 if current == target:
                     await route.fulfill(response=response)
                 else:
@@ -393,8 +435,10 @@ class BrowserFetcher:
         try:
             response = await page.goto(url, wait_until="commit")
         except Exception:
-            if blocked:
-                raise FetchError("blocked", blocked[0]) from None
+            if blocked or (proxy and proxy.refused):
+                raise FetchError("blocked", (blocked or proxy.refused)[0]) from None
+            if failures:
+                raise failures[0] from None
             raise
         if response is None:
             raise FetchError("browser", f"no response for {url}")
@@ -446,6 +490,14 @@ async def _settle(page) -> None:  # noqa: ANN001
         if now - start >= AFTER_LOAD:
             return
         await asyncio.sleep(POLL)
+
+
+def _env_proxied() -> bool:
+    """Whether the environment routes web traffic through a proxy (HTTPS_PROXY...): the
+    browser then goes through it, as the HTTP fetcher does, and that proxy resolves names."""
+    from urllib.request import getproxies
+
+    return any(k in ("http", "https", "all") for k in getproxies())
 
 
 def _host_key(host: str | None) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
@@ -80,23 +81,37 @@ class AddressGuard:
         self._resolve = resolver or _resolve
         self._public = frozenset(public)  # test hook: these addresses count as public
 
-    def classes(self, host: str) -> set[str]:
-        """The address classes `host` resolves to (empty when it does not resolve)."""
+    def addresses(self, host: str) -> list[str]:
+        """The addresses `host` names (itself when it is one; empty when it does not resolve)."""
         host = host.strip("[]")
         try:
-            ips = [str(ipaddress.ip_address(host.split("%", 1)[0]))]
+            return [str(ipaddress.ip_address(host.split("%", 1)[0]))]
         except ValueError:
-            ips = self._resolve(host)
+            return self._resolve(host)
+
+    def classes(self, host: str, ips: list[str] | None = None) -> set[str]:
+        """The address classes of `ips`, by default those `host` resolves to."""
+        if ips is None:
+            ips = self.addresses(host)
         return {"public" if ip in self._public else address_class(ip) for ip in ips}
 
-    def reason(self, target: str, *, origin: str, allow_private: bool = False) -> str | None:
-        """Why `target` may not be fetched for a watch of `origin`, or None when it may."""
+    def reason(
+        self,
+        target: str,
+        *,
+        origin: str,
+        allow_private: bool = False,
+        ips: list[str] | None = None,
+    ) -> str | None:
+        """Why `target` may not be fetched for a watch of `origin`, or None when it may.
+        `ips`: the addresses its host resolved to, when the caller has resolved it (and will
+        connect to one of them: `pin`)."""
         if allow_private:
             return None
         host = urlsplit(target).hostname
         if not host:
             return None
-        bad = self.classes(host) - {"public"}
+        bad = self.classes(host, ips) - {"public"}
         if not bad:
             return None
         origin_host = urlsplit(origin).hostname or ""
@@ -109,6 +124,38 @@ class AddressGuard:
             f"refused to follow {_short(target)}: it points to a {what} address "
             "(set allow_private = true on the watch if this is intended)"
         )
+
+    def pin(
+        self, target: str, *, origin: str, allow_private: bool = False
+    ) -> tuple[str | None, str | None]:
+        """(the address to connect to, why `target` may not be fetched): its host resolved
+        once, and that very answer both checked and used, so a name that resolves to a public
+        address for the check and to an internal one for the connection (DNS rebinding)
+        reaches nothing. (None, None): the name does not resolve."""
+        host = urlsplit(target).hostname or ""
+        ips = self.addresses(host)
+        why = self.reason(target, origin=origin, allow_private=allow_private, ips=ips)
+        if why or not ips:
+            return None, why
+        return ips[0], None
+
+    def pinned(self) -> AddressGuard:
+        """A guard that resolves each name once and keeps the answer (thread-safe): one
+        render's view of DNS, so every check and every connection of that render (the page,
+        its redirects, its subresources, the watch's own URL) sees the same addresses."""
+        answers: dict[str, list[str]] = {}
+        lock = threading.Lock()
+        resolve = self._resolve
+
+        def remembered(host: str) -> list[str]:
+            with lock:
+                if host in answers:
+                    return answers[host]
+            ips = resolve(host)  # outside the lock: one slow name does not hold the others
+            with lock:
+                return answers.setdefault(host, ips)  # two racing lookups: the first stands
+
+        return AddressGuard(resolver=remembered, public=self._public)
 
     def check(self, target: str, *, origin: str, allow_private: bool = False) -> None:
         """Raise FetchError("blocked") when `reason` says no."""
