@@ -3,10 +3,18 @@ use them."""
 
 from __future__ import annotations
 
+import itertools
+
 from watcher.analysis.diff import normalize_line
 from watcher.extract import extract
 from watcher.facts.doc import clean, plain
-from watcher.textutil import fold_typography, shorten, strip_inline
+from watcher.textutil import (
+    EMPHASIS_KEEP_UNDERSCORE,
+    casefold_ascii,
+    fold_typography,
+    shorten,
+    strip_inline,
+)
 
 
 def test_fold_and_strip_agree_across_stages():
@@ -29,6 +37,14 @@ def test_single_underscores_are_text_for_facts():
     assert clean("__bold__ and *it*") == "bold and it"
     assert strip_inline("10\\. Governing Law {#law}") == "10. Governing Law "
     assert strip_inline("<Vendor>, Inc. <b>x</b>") == "<Vendor>, Inc. x"
+
+
+def test_keeping_underscores_strips_like_the_markers_regex():
+    # (a line without "__" loses its "*" by a plain replace: the same as the regex)
+    for parts in itertools.product(["*", "_", "a", " ", "__", "***", "\u0130"], repeat=4):
+        s = "".join(parts)
+        assert strip_inline(s, underscores=False) == EMPHASIS_KEEP_UNDERSCORE.sub("", s), s
+        assert len(casefold_ascii(s)) == len(s)
 
 
 def test_shorten():

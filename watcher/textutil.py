@@ -72,13 +72,13 @@ fold_typography = folder()
 # that letter (U+0130 even lowers to two characters).
 CASE_RISKY = "\u0130\u0131\u017f\u212a"
 _CASE = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
-_CASE_RX = re.compile(f"[{CASE_RISKY}]")
 
 
 def casefold_ascii(s: str) -> str:
     """`s` lower-cased, same length: where an ASCII word matches `s` under re.IGNORECASE, its
     lower-case form is a plain substring of `casefold_ascii(s)` at the same place."""
-    if not s.isascii() and _CASE_RX.search(s):
+    # (four substring tests: a string of lower code points answers each at once)
+    if not s.isascii() and ("\u0130" in s or "\u0131" in s or "\u017f" in s or "\u212a" in s):
         s = s.translate(_CASE)
     return s.lower()
 
@@ -119,7 +119,12 @@ def strip_inline(s: str, *, underscores: bool = True) -> str:
     if "\\" in s:
         s = s.replace("\\", "")
     if "*" in s or "_" in s:
-        s = (EMPHASIS if underscores else EMPHASIS_KEEP_UNDERSCORE).sub("", s)
+        if underscores:
+            s = EMPHASIS.sub("", s)
+        elif "__" in s:
+            s = EMPHASIS_KEEP_UNDERSCORE.sub("", s)
+        else:
+            s = s.replace("*", "")  # (no "__" marker: every "*" is one, the same result)
     if "`" in s:
         s = s.replace("`", "")
     return s
