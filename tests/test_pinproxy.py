@@ -9,6 +9,7 @@ CONNECT). The browser going through it is tested in tests/test_browser.py.
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 import time
@@ -49,7 +50,16 @@ def guard(resolver=None) -> AddressGuard:
 
 
 def via(proxy: PinningProxy, url: str) -> requests.Response:
-    return requests.get(url, proxies={"http": proxy.server}, timeout=10)
+    c = proxy.credentials
+    server = c["server"].replace("http://", f"http://{c['username']}:{c['password']}@")
+    return requests.get(url, proxies={"http": server}, timeout=10)
+
+
+def auth(proxy: PinningProxy) -> str:
+    """The Proxy-Authorization header line a raw client sends."""
+    c = proxy.credentials
+    token = base64.b64encode(f"{c['username']}:{c['password']}".encode()).decode()
+    return f"Proxy-Authorization: Basic {token}\r\n"
 
 
 def test_a_name_is_resolved_once_and_connected_where_it_was_checked(sites):
@@ -91,7 +101,7 @@ def test_an_internal_address_is_refused_with_the_guards_reason(sites):
         assert proxy.refused and "loopback" in proxy.refused[0]
         # a CONNECT tunnel to it as well
         with _connect(proxy) as s:
-            s.sendall(f"CONNECT {NAME}:{public.port} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            s.sendall(f"CONNECT {NAME}:{public.port} HTTP/1.1\r\n{auth(proxy)}\r\n".encode())
             assert s.recv(100).startswith(b"HTTP/1.1 403")
     assert internal.hits("/privacy") == 0
     # allow_private lets it through (the watch said so)
@@ -110,7 +120,7 @@ def test_connect_tunnel_carries_the_exchange_and_close_ends_it(sites):
     pinned = guard().pinned()
     with PinningProxy(pinned, f"http://{NAME}/", allow_private=False) as proxy:
         s = _connect(proxy)
-        s.sendall(f"CONNECT {NAME}:{public.port} HTTP/1.1\r\nHost: {NAME}\r\n\r\n".encode())
+        s.sendall(f"CONNECT {NAME}:{public.port} HTTP/1.1\r\n{auth(proxy)}\r\n".encode())
         assert s.recv(100) == b"HTTP/1.1 200 Connection Established\r\n\r\n"
         s.sendall(f"GET /privacy HTTP/1.1\r\nHost: {NAME}\r\n\r\n".encode())
         got = b""
@@ -137,8 +147,27 @@ def test_unknown_names_and_bad_requests_get_one_clear_answer(sites):
             s.sendall(b"GET http://x/ HTTP/1.1\r\n" + b"X-Pad: " + b"a" * 70_000)
             assert s.recv(100).startswith(b"HTTP/1.1 431")
         with _connect(proxy) as s:
-            s.sendall(b"GET /relative HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.sendall(f"GET /relative HTTP/1.1\r\n{auth(proxy)}\r\n".encode())
             assert s.recv(100).startswith(b"HTTP/1.1 400")
+
+
+def test_only_its_render_may_use_it(sites):
+    """Any local program can connect to a loopback port: without the render's credentials
+    (random per proxy) a request is refused, and never reaches DNS or the site."""
+    public, _internal = sites
+    rebinder = Rebinder()
+    url = f"http://{NAME}:{public.port}/privacy"
+    with PinningProxy(guard(rebinder).pinned(), url, allow_private=False) as proxy, \
+            PinningProxy(guard().pinned(), url, allow_private=False) as other:  # fmt: skip
+        for header in ("", "Proxy-Authorization: Basic d2F0Y2hlcjp4\r\n", auth(other)):
+            with _connect(proxy) as s:
+                s.sendall(f"GET {url} HTTP/1.1\r\nHost: x\r\n{header}\r\n".encode())
+                answer = s.recv(300)
+            assert answer.startswith(b"HTTP/1.1 407") and b"Proxy-Authenticate: Basic" in answer
+        r = requests.get(url, proxies={"http": proxy.server}, timeout=10)
+        assert r.status_code == 407
+        assert via(proxy, url).text == "PUBLIC-POLICY"
+    assert rebinder.calls == 1 and public.hits("/privacy") == 1
 
 
 @pytest.mark.timeout(30)

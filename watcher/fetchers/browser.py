@@ -312,7 +312,7 @@ class BrowserFetcher:
                 ignore_https_errors=not verify,
                 java_script_enabled=True,
                 service_workers="block",
-                proxy={"server": proxy.server} if proxy else None,
+                proxy=proxy.credentials if proxy else None,
             )
         except BaseException:
             if proxy is not None:

@@ -12,12 +12,19 @@ same one the route handler checked), refuses what the guard refuses, and connect
 address. TLS stays end to end: a CONNECT tunnel carries the browser's own handshake with the
 site, certificate checks included.
 
+Only its render may use it: it listens on loopback, where any local program could connect,
+so every request must carry the proxy's random credentials (`credentials`, given to the
+browser context; Chromium sends them after the first 407 challenge, Playwright at once).
+
 Bounded: at most MAX_CONNECTIONS at once, request heads up to MAX_HEAD bytes, a connection
 idle for `idle` seconds is closed, and `close()` (the end of the render) ends them all.
 """
 
 from __future__ import annotations
 
+import base64
+import hmac
+import secrets
 import selectors
 import socket
 import threading
@@ -52,12 +59,19 @@ class PinningProxy:
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._closed = False
+        self._user, self._password = "watcher", secrets.token_urlsafe(18)
+        self._token = base64.b64encode(f"{self._user}:{self._password}".encode())
         self._listener = socket.create_server(("127.0.0.1", 0))
         threading.Thread(target=self._accept, name="pin-proxy", daemon=True).start()
 
     @property
     def server(self) -> str:
         return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        """Playwright's `proxy` setting for the context: address and credentials."""
+        return {"server": self.server, "username": self._user, "password": self._password}
 
     def close(self) -> None:
         """Stop accepting and end every open connection."""
@@ -117,6 +131,10 @@ class PinningProxy:
                 _reply(client, 400, "Bad Request", "malformed request line")
                 return
             method, target, version = (p.decode("latin-1") for p in parts)
+            if not self._authorized(header_block):
+                _reply(client, 407, "Proxy Authentication Required", "proxy credentials needed",
+                       b'Proxy-Authenticate: Basic realm="policy-watcher"\r\n')  # fmt: skip
+                return
             if method == "CONNECT":
                 host, port = _host_port(target, 443)
                 url = f"https://{_bracket(host)}:{port}/"
@@ -158,6 +176,16 @@ class PinningProxy:
             pass  # either side went away: nothing to report beyond what the browser sees
         finally:
             self._forget(client, upstream)
+
+    def _authorized(self, header_block: bytes) -> bool:
+        for line in header_block.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"proxy-authorization":
+                scheme, _, token = value.strip().partition(b" ")
+                return scheme.lower() == b"basic" and hmac.compare_digest(
+                    token.strip(), self._token
+                )
+        return False
 
 
 def _read_head(sock: socket.socket) -> tuple[bytes, bytes] | None:
@@ -233,14 +261,14 @@ def _bracket(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _reply(sock: socket.socket, status: int, reason: str, text: str) -> None:
+def _reply(sock: socket.socket, status: int, reason: str, text: str, extra: bytes = b"") -> None:
     body = text.encode("utf-8", "replace")
     head = (
         f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    )
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n"
+    ).encode("latin-1")
     try:
-        sock.sendall(head.encode("latin-1") + body)
+        sock.sendall(head + extra + b"\r\n" + body)
     except OSError:
         pass
 
