@@ -22,6 +22,7 @@ import threading
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 import ahocorasick
@@ -433,11 +434,8 @@ class Doc:
 
     @staticmethod
     def _offsets(parts: tuple[str, ...] | list[str]) -> list[int]:
-        out, pos = [], 0
-        for p in parts:
-            out.append(pos)
-            pos += len(p) + 1
-        return out
+        """Where each part starts in the parts joined by newlines (summed at C speed)."""
+        return list(accumulate(map((1).__add__, map(len, parts[:-1])), initial=0)) if parts else []
 
     def having(self, needles: frozenset[str] | tuple[str, ...], icase: bool = True) -> Any:
         """Indices of the units containing one of `needles` (lower-case needles when icase);
@@ -459,7 +457,7 @@ class Doc:
             if shared is not EVERY:
                 d = self._delta
                 found = self._found(needles, icase, d)
-                res = frozenset(found.union(*(d.same[k] for k in shared if k in d.same)))
+                res = frozenset(found.union(*d.carried(shared)))
         if res is None:
             res = frozenset(self._found(needles, icase, None))
         if risky:
@@ -533,7 +531,7 @@ class Doc:
                     if d.changed
                     else set()
                 )
-                got = frozenset(found.union(*(d.same[k] for k in shared if k in d.same)))
+                got = frozenset(found.union(*d.carried(shared)))
             else:
                 starts = self._starts
                 got = frozenset(
@@ -622,11 +620,15 @@ class _Delta:
     low: str
     low_starts: list[int]
 
+    def carried(self, shared: Any) -> Any:
+        """The tuples of this text's indices whose units the base holds at one of the indices
+        `shared` (mapped at C speed: a candidate set can hold most of a page's units)."""
+        return filter(None, map(self.same.get, shared))
+
     @classmethod
     def of(cls, texts: tuple[str, ...], base: tuple[str, ...]) -> _Delta | None:
-        first: dict[str, int] = {}
-        for k, t in enumerate(base):
-            first.setdefault(t, k)
+        # a text's first index in the base (a dict filled backwards keeps the first)
+        first = dict(zip(reversed(base), range(len(base) - 1, -1, -1), strict=True))
         same: dict[int, list[int]] = {}
         changed: list[int] = []
         for j, t in enumerate(texts):
