@@ -123,3 +123,11 @@ def test_period_regex_matches_like_the_longest_first_alternation() -> None:
     for s in samples:
         want = [(m.span(), m.group("num", "unit")) for m in ref.finditer(s)]
         assert [(m.span(), m.group("num", "unit")) for m in retention._PERIOD.finditer(s)] == want
+    # the unit-word pre-check passes wherever a period matches (English and the others)
+    samples += [f"{n}{sep}{q}{u}{end}" for n in ("3", "un", "two") for sep in (" ", "-", " \t")
+                for q in ("", "calendar ") for u in (*retention._UNIT, "Years", "DAY")
+                for end in ("", "s", ".", "s,")]  # fmt: skip
+    for lang in (retention._EN, retention._I18N):
+        for s in samples:
+            if lang.period.search(s):
+                assert lang.unit_word.search(s), s
