@@ -118,9 +118,14 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     # Each key ("email" and "not:email") keeps its first unit: per category, walk the units
     # where its pattern may match (exact literal prefilter) until both forms are found.
     first: list[tuple[int, int, bool]] = []  # (unit index, category index, negated)
+    # only a unit where a denial may be can negate a mention: once a category's plain mention
+    # is found, the walk for its negated one skips the others (exact literal prefilter)
+    w_deny = d.candidates(_NEG)
     for ci, (_cid, _label, rx, _sens) in enumerate(_COMPILED):
         found: set[bool] = set()
         for i in _ordered(d.candidates(rx), len(units)):
+            if False in found and i not in w_deny:
+                continue
             e = entry(i)
             if e.skip:
                 continue
