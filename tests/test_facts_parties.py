@@ -435,3 +435,23 @@ def test_a_long_purpose_never_ends_inside_a_word():
             for w in purpose.rstrip("…").split():
                 assert w in text.split() or w + "." in text.split(), (pad, purpose)
     assert cut  # the case was exercised
+
+
+_LIST_PARTS = st.sampled_from(
+    ["partners", "partners such as ", "third parties", "parties", "services", "Stripe", "Acme",
+     " Inc", ", ", " and ", " (such as ", ")", ": ", " ", "Payline", "prestataires ", "tels que ",
+     "x", "é", ".", "sub-processors", "SDKs", "including ", "Partner", "-", "our payment processor, "]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_LIST_PARTS, max_size=16).map("".join))
+def test_listed_names_tried_where_the_nouns_are(s: str) -> None:
+    # the list pattern tried only where a recipient word starts: the same names
+    from watcher.facts.parties import forms as PF
+
+    nouns = [w for w in PF.lexicon()["list_nouns"] if w in s]
+    assert PF.listed_names(s, nouns) == PF.listed_names(s)
+    assert [m.span() for m in PF._list_matches(s, nouns)] == [
+        m.span() for m in PF._list_rx().finditer(s)
+    ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -178,12 +179,13 @@ _SPLIT_LIST = re.compile(
 )
 
 
-def listed_names(s: str) -> list[tuple[int, int, str]]:
+def listed_names(s: str, nouns: Iterable[str] | None = None) -> list[tuple[int, int, str]]:
     """(start, end, name) of the proper names listed after a word for recipients, directly or
     after "such as", "including", "tels que"... (cues match in any case, names start with a
-    capital or a digit)."""
+    capital or a digit). `nouns`: the recipient words (`list_nouns`) that `s` holds, when the
+    caller knows them (then the list pattern is tried only where they are)."""
     out: list[tuple[int, int, str]] = []
-    for m in _list_rx().finditer(s):
+    for m in _list_matches(s, nouns):
         lst = m.group("list")
         base = m.start("list")
         pos = 0
@@ -206,6 +208,29 @@ def listed_names(s: str) -> list[tuple[int, int, str]]:
             if name and not not_a_name(name):
                 out.append((base + i, base + i + len(name), name))
     return out
+
+
+def _list_matches(s: str, nouns: Iterable[str] | None) -> Iterator[re.Match[str]]:
+    """The matches of `_list_rx().finditer(s)`. Each one starts with a recipient word, so
+    given `nouns` (those `s` holds) the pattern is tried only where one of them starts, from
+    left to right, going on after each match: the same matches in the same order, without
+    trying the pattern at every other position of the text."""
+    rx = _list_rx()
+    if nouns is None:
+        yield from rx.finditer(s)
+        return
+    pos = 0
+    for q in sorted({i for w in nouns for i in _occurrences(s, w)}):
+        if q >= pos and (m := rx.match(s, q)) is not None:
+            yield m
+            pos = m.end()
+
+
+def _occurrences(s: str, w: str) -> Iterator[int]:
+    i = s.find(w)
+    while i >= 0:
+        yield i
+        i = s.find(w, i + 1)
 
 
 def common_word(name: str, text: str) -> bool:

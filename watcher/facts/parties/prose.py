@@ -219,6 +219,12 @@ def _may_hold(table: dict[str, tuple[str, ...]], keys: set[str], p: str) -> bool
     return any(w in p for k in keys for w in table.get(k, ()))
 
 
+def _held(table: dict[str, tuple[str, ...]], keys: set[str], p: str) -> list[str]:
+    """The words of `table` under one of the word runs `keys` that text `p` holds (see
+    `_may_hold`)."""
+    return [w for k in keys for w in table.get(k, ()) if w in p]
+
+
 _LEGAL_BY_RUN = _by_first_run(lexicon()["legal_forms"])
 _LIST_BY_RUN = _by_first_run(lexicon()["list_nouns"])
 
@@ -340,7 +346,7 @@ def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
         gaz, hits = False, []
     cue = _STRONG_CUE_HINT.search(p) is not None
     legal = _may_hold(_LEGAL_BY_RUN, keys, p)  # else legal_names(p) finds nothing
-    listy = _may_hold(_LIST_BY_RUN, keys, p)  # else listed_names(p) finds nothing
+    nouns = _held(_LIST_BY_RUN, keys, p)  # none: listed_names(p) finds nothing
     # names with a legal form, on the whole block: "F.T. Specialist Inc." must not be cut
     # where a sentence splitter sees "F.T." end a sentence
     entities = legal_names(p) if legal else []
@@ -352,7 +358,7 @@ def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
         col.add(name, _around(p, st, en), d, entity=True)
     names_here = [n for _, _, n in entities]
     # example lists ("partners such as A, B and C") on the whole block too
-    for st, en, name in listed_names(p) if listy else ():
+    for st, en, name in listed_names(p, nouns) if nouns else ():
         if any(a <= st < b for a, b, _ in entities) or not plausible_unknown(name, True):
             continue
         if _PRODUCTS_OF.search(p[max(0, st - 200) : st]):
