@@ -455,3 +455,49 @@ def test_listed_names_tried_where_the_nouns_are(s: str) -> None:
     assert [m.span() for m in PF._list_matches(s, nouns)] == [
         m.span() for m in PF._list_rx().finditer(s)
     ]
+
+
+def _dominant_by_definition(text: str, facts: list[Any]) -> str | None:
+    counts = []
+    for f in facts:
+        base = PN.strip_suffix(f.value)
+        if len(base) >= 2:
+            n, first = PN.mentions(base, text, fold(text))
+            if n:
+                counts.append((n, first, f.key))
+    if not counts:
+        return None
+    counts.sort(reverse=True)
+    n, first, key = counts[0]
+    second = counts[1][0] if len(counts) > 1 else 0
+    return key if n >= 10 and first <= 0.15 * len(text) and n >= 2 * second else None
+
+
+_OWNER_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(["Acme", "Acme Inc.", "Stripe", "Google", "Zeta", "é"]),
+        st.sampled_from([" ", ". ", "x", " filler text ", "acme"]),
+    ),
+    max_size=80,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_OWNER_TEXT, st.lists(st.sampled_from(["Acme", "Acme Inc.", "Stripe", "Google", "Zeta"])))
+@example("Acme " * 12 + "Google " * 6, ["Google", "Acme"])
+@example("Acme " * 12 + "Google " * 7, ["Google", "Acme"])
+@example("x " * 40 + "Acme " * 12, ["Acme"])
+@example("x " * 10 + "Acme " * 12, ["Acme"])  # first mentioned just after the opening 15%
+@example("x" * 9 + " " + "Acme " * 12, ["Acme", "Zeta"])  # ... right at it
+@example("xacme " * 12, ["Acme"])  # in the text 12 times, but never a mention
+def test_dominant_name_by_definition(text: str, values: list[str]) -> None:
+    # the owner found from the names of the opening 15% first: what counting every name gives
+    from watcher.models import Fact
+
+    facts = list(
+        {
+            PN.normalize_name(v): Fact(kind="party", key=PN.normalize_name(v), value=v)
+            for v in values
+        }.values()
+    )
+    assert PX._dominant(text, facts) == _dominant_by_definition(text, facts)

@@ -42,6 +42,7 @@ from watcher.facts.parties.names import (
     is_country,
     looks_generic,
     lowercase_words,
+    may_start_by,
     memo,
     mentions,
     mentions_at_most,
@@ -484,22 +485,27 @@ def _dominant(text: str, facts: list[Fact]) -> str | None:
     """The key of a name that dominates the text (the policy owner: "GitHub" in GitHub's
     policy): mentioned 10+ times, first within the opening 15%, twice as often as any other.
 
-    Only the two largest counts matter: names are counted in decreasing order of a cheap
+    Most texts have none: the owner is one of the names that may be mentioned in the opening
+    15% (most are not), so without one of those that may be mentioned 10 times there is none.
+    Else only the two largest counts matter: names are counted in decreasing order of a cheap
     bound on their count (`mentions_at_most`), until no name left can reach the second."""
-    if not facts:
-        return None
     low = folded(text)
+    names = [(strip_suffix(f.value), f.key) for f in facts]
+    names = [(base, key) for base, key in names if len(base) >= 2]
+    cut = 0.15 * len(text)
+    bounds = {
+        key: mentions_at_most(base, text, low)
+        for base, key in names
+        if may_start_by(base, text, low, int(cut))
+    }
+    if not any(b >= 10 for b in bounds.values()):
+        return None
     todo: list[tuple[int, str, str]] = []  # (bound, name, key)
-    for f in facts:
-        base = strip_suffix(f.value)
-        if len(base) < 2:
-            continue
-        bound = mentions_at_most(base, text, low)
+    for base, key in names:
+        bound = bounds[key] if key in bounds else mentions_at_most(base, text, low)
         if bound:
-            todo.append((bound, base, f.key))
+            todo.append((bound, base, key))
     todo.sort(key=lambda t: -t[0])  # stable: ties keep the facts' order
-    if not todo or todo[0][0] < 10:
-        return None  # no name is mentioned 10 times
     counts: list[tuple[int, int, str]] = []
     for bound, base, key in todo:
         if len(counts) >= 2 and bound < counts[1][0]:
@@ -512,6 +518,6 @@ def _dominant(text: str, facts: list[Fact]) -> str | None:
         return None
     n, first, key = counts[0]
     second = counts[1][0] if len(counts) > 1 else 0
-    if n >= 10 and first <= 0.15 * len(text) and n >= 2 * second:
+    if n >= 10 and first <= cut and n >= 2 * second:
         return key
     return None

@@ -23,6 +23,7 @@ __all__ = [
     "folded",
     "mentioned",
     "mentions_at_most",
+    "may_start_by",
     "GENERIC",
     "WORD_RUN",
     "countries_in",
@@ -574,6 +575,15 @@ def mentions_at_most(base: str, text: str, low: str) -> int:
     if _by_literal(base, text, low):
         return low.count(base.lower())
     return len(text) + 1
+
+
+def may_start_by(base: str, text: str, low: str, end: int) -> bool:
+    """False when no mention of `base` (see `mentions`) starts at or before `end`: each one
+    is an occurrence of the lower-case `base` in `low` when `_by_literal`."""
+    if not _by_literal(base, text, low):
+        return True
+    needle = base.lower()
+    return low.find(needle, 0, end + len(needle)) >= 0
 
 
 def mentioned(base: str, text: str, low: str) -> bool:
