@@ -280,13 +280,16 @@ def test_mentions_equal_regex(base: str, text: str) -> None:
 
 _CASES = st.lists(
     st.sampled_from(["ΑΣ", "ας", "σ", "ς", "Σ", "ſ", "\u212a", "\u0130", "ı", "SOCIÉTÉ", "société",
-                     "Straße", "STRASSE", "ẞ", "Ærø", "æ", " ", ".", "-", "x", "é"]),
+                     "Straße", "STRASSE", "ẞ", "Ærø", "æ", " ", ".", "-", "x", "é", "ortaklığı",
+                     "ORTAKLIĞI", "Ortaklıǧı", "k", "K"]),
     max_size=10,
 ).map("".join)  # fmt: skip
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.sampled_from(["ΑΣ", "Société", "Straße", "Ærø", "Kı", "ſ-x"]), _CASES)
+@given(
+    st.sampled_from(["ΑΣ", "Société", "Straße", "Ærø", "Kı", "ſ-x", "Ortaklığı", "x ſk"]), _CASES
+)
 @example("ΑΣ", "ΑΣ.x")  # the capital sigma lowers to "σ" here, to "ς" in the name
 @example("Kı", "\u212aI")  # the Kelvin sign and the dotless i match "K" and "I" in any case
 def test_mentions_of_non_ascii_names_equal_regex(base: str, text: str) -> None:
@@ -351,16 +354,58 @@ def test_shouting_quick_reject_is_exact(s: str) -> None:
     assert PF._shouting(s) == want
 
 
-def test_strong_cue_hint_is_in_every_cue() -> None:
+def _cue_runs(s: str) -> set[str]:
+    return set(PP._first_runs().intersection(PN.WORD_RUN.findall(s)))
+
+
+def test_strong_cue_words_are_in_every_cue() -> None:
     cue = PP._STRONG_CUE.pattern
     cue = cue[: cue.rindex(r")\s+")] + ")"  # without the trailing \s+ and name
-    # expand the cue alternatives (no name part): every spelling must hold a hint word
+    # expand the cue alternatives (no name part): every spelling must hold a cue word
     from test_facts_dates import _expand
 
     spellings = _expand(cue)
     assert len(spellings) > 50
     for s in spellings:
-        assert PP._STRONG_CUE_HINT.search(s), s
+        text = f"x {s} Acme"
+        assert PP._STRONG_CUE.search(text), text
+        assert PP._may_cue(_cue_runs(text), text), text
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "we ",
+                "We ",
+                "use ",
+                "have ",
+                "appointed ",
+                "hosted ",
+                "by ",
+                "processor",
+                "sub-",
+                "sub",
+                "provider",
+                "s",
+                ": ",
+                ", ",
+                "is ",
+                "called ",
+                "stored ",
+                "x",
+                "Acme ",
+                " ",
+                "_",
+            ]
+        ),  # fmt: skip
+        max_size=12,
+    ).map("".join)
+)
+def test_strong_cue_words_rule_out_only_texts_without_a_cue(s: str) -> None:
+    if PP._STRONG_CUE.search(s):
+        assert PP._may_cue(_cue_runs(s), s)
 
 
 def test_owner_speaking_of_itself_is_no_party() -> None:

@@ -308,6 +308,7 @@ _DETERMINERS = frozenset(
 _PREFIX = re.compile(r"^(?:SAS|SARL|SA|S\.A\.S?\.?|EURL|SASU)\s+(?=[A-Z])")
 
 
+@memo(8192)  # asked of every candidate name, often the same
 def strip_suffix(name: str) -> str:
     """`name` without its legal-form suffix(es): "Stripe, Inc." -> "Stripe"."""
     s = _PREFIX.sub("", name.strip().strip(",;"))
@@ -550,13 +551,41 @@ def _mention_spans(base: str, text: str, low: str) -> Iterator[tuple[int, int]]:
         return
     rx = _literal_ci(base)
     pos = 0
-    while (m := rx.search(text, pos)) is not None:
+    while (m := _search_ci(rx, base, text, low, pos)) is not None:
         a, b = m.span()
         if (a == 0 or not _MENTION_BEFORE.match(text, a - 1)) and not _MENTION_AFTER.match(text, b):
             yield a, b
             pos = b
         else:
             pos = a + 1
+
+
+def _search_ci(rx: re.Pattern[str], base: str, text: str, low: str, pos: int) -> Any:
+    """`rx.search(text, pos)` for `rx` = `_literal_ci(base)`, tried only where the longest
+    ASCII piece of `base` is in `low` (`fold(text)`): each character of `base` matches one
+    character of `text`, and where an ASCII piece matches, its lower-case form is in `low`
+    at the same place. A case-insensitive regex reads a long text slowly (a name with a
+    dotless "ı" or a long "ſ" is searched this way)."""
+    piece, at = _ascii_piece(base)
+    if not piece or len(low) != len(text):
+        return rx.search(text, pos)
+    i = low.find(piece, pos + at)
+    while i >= 0:
+        m = rx.match(text, i - at)
+        if m is not None:
+            return m
+        i = low.find(piece, i + 1)
+    return None
+
+
+@lru_cache(maxsize=512)
+def _ascii_piece(base: str) -> tuple[str, int]:
+    """The longest run of ASCII characters of `base`, lower-cased, and where it starts."""
+    best = max(_ASCII_RUN.finditer(base), key=lambda m: len(m.group(0)), default=None)
+    return (best.group(0).lower(), best.start()) if best else ("", 0)
+
+
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
 
 
 def mentions(base: str, text: str, low: str) -> tuple[int, int]:

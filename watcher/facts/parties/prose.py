@@ -36,7 +36,7 @@ from watcher.facts.parties.names import (
     normalize_name,
     strip_suffix,
 )
-from watcher.facts.prefilter import literals, trie_pattern
+from watcher.facts.prefilter import literals
 from watcher.textutil import casefold_ascii
 
 _WORD_END = re.compile(r"\w{0,40}")
@@ -118,31 +118,15 @@ _STRONG_CUE = re.compile(
     r"|we (?:use|utili[sz]e|rely on|work with|partner with|engage|have engaged|have appointed|appointed)"
     r"(?: the services of| a service (?:called|named))?)\s+" + _NAME
 )
-# Every _STRONG_CUE match holds one of these (tests/test_facts_parties.py checks it).
-_STRONG_CUE_HINT = re.compile(
-    trie_pattern(
-        [
-            "hosted ",
-            "powered by",
-            "provided by",
-            "operated by",
-            "processed by",
-            "stored ",
-            "called",
-            "representative",
-            "processor",
-            "provider",
-            "we use",
-            "we utili",
-            "we rely",
-            "we work",
-            "we partner",
-            "we engage",
-            "we have",
-            "we appointed",
-        ]
-    )
+# Every _STRONG_CUE match holds one of these words as a word run of its own, or "we" and
+# then one of these verbs (tests/test_facts_parties.py checks it): a block without cannot
+# name a party after a strong cue (see `_may_cue`).
+_CUE_RUNS = frozenset(
+    ["hosted", "powered", "provided", "operated", "processed", "stored", "called"]
+    + ["representative", "processor", "subprocessor", "provider"]
 )
+_WE_CUES = ("we use", "we utili", "we rely", "we work", "we partner", "we engage", "we have")
+_WE_CUES += ("we appointed",)
 ITEM = re.compile(r"^(?:[-*+•●▪]|\(?[a-z0-9]{1,3}[.)])\s")
 _ATTRIBUTIVE = re.compile(
     r" (?!(?:to|for|and|or|as|in|on|which|who|that|is|are|was|were|will|may|can|with|under"
@@ -231,8 +215,15 @@ _LIST_BY_RUN = _by_first_run(lexicon()["list_nouns"])
 
 @lru_cache(maxsize=1)
 def _first_runs() -> frozenset[str]:
-    """The word runs that start a gazetteer surface, a legal form or a recipient word."""
-    return frozenset(gazetteer()["by_run"]).union(_LEGAL_BY_RUN, _LIST_BY_RUN)
+    """The word runs that start a gazetteer surface, a legal form or a recipient word, and
+    those of the strong cues."""
+    return frozenset(gazetteer()["by_run"]).union(_LEGAL_BY_RUN, _LIST_BY_RUN, _CUE_RUNS, ["we"])
+
+
+def _may_cue(keys: set[str], p: str) -> bool:
+    """Whether `_STRONG_CUE` may match in block `p`, whose word runs include `keys` (those
+    that are in `_first_runs`, or more)."""
+    return not _CUE_RUNS.isdisjoint(keys) or ("we" in keys and any(c in p for c in _WE_CUES))
 
 
 # small patterns of the functions below, compiled once (they run for every candidate)
@@ -337,14 +328,14 @@ def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
     p = plain(b)
     is_item = bool(ITEM.match(b))
     # Most blocks name nobody: the word runs of `p` rule out at once the blocks without a
-    # gazetteer name, a legal form or a recipient word (see `_by_first_run`).
+    # gazetteer name, a legal form, a recipient word or a strong cue (see `_by_first_run`).
     runs = WORD_RUN.findall(p)
     keys = _first_runs().intersection(runs)
     gaz = not g["by_run"].keys().isdisjoint(keys)
     hits = gazetteer_matches(p, g, keys) if gaz else []
     if hits and not (is_item and listed) and _bare_profile_link(p, g, heading, hits):
         gaz, hits = False, []
-    cue = _STRONG_CUE_HINT.search(p) is not None
+    cue = _may_cue(keys, p)
     legal = _may_hold(_LEGAL_BY_RUN, keys, p)  # else legal_names(p) finds nothing
     nouns = _held(_LIST_BY_RUN, keys, p)  # none: listed_names(p) finds nothing
     # names with a legal form, on the whole block: "F.T. Specialist Inc." must not be cut
