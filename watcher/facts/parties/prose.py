@@ -324,32 +324,56 @@ def _sentence_detail(
 
 def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
     """Parties named in one block of prose (or table cell)."""
-    g = gazetteer()
     p = plain(b)
     is_item = bool(ITEM.match(b))
     # Most blocks name nobody: the word runs of `p` rule out at once the blocks without a
     # gazetteer name, a legal form, a recipient word or a strong cue (see `_by_first_run`).
-    runs = WORD_RUN.findall(p)
-    keys = _first_runs().intersection(runs)
+    keys = _first_runs().intersection(WORD_RUN.findall(p))
+    if keys:
+        _from_words(p, keys, heading, is_item and listed, col)
+    if ":" in p:
+        _from_label(p, col)
+    if is_item and _HEADING_PARTY.search(heading):
+        _from_item_under_heading(p, heading, col)
+
+
+def _from_words(p: str, keys: set[str], heading: str, listed_item: bool, col: Sink) -> None:
+    """The parties block `p` names with its words `keys` (see `_first_runs`): companies with
+    their legal form, example lists, gazetteer names, names after a strong cue."""
+    g = gazetteer()
     gaz = not g["by_run"].keys().isdisjoint(keys)
     hits = gazetteer_matches(p, g, keys) if gaz else []
-    if hits and not (is_item and listed) and _bare_profile_link(p, g, heading, hits):
+    if hits and not listed_item and _bare_profile_link(p, g, heading, hits):
         gaz, hits = False, []
-    cue = _may_cue(keys, p)
-    legal = _may_hold(_LEGAL_BY_RUN, keys, p)  # else legal_names(p) finds nothing
-    nouns = _held(_LIST_BY_RUN, keys, p)  # none: listed_names(p) finds nothing
     # names with a legal form, on the whole block: "F.T. Specialist Inc." must not be cut
     # where a sentence splitter sees "F.T." end a sentence
+    legal = _may_hold(_LEGAL_BY_RUN, keys, p)  # else legal_names(p) finds nothing
     entities = legal_names(p) if legal else []
+    _from_entities(p, entities, col)
+    nouns = _held(_LIST_BY_RUN, keys, p)  # none: listed_names(p) finds nothing
+    if nouns:
+        _from_lists(p, nouns, entities, g, col)
+    cue = _may_cue(keys, p)
+    if gaz or cue:
+        _from_sentences(p, hits if gaz else None, cue, [n for _, _, n in entities], g, col)
+
+
+def _from_entities(p: str, entities: list[tuple[int, int, str]], col: Sink) -> None:
+    """The companies named with their legal form in block `p` (`legal_names(p)`)."""
     for st, en, name in entities:
         if _NOT_RECIPIENT_BEFORE.search(p[max(0, st - 40) : st]):
             continue  # "c/o Steinmann Schneider Services GmbH": an address
         d = _sentence_detail(p, st, en)
         d["source"] = "legal form"
         col.add(name, _around(p, st, en), d, entity=True)
-    names_here = [n for _, _, n in entities]
-    # example lists ("partners such as A, B and C") on the whole block too
-    for st, en, name in listed_names(p, nouns) if nouns else ():
+
+
+def _from_lists(
+    p: str, nouns: list[str], entities: list[tuple[int, int, str]], g: Any, col: Sink
+) -> None:
+    """Example lists of block `p` ("partners such as A, B and C"), read on the whole block;
+    `nouns`: the recipient words it holds."""
+    for st, en, name in listed_names(p, nouns):
         if any(a <= st < b for a, b, _ in entities) or not plausible_unknown(name, True):
             continue
         if _PRODUCTS_OF.search(p[max(0, st - 200) : st]):
@@ -359,9 +383,21 @@ def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
         d = _sentence_detail(p, st, en)
         d["source"] = "list"
         col.add(name, _around(p, st, en), d)
-    # sentence by sentence: gazetteer names (found once in the whole block, see
-    # `_hits_by_sentence`), then unknown names after a strong cue. Sentences are cut at
-    # spaces (no match, no sentence with a match) unless an over-long one is cut in a word.
+
+
+def _from_sentences(
+    p: str,
+    hits: list[tuple[int, int, str]] | None,
+    cue: bool,
+    names_here: list[str],
+    g: Any,
+    col: Sink,
+) -> None:
+    """Block `p` sentence by sentence: gazetteer names (`hits`: those of the whole block,
+    None when it holds no gazetteer word; see `_hits_by_sentence`), then unknown names after
+    a strong cue (when `cue`). Sentences are cut at spaces (no match, no sentence with a
+    match) unless an over-long one is cut in a word."""
+    gaz = hits is not None
     cut = gaz and len(p) > MAX_SENTENCE
     ss = split_sentences(p) if p and (hits or cue or cut) else []
     per_sentence = _hits_by_sentence(p, ss, hits) if gaz else None
@@ -379,21 +415,29 @@ def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
                 if k >= 0:
                     spans.append((k, k + len(n)))
             _gazetteer_hits(s, found, col, g, skip=spans)
-        if not cue:
-            continue
-        for m in _STRONG_CUE.finditer(s):
-            cand = _trim_name(m.group("n"))
-            nxt = s[m.start("n") + len(cand) :]
-            if _ATTRIBUTIVE.match(nxt) and normalize_name(cand) not in g["entries"]:
-                continue  # "provided by Pitch creators": a modifier, not a name
-            if (
-                cand
-                and plausible_unknown(cand, strong=True)
-                and (normalize_name(cand) in g["entries"] or not gazetteer_matches(cand, g))
-            ):
-                d = _sentence_detail(s, m.start("n"), m.start("n") + len(cand))
-                col.add(cand, s, d)
-    lm = _LABELLED.match(p) if ":" in p else None
+        if cue:
+            _after_strong_cues(s, g, col)
+
+
+def _after_strong_cues(s: str, g: Any, col: Sink) -> None:
+    """Unknown names right after a strong cue in sentence `s` ("hosted by X")."""
+    for m in _STRONG_CUE.finditer(s):
+        cand = _trim_name(m.group("n"))
+        nxt = s[m.start("n") + len(cand) :]
+        if _ATTRIBUTIVE.match(nxt) and normalize_name(cand) not in g["entries"]:
+            continue  # "provided by Pitch creators": a modifier, not a name
+        if (
+            cand
+            and plausible_unknown(cand, strong=True)
+            and (normalize_name(cand) in g["entries"] or not gazetteer_matches(cand, g))
+        ):
+            d = _sentence_detail(s, m.start("n"), m.start("n") + len(cand))
+            col.add(cand, s, d)
+
+
+def _from_label(p: str, col: Sink) -> None:
+    """A labelled name: "EU Representative: Mishcon de Reya", "Company Name: DR & AJU LLC"."""
+    lm = _LABELLED.match(p)
     if lm:
         cand = _trim_name(lm.group("n"))
         if cand and plausible_unknown(cand, strong=True) and not not_a_name(cand):
@@ -401,17 +445,20 @@ def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
             d["source"] = "label"
             d["role"] = role_from(lm.group("label")) or d.get("role")
             col.add(cand, p, d)
-    if is_item and _HEADING_PARTY.search(heading):
-        lm = _LIST_HEAD.match(p)
-        if lm and not _CATEGORY_HEAD.search(lm.group("n")):
-            cand = _trim_name(lm.group("n"))
-            rest = p[lm.end("n") :]
-            strong = bool(_LIST_REST.match(rest)) or bool(countries_in(rest[:60]))
-            if cand and plausible_unknown(cand, strong=strong) and len(cand.split()) <= 4:
-                d = _sentence_detail(p, 0, len(cand))
-                d["source"] = "list"
-                d.setdefault("role", role_from(heading))
-                col.add(cand, p, d)
+
+
+def _from_item_under_heading(p: str, heading: str, col: Sink) -> None:
+    """A list item naming a provider under a heading about providers ("- Stripe: payments")."""
+    lm = _LIST_HEAD.match(p)
+    if lm and not _CATEGORY_HEAD.search(lm.group("n")):
+        cand = _trim_name(lm.group("n"))
+        rest = p[lm.end("n") :]
+        strong = bool(_LIST_REST.match(rest)) or bool(countries_in(rest[:60]))
+        if cand and plausible_unknown(cand, strong=strong) and len(cand.split()) <= 4:
+            d = _sentence_detail(p, 0, len(cand))
+            d["source"] = "list"
+            d.setdefault("role", role_from(heading))
+            col.add(cand, p, d)
 
 
 def _around(p: str, start: int, end: int, width: int = 140) -> str:
