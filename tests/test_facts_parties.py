@@ -546,3 +546,75 @@ def test_dominant_name_by_definition(text: str, values: list[str]) -> None:
         }.values()
     )
     assert PX._dominant(text, facts) == _dominant_by_definition(text, facts)
+
+
+_BEFORE_PARTS = st.sampled_from(
+    ["c/o", "C/O", "care of", "Attn", "ATTN.:", "attention:", "certification of", "Copyright",
+     "©", "trademark of", "Trademarks of", "marques déposées de", "marque de", "Marken der",
+     " ", "  ", "\u00a0", "\n", "x", "X", ".", "é", "ſ", "\u212a", "s"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_BEFORE_PARTS, max_size=8).map("".join))
+def test_not_recipient_before_equals_its_pattern(t: str) -> None:
+    # the words looked for first (and the copyright sign apart): what the one pattern said
+    was = re.compile(
+        r"(?i:\bc/o|\bcare of|\battn\.?:?|\battention:?|\bcertification of|\bcopyright|©"
+        r"|\btrademarks? of|\bmarques? (?:déposées? )?de|\bMarke(?:n)? der)\s*$"
+    )
+    assert PP._not_recipient_before(t) == bool(was.search(t))
+
+
+_BLOCKS = [
+    "- Limestone Networks - hosting in Ireland",
+    "- Stripe: payments",
+    "- LinkedIn",
+    "LinkedIn",
+    "* Quantcast (USA)",
+    "1. Amazon Web Services, hosting",
+    "We use Google Analytics to measure visits.",
+    "Our processors: Stripe, Adyen and Braintree.",
+    "# Service providers",
+]
+_HEADINGS = [
+    "",
+    "Service providers",
+    "Our processors",
+    "3. Third-party vendors",
+    "Cookies",
+    "Contact",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_BLOCKS), st.sampled_from(_HEADINGS), st.booleans())
+def test_a_block_reads_only_the_context_of_its_heading(b: str, heading: str, listed: bool) -> None:
+    # what the block memo is keyed by: the same calls with the heading's context only
+    full, keyed = PX._Recorder(), PX._Recorder()
+    PP.read_block(b, heading, listed, full)
+    PP.read_block(b, PP.heading_context(heading), listed and bool(PP.ITEM.match(b)), keyed)
+    assert full.calls == keyed.calls
+
+
+def test_parties_do_not_depend_on_the_version_read_before() -> None:
+    # the same items under a heading about providers in one version, under a renumbered one
+    # and under another heading in the others; one after a line ending in ":" or not
+    from watcher import facts as F
+
+    items = "- Limestone Networks - hosting in Ireland\n- LinkedIn\n"
+    texts = [
+        f"## 2. Our service providers\n\n{items}\nWe share data with:\n\n- Quantcast\n",
+        f"## 3. Our service providers\n\n{items}\nWe share data with them.\n\n- Quantcast\n",
+        f"## 3. Other services\n\n{items}\nWe share data with:\n\n- Quantcast\n",
+    ]
+    cold = {}
+    for t in texts:
+        F.clear_caches()
+        cold[t] = [f.to_dict() for f in extract(t)]
+    assert cold[texts[0]] != cold[texts[2]]  # the heading does count
+    for first in texts:
+        for second in texts:
+            F.clear_caches()
+            extract(first)
+            assert [f.to_dict() for f in extract(second)] == cold[second]

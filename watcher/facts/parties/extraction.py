@@ -54,6 +54,7 @@ from watcher.facts.parties.prose import (
     ITEM,
     Sink,
     clean_purpose,
+    heading_context,
     needles,
     plausible_unknown,
     read_block,
@@ -334,7 +335,7 @@ def _from_records(rows: list[list[str]], col: Sink) -> None:
 
     for label, value in rows:
         ll = label.lower()
-        if _TABLE_NAME_PRIO[0].search(ll) and len(ll) < 40 and not _NOT_A_RECORD.search(ll):
+        if len(ll) < 40 and _TABLE_NAME_PRIO[0].search(ll) and not _NOT_A_RECORD.search(ll):
             cand = _table_name(value)
             if cand:
                 flush()
@@ -390,21 +391,22 @@ def _from_prose(text: str, col: Sink) -> None:
 
 def _from_blocks(bs: list[str], col: Sink) -> None:
     """Parties named in blocks of prose: lines of text, or the cells of a table."""
-    heading = ""
+    context = ""  # what `read_block` reads of the current heading
     listed = False
     for b in bs:
         p = plain(b)
         if b.startswith("#"):
-            heading = p
+            context = heading_context(p)
         is_item = bool(ITEM.match(b))
         if not is_item:
             listed = p.endswith(":")  # items after "...links to their opt-out tools, are:"
-        # what a block gives depends only on the block, its heading and `listed`: the two
-        # versions of a page share most blocks, so it is worked out once (see _block_adds)
+        # what a block gives depends only on the block, `context` and whether it is an item
+        # after such a line: the two versions of a page share most blocks, so it is worked out
+        # once (see _block_adds), also under a heading that changed (renumbered, reworded)
         if len(b) > _MEMO_MAX_LEN:
-            read_block(b, heading, listed, col)
+            read_block(b, context, listed and is_item, col)
         else:
-            _replay(_block_adds(b, heading, listed), col)
+            _replay(_block_adds(b, context, listed and is_item), col)
 
 
 # longer blocks, bigger tables are read each time (the memos stay small)

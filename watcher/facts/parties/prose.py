@@ -5,8 +5,8 @@
 party the block names: companies with their legal form ("legal form"), names listed as
 examples of recipients ("list"), labelled names ("label"), gazetteer names and unknown names
 after a strong cue ("prose"), list items under a heading about providers ("list"). What it
-finds depends only on the block, its heading and `listed` (the block follows a line ending in
-":"), which lets `extraction` memoize it per block.
+finds depends only on the block, its heading (`heading_context`) and `listed` (the block is an
+item after a line ending in ":"), which lets `extraction` memoize it per block.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ __all__ = [
     "ITEM",
     "Sink",
     "clean_purpose",
+    "heading_context",
     "needles",
     "plausible_unknown",
     "read_block",
@@ -170,10 +171,18 @@ _CATEGORY_HEAD = re.compile(
 # Right before a company name, these say it is an address or a certificate holder, not a
 # recipient: "c/o X GmbH", "Attn: X Inc.", "the certification of X LLC", "a trademark of
 # X Inc.".
-_NOT_RECIPIENT_BEFORE = re.compile(
-    r"(?i:\bc/o|\bcare of|\battn\.?:?|\battention:?|\bcertification of|\bcopyright|©"
-    r"|\btrademarks? of|\bmarques? (?:déposées? )?de|\bMarke(?:n)? der)\s*$"
+_NOT_RECIPIENT_WORDS = re.compile(
+    r"(?:\bc/o|\bcare of|\battn\.?:?|\battention:?|\bcertification of|\bcopyright"
+    r"|\btrademarks? of|\bmarques? (?:déposées? )?de|\bMarke(?:n)? der)\s*$",
+    re.I,
 )
+_not_recipient_words = _searcher(_NOT_RECIPIENT_WORDS)  # its words are rare: looked for first
+
+
+def _not_recipient_before(t: str) -> bool:
+    """Whether text `t` ends with one of those words (or "©"), blanks aside."""
+    return t.rstrip().endswith("©") or _not_recipient_words(t)
+
 
 # "EU/UK Representative: Mishcon de Reya (representative@...)", "Company Name: DR & AJU LLC"
 _LABELLED = re.compile(
@@ -322,8 +331,15 @@ def _sentence_detail(
     return detail
 
 
+def heading_context(heading: str) -> str:
+    """What `read_block` reads of a block's heading: the heading when it is about providers
+    (its list items may name them), else nothing."""
+    return heading if _HEADING_PARTY.search(heading) else ""
+
+
 def read_block(b: str, heading: str, listed: bool, col: Sink) -> None:
-    """Parties named in one block of prose (or table cell)."""
+    """Parties named in one block of prose (or table cell). They depend on `heading` only
+    through `heading_context(heading)`, and on `listed` only when the block is an item."""
     p = plain(b)
     is_item = bool(ITEM.match(b))
     # Most blocks name nobody: the word runs of `p` rule out at once the blocks without a
@@ -361,7 +377,7 @@ def _from_words(p: str, keys: set[str], heading: str, listed_item: bool, col: Si
 def _from_entities(p: str, entities: list[tuple[int, int, str]], col: Sink) -> None:
     """The companies named with their legal form in block `p` (`legal_names(p)`)."""
     for st, en, name in entities:
-        if _NOT_RECIPIENT_BEFORE.search(p[max(0, st - 40) : st]):
+        if _not_recipient_before(p[max(0, st - 40) : st]):
             continue  # "c/o Steinmann Schneider Services GmbH": an address
         d = _sentence_detail(p, st, en)
         d["source"] = "legal form"
