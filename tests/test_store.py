@@ -183,3 +183,42 @@ def test_refuses_newer_schema(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(StoreError, match="newer"):
         Store(db, tmp_path / "snap")
+
+
+def _open_at(path: str, start: float, out) -> None:  # noqa: ANN001 - a multiprocessing queue
+    import time as _time
+
+    from watcher.storage.sqlite import Store as _Store
+
+    _time.sleep(max(0.0, start - _time.time()))  # all processes open at the same moment
+    try:
+        s = _Store(path, path + ".snap")
+        s.conn.close()
+        out.put("ok")
+    except Exception as e:  # noqa: BLE001 - reported to the test
+        out.put(f"{type(e).__name__}: {e}")
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path):
+    """The daemon and a `watcher check` started together on a new database: each creates the
+    schema and the full-text index in one transaction, so none finds the other's half done
+    ('table "versions_fts" already exists' was a flaky failure of the concurrency faults)."""
+    import multiprocessing
+    import time
+
+    ctx = multiprocessing.get_context("spawn")
+    for round_ in range(3):
+        path = str(tmp_path / f"new{round_}.db")
+        out = ctx.Queue()
+        start = time.time() + 2.0
+        procs = [ctx.Process(target=_open_at, args=(path, start, out)) for _ in range(6)]
+        for p in procs:
+            p.start()
+        results = [out.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join(30)
+        assert results == ["ok"] * 6
+        store = Store(path, path + ".snap")
+        names = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
+        assert {"versions_fts", "versions_ai", "versions_ad", "versions_au"} <= names
+        store.conn.close()

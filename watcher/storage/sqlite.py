@@ -95,6 +95,24 @@ def _describe(e: sqlite3.Error) -> str:
     return f"database error: {text}"
 
 
+# What sqlite-utils' `enable_fts(["text"], create_triggers=True, tokenize="porter")` runs (the
+# same schema as databases made before), the update trigger narrowed to text changes.
+_FTS = (
+    'CREATE VIRTUAL TABLE "versions_fts" USING FTS5 (\n    "text",\n    tokenize=\'porter\',\n'
+    '    content="versions"\n)',
+    'INSERT INTO "versions_fts" (rowid, "text") SELECT rowid, "text" FROM "versions"',
+    'CREATE TRIGGER "versions_ai" AFTER INSERT ON "versions" BEGIN\n'
+    '  INSERT INTO "versions_fts" (rowid, "text") VALUES (new.rowid, new."text");\nEND',
+    'CREATE TRIGGER "versions_ad" AFTER DELETE ON "versions" BEGIN\n'
+    '  INSERT INTO "versions_fts" ("versions_fts", rowid, "text") '
+    "VALUES('delete', old.rowid, old.\"text\");\nEND",
+    'CREATE TRIGGER "versions_au" AFTER UPDATE OF "text" ON "versions" BEGIN\n'
+    '  INSERT INTO "versions_fts" ("versions_fts", rowid, "text") '
+    "VALUES('delete', old.rowid, old.\"text\");\n"
+    '  INSERT INTO "versions_fts" (rowid, "text") VALUES (new.rowid, new."text");\nEND',
+)
+
+
 class Store(ChangeQueries, FindingsIndex, QueueQueries):
     """One SQLite database plus its snapshot folder. Thread-safe (one lock for the connection)."""
 
@@ -251,12 +269,21 @@ class Store(ChangeQueries, FindingsIndex, QueueQueries):
                 self._migrate_language()
             if version < SCHEMA_VERSION:
                 self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._ensure_fts()
+
+    def _ensure_fts(self) -> None:
+        """The full-text index of the versions' text and the triggers that keep it, created in
+        the migration's transaction: two processes opening a new database at once (the daemon
+        and a `watcher check`) both found no index and both created it, and the second failed
+        with 'table "versions_fts" already exists' (sqlite-utils' enable_fts runs a script,
+        which commits; these are the statements it runs). The update trigger re-indexes a
+        version only when its text changes (`_narrow_fts_update_trigger`)."""
         fts = self.conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'versions_fts'"
         ).fetchone()
         if fts is None:
-            with self._lock:
-                self.db["versions"].enable_fts(["text"], create_triggers=True, tokenize="porter")
+            for stmt in _FTS:
+                self.conn.execute(stmt)
         self._narrow_fts_update_trigger()
 
     def _migrate_language(self) -> None:
