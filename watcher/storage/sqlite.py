@@ -14,6 +14,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -113,6 +114,23 @@ _FTS = (
 )
 
 
+def _wal(conn: sqlite3.Connection, wait: float = 30.0) -> None:
+    """Put the database in WAL mode. Setting the mode needs a moment of exclusive access, and
+    SQLite answers "database is locked" at once, without its busy handler, when another
+    process is creating the same new database: the daemon and a `watcher check` started
+    together. So it is asked again for up to `wait` seconds (the busy timeout)."""
+    end = time.monotonic() + wait
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            text = str(e).lower()
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > end:
+                raise
+        time.sleep(0.05)
+
+
 class Store(ChangeQueries, FindingsIndex, QueueQueries):
     """One SQLite database plus its snapshot folder. Thread-safe (one lock for the connection)."""
 
@@ -133,7 +151,7 @@ class Store(ChangeQueries, FindingsIndex, QueueQueries):
             conn = sqlite3.connect(
                 str(self.path), timeout=30, check_same_thread=False, isolation_level=None
             )
-            conn.execute("PRAGMA journal_mode=WAL")
+            _wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA foreign_keys=ON")
