@@ -618,3 +618,40 @@ def test_parties_do_not_depend_on_the_version_read_before() -> None:
             F.clear_caches()
             extract(first)
             assert [f.to_dict() for f in extract(second)] == cold[second]
+
+
+def test_a_country_named_in_another_language_is_never_a_party():
+    """A French list of cookie providers gives each company's address; the country closing
+    it ("Allemagne", "Irlande") was read as a party, because the country test knew only
+    English names. It now knows every name the places family reads."""
+    text = (
+        "# Cookies\n\n"
+        "- Nous utilisons un cookie de la société Webtrekk GmbH, Robert-Koch-Platz 4, 10115 "
+        "Berlin, Allemagne, pour analyser et évaluer le comportement des clients.\n"
+        "- Nous utilisons un cookie de la société Adobe Systems Software Ireland Limited, 4-6 "
+        "Riverwalk, Citywest Business Campus, Dublin 24, Irlande, pour analyser la navigation.\n"
+    )
+    got = parties(text)
+    assert "webtrekk" in got and any(k.startswith("adobe") for k in got)
+    assert not {"allemagne", "irlande"} & set(got)
+    # nor is the rest of the company's address, written as more items of the list
+    assert not {"4-6 riverwalk", "citywest business campus", "dublin 24"} & set(got)
+    assert set(got) == {"webtrekk", "adobe systems software ireland"}
+    for name in ("Allemagne", "Irlande", "Vereinigtes Königreich", "Estados Unidos", "Germany"):
+        assert PN.is_country(name)
+    assert not PN.is_country("Webtrekk")
+
+
+def test_an_address_after_a_legal_name_is_not_a_list_of_names():
+    """Items after a company's legal name hold a street number or a postcode: its address.
+    A number in a list of names that follows no legal name is part of a name."""
+    text = (
+        "# Analytics\n\nWe share usage data with our partners AdClear GmbH, Torstraße 106, "
+        "10119 Berlin, and Salesforce Inc., The Landmark, Suite 300, San Francisco.\n\n"
+        "We also share it with partners such as Mixpanel, Quantum Metric, Windows 7 and "
+        "Amplitude.\n"
+    )
+    got = parties(text)
+    assert {"adclear", "salesforce", "mixpanel", "amplitude"} <= set(got)
+    assert not {"torstraße 106", "the landmark", "suite 300", "san francisco"} & set(got)
+    assert "quantum metric" in got

@@ -467,7 +467,19 @@ def looks_generic(name: str) -> bool:
 
 
 def is_country(name: str) -> bool:
-    return strip_suffix(name) in gazetteer()["countries"]
+    """A country or a union of countries, in any language the places family reads
+    ("Allemagne", "Irlande", "Vereinigtes Königreich"): a place, never a recipient."""
+    bare = strip_suffix(name)
+    return bare in gazetteer()["countries"] or bare in _place_names()
+
+
+@lru_cache(maxsize=1)
+def _place_names() -> frozenset[str]:
+    """Every alias of watcher/data/countries.json (the places family's lexicon)."""
+    raw = json.loads(
+        resources.files("watcher").joinpath("data", "countries.json").read_text(encoding="utf-8")
+    )
+    return frozenset(a for aliases in raw["places"].values() for a in aliases)
 
 
 def lowercase_words(name: str) -> bool:

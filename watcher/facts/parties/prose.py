@@ -388,8 +388,14 @@ def _from_lists(
     p: str, nouns: list[str], entities: list[tuple[int, int, str]], g: Any, col: Sink
 ) -> None:
     """Example lists of block `p` ("partners such as A, B and C"), read on the whole block;
-    `nouns`: the recipient words it holds."""
-    for st, en, name in listed_names(p, nouns):
+    `nouns`: the recipient words it holds. A company named with its legal form may be
+    followed by its address, written as more items of the list ("la société AdClear GmbH,
+    Torstraße 106, 10119 Berlin, Allemagne, pour..."): those are not names (`_addresses`)."""
+    listed = listed_names(p, nouns)
+    skip = _addresses(p, listed, entities)
+    for k, (st, en, name) in enumerate(listed):
+        if k in skip:
+            continue
         if any(a <= st < b for a, b, _ in entities) or not plausible_unknown(name, True):
             continue
         if _PRODUCTS_OF.search(p[max(0, st - 200) : st]):
@@ -399,6 +405,39 @@ def _from_lists(
         d = _sentence_detail(p, st, en)
         d["source"] = "list"
         col.add(name, _around(p, st, en), d)
+
+
+_NUMBER_WORD = re.compile(r"(?<![\w.])\d+(?:[-–]\d+)?(?![\w.])")  # "106", "4-6", "10119"
+_LIST_BREAK = re.compile(r"[.;:!?\n]")
+
+
+def _addresses(
+    p: str, listed: list[tuple[int, int, str]], entities: list[tuple[int, int, str]]
+) -> set[int]:
+    """The indexes of `listed` items that are a company's address: the items that follow,
+    in the same sentence, an item named with its legal form, up to the next such item, when
+    they (or what lies between them) hold a number standing alone: a street number, a
+    postcode, a suite ("Torstraße 106", "4-6 Riverwalk", "Dublin 24"). A number in a list of
+    names that follows no legal name ("Google Optimize 360") is part of a name."""
+    out: set[int] = set()
+    run: list[int] = []  # the items since the last company with its legal form
+    numbered = after_entity = False
+    prev_end = -1
+    for k, (st, en, _name) in enumerate(listed):
+        gap = p[prev_end:st] if 0 <= prev_end <= st else "."
+        entity = next(((a, b) for a, b, _ in entities if a <= st < b), None)
+        if entity is not None or not (after_entity and not _LIST_BREAK.search(gap)):
+            if numbered:
+                out.update(run)  # the address of the company before
+            run, numbered, after_entity = [], False, entity is not None
+            prev_end = entity[1] if entity is not None else en
+            continue
+        run.append(k)
+        numbered = numbered or _NUMBER_WORD.search(p, prev_end, en) is not None
+        prev_end = en
+    if numbered:
+        out.update(run)
+    return out
 
 
 def _from_sentences(
