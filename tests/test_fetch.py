@@ -64,7 +64,7 @@ def test_200_with_headers_and_charset(site, fetcher):
     assert cap.etag and cap.etag.startswith('"')
     assert cap.last_modified == "Wed, 01 Jan 2025 00:00:00 GMT"
     assert cap.fetched_at.tzinfo is not None and cap.fetched_at >= before
-    assert cap.elapsed > 0  # measured (its speed is scripts/bench.py's business)
+    assert cap.elapsed > 0  # measured, not left at its default 0.0 (no speed asserted here)
     assert not cap.not_modified
 
 
@@ -277,14 +277,13 @@ def test_persistent_503_reports_retries(site, fetcher):
     assert site.hits("/down") == 3
 
 
+@pytest.mark.timeout(30)
 def test_backoff_schedule(site):
     f = Fetcher(settings(retries=2))  # real backoff: 0.5s then 1s
     site.set("/bad", "x", status=502)
-    t0 = time.monotonic()
     err = fails(f.fetch, site.url("/bad"))
-    took = time.monotonic() - t0
     assert str(err) == "HTTP 502 Bad Gateway (retried 2 times)"
-    assert 1.4 <= took < 2.5
+    # the waits between the attempts, as the server saw them (a lower bound: never flaky)
     times = [r.at for r in site.records("/bad")]
     assert times[1] - times[0] >= 0.45 and times[2] - times[1] >= 0.95
 
@@ -299,10 +298,13 @@ def test_503_with_retry_after_then_success(site, fetcher):
     )
     t0 = time.monotonic()
     cap = fetcher.fetch(site.url("/busy"))
+    took = time.monotonic() - t0
     assert cap.status == 200
-    assert time.monotonic() - t0 >= 0.95
-    assert site.hits("/busy") == 2
-    assert cap.elapsed < 0.5  # waiting politely is not the site's slowness
+    times = [r.at for r in site.records("/busy")]
+    assert len(times) == 2 and times[1] - times[0] >= 0.95  # Retry-After was honoured
+    # waiting politely is not the site's slowness: `elapsed` is the answering attempt's own
+    # time, so it leaves out the 1 s wait (whatever the machine's speed)
+    assert cap.elapsed <= took - 0.95
 
 
 def test_429_with_long_retry_after_raises_at_once(site, fetcher):
