@@ -78,14 +78,16 @@ def test_a_name_is_resolved_once_and_connected_where_it_was_checked(sites):
     assert all(r.path == "/privacy" for r in public.requests)
 
 
-def test_without_the_pin_the_second_lookup_is_internal(sites):
+def test_without_the_pin_the_second_lookup_is_internal():
     """The attack the pin defeats: an unpinned guard checks one answer and a later lookup
-    (the browser's own) gets another."""
-    _public, _internal = sites
+    (the browser's own) gets another; the pinned one keeps its first answer."""
     g = guard()
     url = f"http://{NAME}/privacy"
     assert g.reason(url, origin="http://watched.example/") is None  # checked: 127.0.0.1
     assert g.addresses(NAME) == ["127.0.0.2"]  # connected: internal
+    pinned = guard().pinned()
+    assert pinned.pin(url, origin="http://watched.example/") == ("127.0.0.1", None)
+    assert pinned.addresses(NAME) == ["127.0.0.1"]
 
 
 def test_an_internal_address_is_refused_with_the_guards_reason(sites):

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from watcher.facts.base import Compare, finding, keyed, load_lexicon
-from watcher.facts.doc import doc, remember, unit_memo
+from watcher.facts.doc import doc, recall, unit_memo
 from watcher.facts.prefilter import EVERY
 from watcher.models import Fact, Finding
 
@@ -108,11 +108,8 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     def entry(i: int) -> _Unit:
         e = entries.get(i)
         if e is None:
-            u = units[i]
-            e = memo.get((u.text, u.kind))
-            if e is None:
-                e = remember(memo, (u.text, u.kind), _Unit(u.text, u.kind))
-            entries[i] = e
+            t, kind = units[i].text, units[i].kind
+            e = entries[i] = recall(memo, (t, kind), lambda: _Unit(t, kind))
         return e
 
     # Each key ("email" and "not:email") keeps its first unit: per category, walk the units

@@ -37,7 +37,7 @@ from typing import NamedTuple
 import ahocorasick
 
 from watcher.facts.base import Compare, cap, finding, label
-from watcher.facts.doc import blocks, cells, fold, is_table_line, plain, remember, unit_memo
+from watcher.facts.doc import blocks, cells, fold, is_table_line, plain, recall, unit_memo
 from watcher.facts.prefilter import trie_pattern
 from watcher.models import Fact, Finding
 
@@ -550,9 +550,7 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     bare: list[tuple[str, str, tuple[str, dict]]] = []
     pending: tuple[str, str] | None = None  # (key, label) of a label-only block
     for line in blocks(text):
-        r = memo.get(line)
-        if r is None:
-            r = remember(memo, line, _read_line(line))
+        r = recall(memo, line, lambda: _read_line(line))  # noqa: B023 - called at once
         if not r.digit:
             pending = r.pending
             continue

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
@@ -682,6 +683,17 @@ def remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
         memo.clear()
     memo[key] = value
     return value
+
+
+def recall(memo: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
+    """What a unit memo holds under `key`, or `make()` remembered there."""
+    got = memo.get(key, _NOTHING)
+    if got is _NOTHING:
+        got = remember(memo, key, make())
+    return got
+
+
+_NOTHING = object()
 
 
 def clear_caches() -> None:

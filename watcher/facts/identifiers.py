@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from watcher.facts.base import Compare, cap, finding, keyed, label
-from watcher.facts.doc import doc, remember, unit_memo
+from watcher.facts.doc import doc, recall, unit_memo
 from watcher.models import Fact, Finding
 
 _IDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -86,9 +86,8 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     memo = unit_memo("identifiers")
     for i in d.among(where):
         s = units[i].text
-        adds = memo.get(s)
-        if adds is None:
-            adds = remember(memo, s, _read(s, [i in w for w in where]))
+        # (recall calls the lambda at once: the loop variables cannot have moved on)
+        adds = recall(memo, s, lambda: _read(s, [i in w for w in where]))  # noqa: B023
         for kind, base, value, detail in adds:
             add(kind, base, value, s, detail)
     return facts

@@ -19,7 +19,7 @@ import re
 from typing import Any, NamedTuple
 
 from watcher.facts.base import Compare, finding, jaccard, pair_up
-from watcher.facts.doc import doc, remember, unit_memo
+from watcher.facts.doc import doc, recall, remember, unit_memo
 from watcher.facts.prefilter import trie_pattern
 from watcher.models import Fact, Finding
 from watcher.textutil import shorten
@@ -445,10 +445,8 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
             continue  # neither a cue nor a period: nothing to read
         s = u.text
         key = (s, lang.english)
-        got: tuple[bool, tuple[_Said, ...] | None] | None = memo.get(key)
-        if got is None:
-            got = remember(memo, key, (i in w_cue and bool(lang.cue.search(s)), None))
-        cued, said = got
+        cue = i in w_cue
+        cued, said = recall(memo, key, lambda: (cue and bool(lang.cue.search(s)), None))  # noqa: B023
         if not cued:
             # a table row or list item under a retention heading / header: "Account data |
             # 5 years", "Server logs: 1 year" (numeric periods only)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from watcher.facts.base import Compare, finding, keyed, load_lexicon
-from watcher.facts.doc import doc, remember, slug, unit_memo
+from watcher.facts.doc import doc, recall, slug, unit_memo
 from watcher.facts.prefilter import EVERY
 from watcher.models import Fact, Finding
 
@@ -209,11 +209,8 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     def entry(i: int) -> _Unit:
         e = entries.get(i)
         if e is None:
-            u = units[i]
-            k = (u.text, u.kind == "row", english)
-            e = memo.get(k)
-            if e is None:
-                e = remember(memo, k, _Unit(u.text, lows[i], u.kind == "row", english))
+            t, row = units[i].text, units[i].kind == "row"
+            e = recall(memo, (t, row, english), lambda: _Unit(t, lows[i], row, english))
             entries[i] = e
         return e
 

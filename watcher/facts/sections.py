@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from watcher.facts.base import Compare, finding, jaccard
 from watcher.facts.dates import MONTHS
-from watcher.facts.doc import clean, remember, slug, unit_memo
+from watcher.facts.doc import clean, recall, remember, slug, unit_memo
 from watcher.models import Fact, Finding
 from watcher.textutil import strip_inline
 
@@ -133,9 +133,7 @@ def extract(text: str, language: str | None = None) -> list[Fact]:
     seen: dict[str, int] = {}
     memo = unit_memo("section_keys")
     for idx, (line, level, h, num) in enumerate(outline(text)):
-        base = memo.get(h)
-        if base is None:
-            base = remember(memo, h, heading_key(h))
+        base = recall(memo, h, lambda: heading_key(h))  # noqa: B023 - called at once
         if not base:
             continue
         n = seen.get(base, 0) + 1

@@ -367,19 +367,21 @@ class BrowserFetcher:
             URL); FetchError when the site was not reached (the proxy's words, "DNS lookup
             failed for x", rather than its 502)."""
             where = to or route.request.url
+            host = urlsplit(where).hostname or ""
+
+            def ours() -> FetchError | None:  # what the proxy met on its way to `host`
+                return proxy.failed.get(host) if proxy is not None else None
+
             try:
                 response = await route.fetch(
                     url=to, max_redirects=0, timeout=timeout_ms, max_retries=0
                 )
             except Exception as e:
-                ours = proxy.failed.get(urlsplit(where).hostname or "") if proxy else None
-                raise ours or FetchError(
-                    "browser", f"could not load {where}: {_short(e)}"
-                ) from None
-            if response.status == 502 and proxy is not None:
-                ours = proxy.failed.get(urlsplit(where).hostname or "")
-                if ours is not None:
-                    raise ours
+                why = f"could not load {where}: {_short(e)}"
+                raise ours() or FetchError("browser", why) from None
+            err = ours() if response.status == 502 else None
+            if err is not None:
+                raise err
             return response
 
         async def route(route, request) -> None:  # noqa: ANN001

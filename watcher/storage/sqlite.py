@@ -98,6 +98,12 @@ def _describe(e: sqlite3.Error) -> str:
 
 # What sqlite-utils' `enable_fts(["text"], create_triggers=True, tokenize="porter")` runs (the
 # same schema as databases made before), the update trigger narrowed to text changes.
+_FTS_UPDATE_TRIGGER = (
+    'CREATE TRIGGER "versions_au" AFTER UPDATE OF "text" ON "versions" BEGIN\n'
+    '  INSERT INTO "versions_fts" ("versions_fts", rowid, "text") '
+    "VALUES('delete', old.rowid, old.\"text\");\n"
+    '  INSERT INTO "versions_fts" (rowid, "text") VALUES (new.rowid, new."text");\nEND'
+)
 _FTS = (
     'CREATE VIRTUAL TABLE "versions_fts" USING FTS5 (\n    "text",\n    tokenize=\'porter\',\n'
     '    content="versions"\n)',
@@ -107,10 +113,7 @@ _FTS = (
     'CREATE TRIGGER "versions_ad" AFTER DELETE ON "versions" BEGIN\n'
     '  INSERT INTO "versions_fts" ("versions_fts", rowid, "text") '
     "VALUES('delete', old.rowid, old.\"text\");\nEND",
-    'CREATE TRIGGER "versions_au" AFTER UPDATE OF "text" ON "versions" BEGIN\n'
-    '  INSERT INTO "versions_fts" ("versions_fts", rowid, "text") '
-    "VALUES('delete', old.rowid, old.\"text\");\n"
-    '  INSERT INTO "versions_fts" (rowid, "text") VALUES (new.rowid, new."text");\nEND',
+    _FTS_UPDATE_TRIGGER,
 )
 
 
@@ -337,13 +340,7 @@ class Store(ChangeQueries, FindingsIndex, QueueQueries):
             if row is None or "UPDATE OF" in row[0]:
                 return
             self.conn.execute('DROP TRIGGER "versions_au"')
-            self.conn.execute(
-                'CREATE TRIGGER "versions_au" AFTER UPDATE OF "text" ON "versions" BEGIN\n'
-                '  INSERT INTO "versions_fts" ("versions_fts", rowid, "text") '
-                "VALUES('delete', old.rowid, old.\"text\");\n"
-                '  INSERT INTO "versions_fts" (rowid, "text") VALUES (new.rowid, new."text");\n'
-                "END"
-            )
+            self.conn.execute(_FTS_UPDATE_TRIGGER)
 
     # -- snapshots -------------------------------------------------------------------------
     def snapshot_path(self, sha256: str) -> Path:
